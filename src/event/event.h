@@ -1,0 +1,58 @@
+/*
+ * event — from one payload (a JSONL line, an HTTP body) to audit events,
+ * exactly as the k8saudit plugin splits them (spec/source.md §4).
+ *
+ * A payload is parsed once into a json_doc; each event is a view into that
+ * doc (its root node), so events cost no copy.  The events stay valid while
+ * the doc and the payload text do.
+ *
+ * Ownership: the caller owns the json_doc, the payload bytes and the
+ * event_batch; event_batch_free() releases the batch's array.
+ */
+#ifndef PEREGRINE_EVENT_H
+#define PEREGRINE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json/json.h"
+
+typedef struct audit_event {
+    const json_doc *doc;
+    uint32_t root;        /* the event object's node */
+    uint32_t size;        /* bytes of its compact re-serialization */
+    int64_t ts_ns;        /* stageTimestamp, ns since the Unix epoch (UTC) */
+} audit_event;
+
+typedef struct event_limits {
+    size_t max_event_size;  /* per event, compact bytes (init_config maxEventSize) */
+} event_limits;
+
+#define EVENT_DEFAULT_MAX_EVENT_SIZE 262144u
+
+typedef struct event_batch {
+    audit_event *ev;
+    size_t n, cap;
+    size_t dropped;         /* events of this payload dropped individually */
+    size_t oversized;       /* ... of which for maxEventSize */
+} event_batch;
+
+/* Called once per event dropped on its own (bad stageTimestamp, too big);
+ * msg is the upstream log text, e.g. "can't read stageTimestamp". */
+typedef void (*event_drop_fn)(void *ctx, const char *msg);
+
+/* Split the parsed payload `doc` into events appended to `out` (cleared
+ * first).  Returns 0; -EINVAL when the whole payload is rejected (err gets
+ * upstream's text, e.g. "data not recognized as a k8s audit event"; any
+ * events gathered are discarded, as upstream does); -ENOMEM. */
+int event_split(const json_doc *doc, const event_limits *lim, event_batch *out,
+                event_drop_fn on_drop, void *ctx, char *err, size_t errlen);
+
+void event_batch_free(event_batch *b);
+
+/* Parse an RFC 3339 timestamp the way Go's time.RFC3339Nano layout does.
+ * Returns 0 and the instant in ns since the epoch, or -EINVAL. */
+int event_parse_time(const char *s, size_t n, int64_t *ns);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * fields — every field a rule or an output can name: `ka.*` (k8saudit),
+ * `json.*`/`jevt.*` (json plugin), `evt.*` (generic event fields).
+ *
+ * One table (fields.def, an X-macro list) defines each field once: name,
+ * type, list-ness, argument kind, description.  It drives name lookup,
+ * argument validation, extraction and `--list`.
+ *
+ * A field reference ("ka.uri.param[command]") is resolved once at load time
+ * into a field_ref; extracting it for an event then costs no lookup and no
+ * malloc: values are slices of the payload text where possible, otherwise
+ * (unescaped strings, joined or rendered values) they live in the context's
+ * per-payload arena.
+ *
+ * Ownership: field_ref_parse() allocates the ref's argument copy with
+ * pg_malloc; release it with field_ref_free().  Values returned by
+ * field_extract() belong to ctx->arena and die at its reset.
+ */
+#ifndef PEREGRINE_FIELDS_H
+#define PEREGRINE_FIELDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event/event.h"
+#include "util/arena.h"
+
+typedef enum field_type {
+    FT_STRING,   /* every ka.* and json.* field */
+    FT_UINT64,   /* evt.num */
+    FT_ABSTIME,  /* evt.rawtime (ns since epoch) */
+    FT_RELTIME,  /* evt.reltime */
+    FT_BOOL,     /* evt.is_async */
+} field_type;
+
+typedef enum field_arg {
+    FARG_NONE,       /* no argument allowed */
+    FARG_INDEX_OPT,  /* optional numeric index: [0], [12] */
+    FARG_KEY_REQ,    /* required key: [command], ["/a/b"] */
+} field_arg;
+
+typedef enum field_id {
+#define FIELD(id, name, type, list, arg, desc) id,
+#include "fields/fields.def"
+#undef FIELD
+    FIELD__COUNT
+} field_id;
+
+typedef struct field_def {
+    field_id id;
+    const char *name;
+    field_type type;
+    bool is_list;
+    field_arg arg;
+    const char *desc;
+    const char *plugin;    /* "k8saudit", "json" or "evt" (for --list) */
+} field_def;
+
+extern const field_def field_table[FIELD__COUNT];
+
+/* A resolved reference: field + argument. */
+typedef struct field_ref {
+    const field_def *def;
+    long long index;       /* FARG_INDEX_OPT: -1 when absent */
+    char *key;             /* FARG_KEY_REQ: decoded argument (NUL-terminated), else NULL */
+    size_t keylen;
+} field_ref;
+
+/* One value: a byte slice (not NUL-terminated). */
+typedef struct fval {
+    const char *s;
+    size_t len;
+} fval;
+
+/* Values of one extraction.  n == 0 means "no value" (missing). */
+typedef struct fvals {
+    fval *v;
+    size_t n;
+} fvals;
+
+/* Per-event extraction context, filled by the engine. */
+typedef struct field_ctx {
+    const audit_event *ev;
+    arena *arena;           /* per-payload scratch: decoded/rendered values */
+    uint64_t evt_num;       /* evt.num */
+    int64_t first_ts_ns;    /* for evt.reltime */
+    const char *hostname;   /* evt.hostname */
+    long tz_offset_s;       /* local time offset for evt.time etc., computed once */
+} field_ctx;
+
+/* Look a field up by exact name ("ka.verb", "jevt.value"). NULL if unknown. */
+const field_def *field_lookup(const char *name, size_t len);
+
+/* Parse "name" or "name[arg]" (the whole text) into ref.  Returns 0, or -1
+ * with a message in err (unknown field, missing/extra/invalid argument). */
+int field_ref_parse(const char *text, size_t len, field_ref *ref, char *err, size_t errlen);
+void field_ref_free(field_ref *ref);
+
+/* Extract ref for ctx->ev.  Returns true when the field has at least one
+ * value (out->n >= 1), false when it has none.  Never fails otherwise:
+ * allocation failure counts as "no value". */
+bool field_extract(const field_ref *ref, field_ctx *ctx, fvals *out);
+
+#endif

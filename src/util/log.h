@@ -1,0 +1,16 @@
+/*
+ * log — diagnostics on stderr.  Alerts never go through here.
+ *
+ * log_msg() prefixes the wall-clock time like Falco's own log lines;
+ * log_k8saudit() reproduces the k8saudit plugin's Go log format
+ * ("YYYY/MM/DD HH:MM:SS [k8saudit] msg") for input errors, because users
+ * grep for those lines.
+ */
+#ifndef PEREGRINE_LOG_H
+#define PEREGRINE_LOG_H
+
+void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_k8saudit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_set_quiet(int quiet);
+
+#endif
