@@ -1,0 +1,49 @@
+/*
+ * ytree — a YAML document as a small tree with source positions, built
+ * with libyaml.  Rules files and falco.yaml are read through it, so every
+ * error can name file:line:col.
+ *
+ * Anchors and aliases are resolved (an alias points at the anchored node).
+ * Several documents per stream are kept in order.
+ *
+ * Ownership: ytree_load() returns a ytree the caller frees with
+ * ytree_free(); every node and string belongs to the tree.
+ */
+#ifndef PEREGRINE_YTREE_H
+#define PEREGRINE_YTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum ynode_kind { Y_NULL, Y_SCALAR, Y_SEQ, Y_MAP } ynode_kind;
+
+typedef struct ynode ynode;
+struct ynode {
+    ynode_kind kind;
+    int line, col;          /* 1-based */
+    char *str;              /* Y_SCALAR: value (NUL-terminated) */
+    size_t len;
+    bool quoted;            /* scalar was quoted (so "null" is a string) */
+    ynode **items;          /* Y_SEQ: items; Y_MAP: key0, value0, key1, value1 ... */
+    size_t n;               /* items (Y_MAP: 2 * pairs) */
+};
+
+typedef struct ytree {
+    ynode **docs;           /* document roots (Y_NULL for an empty document) */
+    size_t ndocs;
+    struct yarena *arena;
+} ytree;
+
+/* Parse YAML text.  Returns NULL on error with "line:col: message" in err. */
+ytree *ytree_load(const char *text, size_t len, char *err, size_t errlen);
+void ytree_free(ytree *t);
+
+/* Map lookup (first match); NULL if absent or m is not a map. */
+ynode *ymap_get(const ynode *m, const char *key);
+/* Scalar helpers. */
+bool yscalar_is(const ynode *n, const char *s);
+/* YAML 1.1 booleans (true/false/yes/no/on/off, any case variant yaml-cpp
+ * accepts).  Returns 0 and *out, or -1 if the scalar is not a boolean. */
+int yscalar_bool(const ynode *n, bool *out);
+
+#endif
