@@ -12,8 +12,9 @@
  * (unescaped strings, joined or rendered values) they live in the context's
  * per-payload arena.
  *
- * Ownership: field_ref_parse() allocates the ref's argument copy with
- * pg_malloc; release it with field_ref_free().  Values returned by
+ * Ownership: field_ref_parse() allocates the ref's argument copy (and its
+ * private precomputed form, ref->aux) with pg_malloc; release them with
+ * field_ref_free().  Values returned by
  * field_extract() belong to ctx->arena and die at its reset.
  */
 #ifndef PEREGRINE_FIELDS_H
@@ -65,6 +66,11 @@ typedef struct field_ref {
     long long index;       /* FARG_INDEX_OPT: -1 when absent */
     char *key;             /* FARG_KEY_REQ: decoded argument (NUL-terminated), else NULL */
     size_t keylen;
+    /* Private to the fields module: whatever extraction can precompute from
+     * the argument (json.value: the JSON pointer split into decoded tokens).
+     * Allocated by field_ref_parse(), released by field_ref_free(); NULL
+     * when the field needs nothing. */
+    void *aux;
 } field_ref;
 
 /* One value: a byte slice (not NUL-terminated). */
@@ -95,6 +101,20 @@ const field_def *field_lookup(const char *name, size_t len);
 /* Parse "name" or "name[arg]" (the whole text) into ref.  Returns 0, or -1
  * with a message in err (unknown field, missing/extra/invalid argument). */
 int field_ref_parse(const char *text, size_t len, field_ref *ref, char *err, size_t errlen);
+
+/* field_ref_parse() with options.  field_ref_parse() is the strict form
+ * used for rule conditions and outputs: it mirrors what libsinsp lets
+ * through to the plugins (an argument containing a space or a ']' is a
+ * load-time error, spec/fields.md §2.13).
+ *
+ * FIELD_PARSE_VERBATIM is for `--extract EXPR` (the conformance contract):
+ * there is no libsinsp in between, the plugin sees the argument exactly as
+ * written, so the argument is everything between the first '[' and the
+ * final ']' and may contain spaces or ']' (`ka.uri.param[sp ace]`).  Quotes
+ * and index validation work as in the strict form. */
+enum { FIELD_PARSE_VERBATIM = 1 };
+int field_ref_parse_flags(const char *text, size_t len, unsigned flags, field_ref *ref,
+                          char *err, size_t errlen);
 void field_ref_free(field_ref *ref);
 
 /* Extract ref for ctx->ev.  Returns true when the field has at least one

@@ -1,0 +1,127 @@
+/*
+ * extract.h — private to src/fields: the building blocks every extractor
+ * family uses (spec/fields.md §1): value rendering R(v) (§1.5), simple path
+ * lookup P (§1.6), the array walk W (§1.7), and a value-list builder that
+ * lives in the per-payload arena.
+ *
+ * Nothing here mallocs: values are slices of the payload text, or arena
+ * memory when they had to be decoded or built.
+ */
+#ifndef PEREGRINE_FIELDS_EXTRACT_H
+#define PEREGRINE_FIELDS_EXTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fields/fields.h"
+#include "json/json.h"
+
+/* A path step: a member name (or, on arrays, a decimal index as text). */
+typedef struct fx_key {
+    const char *s;
+    size_t len;
+} fx_key;
+
+#define FXK(lit) {lit, sizeof(lit) - 1}
+
+/* ---- values ---------------------------------------------------------- */
+
+/* Growable list of values in the arena.  After an allocation failure
+ * b->oom is set and pushes are ignored; vb_finish then reports "no value"
+ * (fields.h: allocation failure counts as missing). */
+typedef struct vbuild {
+    fval *v;
+    size_t n, cap;
+    arena *a;
+    bool oom;
+} vbuild;
+
+static inline void vb_init(vbuild *b, arena *a)
+{
+    b->v = NULL;
+    b->n = b->cap = 0;
+    b->a = a;
+    b->oom = false;
+}
+
+void vb_push(vbuild *b, const char *s, size_t len);
+/* Hand the list to out.  True when it holds at least one value. */
+bool vb_finish(vbuild *b, fvals *out);
+
+/* out = exactly one value s[0..len) (copied into nothing: s must already
+ * live in the payload or the arena).  Returns true unless allocation
+ * fails. */
+bool fx_one(field_ctx *ctx, fvals *out, const char *s, size_t len);
+/* out = no value; returns false (for `return fx_none(out);`). */
+static inline bool fx_none(fvals *out)
+{
+    out->v = NULL;
+    out->n = 0;
+    return false;
+}
+
+/* Cut at the first NUL (spec §5: values reach the C side NUL-terminated). */
+static inline size_t fx_cut_nul(const char *s, size_t len)
+{
+    const char *z = len ? memchr(s, 0, len) : NULL;
+    return z ? (size_t)(z - s) : len;
+}
+
+/* Full text of value `node` as upstream's Go code sees it: a string's
+ * decoded content (NULs kept), anything else its compact JSON text.
+ * Returns false only on allocation failure. */
+bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
+
+/* R(v) (spec §1.5) as the rule engine sees it: fx_text, cut at the first
+ * NUL. */
+bool fx_render(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
+
+/* Push R(node) onto b. */
+void vb_push_render(vbuild *b, field_ctx *ctx, uint32_t node);
+
+/* ---- paths ------------------------------------------------------------ */
+
+/* One step of P (spec §1.6): object → first member named k; array → k as a
+ * Go strconv.Atoi index; anything else → JSON_NONE. */
+uint32_t fx_member(const json_doc *d, uint32_t v, const char *k, size_t klen);
+
+/* P(k1, ..., kn) from node v; JSON_NONE when any step is missing. */
+uint32_t fx_path(const json_doc *d, uint32_t v, const fx_key *keys, size_t n);
+
+/* Go strconv.Atoi restricted to what an array index accepts: optional
+ * sign, decimal digits, no overflow, result >= 0.  -1 when not an index. */
+long long fx_atoi_index(const char *s, size_t n);
+
+/* W(idx, keys...) (spec §1.7).  Calls fn(ud, node) for each result in
+ * order, fn(ud, JSON_NONE) for each NIL placeholder.  Returns false when
+ * the walk is MISSING (nothing was reported), true otherwise (possibly
+ * with no result at all: an empty array in the middle). */
+typedef void (*fx_walk_fn)(void *ud, uint32_t node);
+bool fx_walk(const json_doc *d, uint32_t v, long long idx, const fx_key *keys, size_t nk,
+             fx_walk_fn fn, void *ud);
+
+/* ---- families ---------------------------------------------------------- */
+
+/* Every k8saudit field, after the auditID gate (extract_ka.c). */
+bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out);
+/* ka.req.pod.{containers,initContainers,ephemeralContainers}.* and the
+ * deprecated ka.req.container.* fields (extract_containers.c).  Returns -1
+ * when id is not one of them, else 0/1 (false/true). */
+int extract_containers(const field_ref *ref, field_ctx *ctx, fvals *out);
+/* ka.uri.param[k] (extract_uri.c). */
+bool extract_uri_param(const field_ref *ref, field_ctx *ctx, fvals *out);
+/* json.* / jevt.* (extract_json.c). */
+bool extract_json(const field_ref *ref, field_ctx *ctx, fvals *out);
+/* evt.* and the legacy jevt.time fields (extract_evt.c). */
+bool extract_evt(const field_ref *ref, field_ctx *ctx, fvals *out);
+
+/* json.value's precomputed pointer (field_ref.aux), built at parse time. */
+void *fx_jptr_compile(const char *key, size_t keylen);
+
+/* Compact JSON text of value `node`: a slice of the source when it has no
+ * insignificant whitespace, else a copy without it in the arena. */
+bool fx_compact(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
+
+#endif

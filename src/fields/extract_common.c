@@ -1,0 +1,226 @@
+/*
+ * extract_common — the pieces every extractor family shares
+ * (spec/fields.md §1): R(v) rendering (§1.5), path lookup P (§1.6), the
+ * array walk W (§1.7) and the arena-backed value list.
+ */
+#include "fields/extract.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* ---- value lists --------------------------------------------------------- */
+
+void vb_push(vbuild *b, const char *s, size_t len)
+{
+    if (b->oom)
+        return;
+    if (b->n == b->cap) {
+        /* Arena memory cannot be resized: take a twice bigger array and
+         * copy; the old one is dropped with the arena at payload end. */
+        size_t cap = b->cap ? b->cap * 2 : 4;
+        fval *v = arena_alloc(b->a, cap * sizeof *v);
+        if (!v) {
+            b->oom = true;
+            return;
+        }
+        if (b->n)
+            memcpy(v, b->v, b->n * sizeof *v);
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n].s = s;
+    b->v[b->n].len = len;
+    b->n++;
+}
+
+bool vb_finish(vbuild *b, fvals *out)
+{
+    /* Spec §1.3: an empty list is "no value" to libsinsp. */
+    if (b->oom || b->n == 0)
+        return fx_none(out);
+    out->v = b->v;
+    out->n = b->n;
+    return true;
+}
+
+bool fx_one(field_ctx *ctx, fvals *out, const char *s, size_t len)
+{
+    fval *v = arena_alloc(ctx->arena, sizeof *v);
+    if (!v)
+        return fx_none(out);
+    v->s = s;
+    v->len = len;
+    out->v = v;
+    out->n = 1;
+    return true;
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+bool fx_compact(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
+{
+    const json_doc *d = ctx->ev->doc;
+    size_t n;
+    const char *raw = json_raw(d, node, &n);
+    if (!(d->nodes[node].flags & JSON_F_SPACE)) {
+        *s = raw;
+        *len = n;
+        return true;
+    }
+    size_t want = json_compact_len(d, node);
+    char *o = arena_alloc(ctx->arena, want + 1);
+    if (!o)
+        return false;
+    /* Drop whitespace outside strings; strings are copied byte for byte
+     * (escapes kept, spec §1.5). */
+    const char *p = raw, *end = raw + n;
+    char *w = o;
+    while (p < end) {
+        char c = *p++;
+        if (c == '"') {
+            *w++ = c;
+            while (p < end) {
+                c = *p++;
+                *w++ = c;
+                if (c == '\\')
+                    *w++ = *p++;
+                else if (c == '"')
+                    break;
+            }
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            *w++ = c;
+        }
+    }
+    *w = 0;
+    *s = o;
+    *len = (size_t)(w - o);
+    return true;
+}
+
+bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
+{
+    const json_doc *d = ctx->ev->doc;
+    const json_node *nd = &d->nodes[node];
+    if (nd->type != JSON_STRING)
+        return fx_compact(ctx, node, s, len);
+    const char *raw = d->src + nd->start;
+    if (!(nd->flags & JSON_F_ESCAPES)) {
+        /* zero copy: the parser rejects raw control bytes, so no NUL here */
+        *s = raw;
+        *len = nd->len;
+        return true;
+    }
+    char *o = arena_alloc(ctx->arena, (size_t)nd->len + 1);
+    if (!o)
+        return false;
+    size_t n = json_unescape(raw, nd->len, o);
+    o[n] = 0;
+    *s = o;
+    *len = n;
+    return true;
+}
+
+bool fx_render(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
+{
+    if (!fx_text(ctx, node, s, len))
+        return false;
+    /* Only a decoded \u0000 can put a NUL in a value. */
+    if (ctx->ev->doc->nodes[node].flags & JSON_F_ESCAPES)
+        *len = fx_cut_nul(*s, *len);
+    return true;
+}
+
+void vb_push_render(vbuild *b, field_ctx *ctx, uint32_t node)
+{
+    const char *s;
+    size_t n;
+    if (!fx_render(ctx, node, &s, &n)) {
+        b->oom = true;
+        return;
+    }
+    vb_push(b, s, n);
+}
+
+/* ---- paths ------------------------------------------------------------------ */
+
+long long fx_atoi_index(const char *s, size_t n)
+{
+    /* Go strconv.Atoi: optional sign, at least one digit, base 10, no
+     * underscores; out of int64 range is an error.  Leading zeros are
+     * fine ("01" = 1) and "-0" is 0. */
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    if (i == n)
+        return -1;
+    unsigned long long v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        if (v > (ULLONG_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (neg)
+        return v == 0 ? 0 : -1; /* negative index → missing */
+    if (v > (unsigned long long)LLONG_MAX)
+        return -1;
+    return (long long)v;
+}
+
+uint32_t fx_member(const json_doc *d, uint32_t v, const char *k, size_t klen)
+{
+    if (v == JSON_NONE)
+        return JSON_NONE;
+    switch (d->nodes[v].type) {
+    case JSON_OBJECT:
+        return json_get(d, v, k, klen); /* first duplicate wins */
+    case JSON_ARRAY: {
+        long long i = fx_atoi_index(k, klen);
+        return i < 0 ? JSON_NONE : json_index(d, v, (size_t)i);
+    }
+    default:
+        return JSON_NONE; /* scalars have no members */
+    }
+}
+
+uint32_t fx_path(const json_doc *d, uint32_t v, const fx_key *keys, size_t n)
+{
+    for (size_t i = 0; i < n && v != JSON_NONE; i++)
+        v = fx_member(d, v, keys[i].s, keys[i].len);
+    return v;
+}
+
+bool fx_walk(const json_doc *d, uint32_t v, long long idx, const fx_key *keys, size_t nk,
+             fx_walk_fn fn, void *ud)
+{
+    for (size_t i = 0; i < nk; i++) {
+        if (d->nodes[v].type == JSON_ARRAY) {
+            if (idx < 0) {
+                /* No index: every element walks the rest of the path (the
+                 * current key not consumed yet); an element lacking it
+                 * leaves a NIL placeholder.  A frame that iterates never
+                 * reports MISSING, and a MISSING frame reported nothing,
+                 * so results can be streamed to fn. */
+                for (uint32_t c = json_first(d, v); c != JSON_NONE; c = json_next(d, v, c))
+                    if (!fx_walk(d, c, idx, keys + i, nk - i, fn, ud))
+                        fn(ud, JSON_NONE);
+                return true;
+            }
+            /* With an index, the same index selects an element of every
+             * array met along the path (spec §1.7). */
+            v = json_index(d, v, (size_t)idx);
+            if (v == JSON_NONE)
+                return false;
+        }
+        if (keys[i].len) {
+            v = fx_member(d, v, keys[i].s, keys[i].len);
+            if (v == JSON_NONE)
+                return false;
+        }
+    }
+    /* The final value is reported whole, even when it is an array. */
+    fn(ud, v);
+    return true;
+}

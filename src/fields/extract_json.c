@@ -1,0 +1,221 @@
+/*
+ * extract_json — the json plugin's fields and their jevt.* aliases
+ * (spec/fields.md §3): json.value[ptr], json.obj, json.rawtime.
+ *
+ * These are not gated on auditID.  The JSON pointer of json.value is split
+ * and decoded once, at load time (fx_jptr_compile → field_ref.aux).
+ */
+#include "fields/extract.h"
+#include "util/alloc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct jtok {
+    const char *s;
+    size_t len;
+    long long idx; /* the token as an array index (Go Atoi), -1 if none */
+} jtok;
+
+typedef struct jptr {
+    bool whole; /* empty pointer: the whole document */
+    size_t n;
+    jtok t[];
+} jptr;
+
+void *fx_jptr_compile(const char *key, size_t keylen)
+{
+    /* upstream quirk (spec/fields.md §7.18): one leading '/' is optional
+     * (`stage` = `/stage`); tokens are split on '/', then "~1" → "/" and
+     * "~0" → "~" (in that order). */
+    const char *p = key;
+    size_t n = keylen;
+    bool whole = keylen == 0;
+    if (n && p[0] == '/') {
+        p++;
+        n--;
+    }
+    size_t ntok = whole ? 0 : 1;
+    for (size_t i = 0; i < n; i++)
+        ntok += p[i] == '/';
+    jptr *j = pg_malloc(sizeof *j + ntok * sizeof(jtok) + n + 1);
+    if (!j)
+        return NULL;
+    j->whole = whole;
+    j->n = ntok;
+    char *store = (char *)(j->t + ntok);
+    size_t start = 0;
+    for (size_t t = 0; t < ntok; t++) {
+        const char *slash = memchr(p + start, '/', n - start);
+        size_t end = slash ? (size_t)(slash - p) : n;
+        /* pass 1: "~1" → "/" */
+        char *o = store;
+        for (size_t i = start; i < end; i++) {
+            if (p[i] == '~' && i + 1 < end && p[i + 1] == '1') {
+                *o++ = '/';
+                i++;
+            } else {
+                *o++ = p[i];
+            }
+        }
+        /* pass 2 (in place, never grows): "~0" → "~" */
+        size_t len1 = (size_t)(o - store), w = 0;
+        for (size_t i = 0; i < len1; i++) {
+            if (store[i] == '~' && i + 1 < len1 && store[i + 1] == '0') {
+                store[w++] = '~';
+                i++;
+            } else {
+                store[w++] = store[i];
+            }
+        }
+        j->t[t].s = store;
+        j->t[t].len = w;
+        j->t[t].idx = fx_atoi_index(store, w);
+        store += w;
+        start = end + 1;
+    }
+    return j;
+}
+
+static bool json_value(const field_ref *ref, field_ctx *ctx, fvals *out)
+{
+    const jptr *j = ref->aux;
+    const json_doc *d = ctx->ev->doc;
+    uint32_t v = ctx->ev->root;
+    const char *s;
+    size_t n;
+    if (!j)
+        return fx_none(out);
+    if (j->whole) {
+        if (!fx_compact(ctx, v, &s, &n))
+            return fx_none(out);
+        return fx_one(ctx, out, s, n);
+    }
+    for (size_t i = 0; i < j->n && v != JSON_NONE; i++) {
+        switch (d->nodes[v].type) {
+        case JSON_OBJECT:
+            v = json_get(d, v, j->t[i].s, j->t[i].len);
+            break;
+        case JSON_ARRAY:
+            /* decimal index, leading zeros and '+' allowed, no "-" */
+            v = j->t[i].idx < 0 ? JSON_NONE : json_index(d, v, (size_t)j->t[i].idx);
+            break;
+        default:
+            v = JSON_NONE;
+        }
+    }
+    if (v == JSON_NONE || !fx_render(ctx, v, &s, &n))
+        return fx_none(out);
+    return fx_one(ctx, out, s, n);
+}
+
+/* Go json.Indent(dst, compact, "", "  ") of valid compact JSON.  With
+ * out == NULL only counts.  Returns the output length. */
+static size_t indent(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    int depth = 0;
+/* PUT evaluates its argument only when writing: no side effects in it */
+#define PUT(c)              \
+    do {                    \
+        if (out)            \
+            out[o] = (c);   \
+        o++;                \
+    } while (0)
+#define NEWLINE()                                    \
+    do {                                             \
+        PUT('\n');                                   \
+        for (int k_ = 0; k_ < depth; k_++) {         \
+            PUT(' ');                                \
+            PUT(' ');                                \
+        }                                            \
+    } while (0)
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        switch (c) {
+        case '"': {
+            size_t j = i + 1;
+            while (j < n && s[j] != '"')
+                j += s[j] == '\\' ? 2 : 1;
+            if (out)
+                memcpy(out + o, s + i, j + 1 - i);
+            o += j + 1 - i;
+            i = j;
+            break;
+        }
+        case '{':
+        case '[':
+            PUT(c);
+            if (i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
+                i++;
+                PUT(s[i]); /* empty {} / [] stay inline */
+            } else {
+                depth++;
+                NEWLINE();
+            }
+            break;
+        case '}':
+        case ']':
+            depth--;
+            NEWLINE();
+            PUT(c);
+            break;
+        case ',':
+            PUT(c);
+            NEWLINE();
+            break;
+        case ':':
+            PUT(':');
+            PUT(' ');
+            break;
+        default:
+            PUT(c);
+        }
+    }
+#undef PUT
+#undef NEWLINE
+    return o;
+}
+
+static bool json_obj(field_ctx *ctx, fvals *out)
+{
+    const char *s;
+    size_t n;
+    if (!fx_compact(ctx, ctx->ev->root, &s, &n))
+        return fx_none(out);
+    size_t len = indent(s, n, NULL);
+    char *o = arena_alloc(ctx->arena, len + 1);
+    if (!o)
+        return fx_none(out);
+    indent(s, n, o);
+    o[len] = 0;
+    return fx_one(ctx, out, o, len);
+}
+
+static bool json_rawtime(field_ctx *ctx, fvals *out)
+{
+    char *o = arena_alloc(ctx->arena, 24);
+    if (!o)
+        return fx_none(out);
+    /* ns since the epoch as the SDK's uint64 (pre-1970 wraps, spec source §4.3) */
+    int n = snprintf(o, 24, "%" PRIu64, (uint64_t)ctx->ev->ts_ns);
+    return fx_one(ctx, out, o, (size_t)n);
+}
+
+bool extract_json(const field_ref *ref, field_ctx *ctx, fvals *out)
+{
+    switch (ref->def->id) {
+    case FLD_JSON_VALUE:
+    case FLD_JEVT_VALUE:
+        return json_value(ref, ctx, out);
+    case FLD_JSON_OBJ:
+    case FLD_JEVT_OBJ:
+        return json_obj(ctx, out);
+    case FLD_JSON_RAWTIME:
+    case FLD_JEVT_RAWTIME:
+        return json_rawtime(ctx, out);
+    default:
+        return fx_none(out);
+    }
+}
