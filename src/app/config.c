@@ -1,0 +1,324 @@
+/*
+ * config — falco.yaml and overrides, table-driven: every scalar key we
+ * honour is one row of `keys` below.
+ */
+#include "app/config.h"
+#include "json/json.h"
+#include "rules/ruleset.h"
+#include "util/alloc.h"
+#include "yaml/ytree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_BOOL, K_PRIORITY, K_MATCHING } key_kind;
+
+static const struct {
+    const char *key;
+    key_kind kind;
+    size_t off;
+} keys[] = {
+    {"json_output", K_BOOL, offsetof(config, json_output)},
+    {"json_include_output_property", K_BOOL, offsetof(config, json_include_output_property)},
+    {"json_include_output_fields_property", K_BOOL, offsetof(config, json_include_output_fields_property)},
+    {"json_include_tags_property", K_BOOL, offsetof(config, json_include_tags_property)},
+    {"json_include_message_property", K_BOOL, offsetof(config, json_include_message_property)},
+    {"time_format_iso_8601", K_BOOL, offsetof(config, time_format_iso_8601)},
+    {"buffered_outputs", K_BOOL, offsetof(config, buffered_outputs)},
+    {"stdout_output.enabled", K_BOOL, offsetof(config, stdout_enabled)},
+    {"priority", K_PRIORITY, offsetof(config, priority)},
+    {"rule_matching", K_MATCHING, offsetof(config, rule_matching_all)},
+};
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->max_event_size = 262144;
+    c->webhook_max_batch = 12582912;
+    c->json_include_output_property = true;
+    c->json_include_output_fields_property = true;
+    c->json_include_tags_property = true;
+    c->stdout_enabled = true;
+    c->priority = PRI_DEBUG;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    ynode n = {.kind = Y_SCALAR, .str = (char *)v, .len = strlen(v)};
+    return yscalar_bool(&n, out);
+}
+
+static int set_key(config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        if (strcmp(keys[i].key, key))
+            continue;
+        void *p = (char *)c + keys[i].off;
+        switch (keys[i].kind) {
+        case K_BOOL:
+            if (parse_bool(val, p)) {
+                snprintf(err, errlen, "config key '%s': '%s' is not a boolean", key, val);
+                return -1;
+            }
+            return 0;
+        case K_PRIORITY: {
+            int pr = priority_parse(val);
+            if (pr < 0) {
+                snprintf(err, errlen, "config key 'priority': unknown priority '%s'", val);
+                return -1;
+            }
+            *(int *)p = pr;
+            return 0;
+        }
+        case K_MATCHING:
+            if (!strcmp(val, "all") || !strcmp(val, "first")) {
+                *(bool *)p = !strcmp(val, "all");
+                return 0;
+            }
+            snprintf(err, errlen, "config key 'rule_matching': '%s' is not 'first' or 'all'", val);
+            return -1;
+        }
+    }
+    return 1; /* not a key we use: accepted and ignored */
+}
+
+static int set_str(char **dst, const char *v)
+{
+    char *p = pg_strdup(v);
+    if (!p)
+        return -1;
+    pg_free(*dst);
+    *dst = p;
+    return 0;
+}
+
+/* YAML mapping → compact JSON (for an init_config given as a mapping). */
+static void yaml_to_json(const ynode *n, buf *out)
+{
+    switch (n->kind) {
+    case Y_NULL:
+        buf_puts(out, "null");
+        break;
+    case Y_SCALAR: {
+        char *end;
+        bool b;
+        strtod(n->str, &end);
+        if (!n->quoted && n->len && !*end)
+            buf_put(out, n->str, n->len);
+        else if (!n->quoted && !yscalar_bool(n, &b))
+            buf_puts(out, b ? "true" : "false");
+        else
+            json_write_string(out, n->str, n->len);
+        break;
+    }
+    case Y_SEQ:
+        buf_putc(out, '[');
+        for (size_t i = 0; i < n->n; i++) {
+            if (i)
+                buf_putc(out, ',');
+            yaml_to_json(n->items[i], out);
+        }
+        buf_putc(out, ']');
+        break;
+    case Y_MAP:
+        buf_putc(out, '{');
+        for (size_t i = 0; i + 1 < n->n; i += 2) {
+            if (i)
+                buf_putc(out, ',');
+            json_write_string(out, n->items[i]->str ? n->items[i]->str : "", n->items[i]->len);
+            buf_putc(out, ':');
+            yaml_to_json(n->items[i + 1], out);
+        }
+        buf_putc(out, '}');
+        break;
+    }
+}
+
+static int load_plugins(config *c, const ynode *root, char *err, size_t errlen)
+{
+    const ynode *plugins = ymap_get(root, "plugins");
+    if (!plugins || plugins->kind != Y_SEQ)
+        return 0;
+    const ynode *load = ymap_get(root, "load_plugins");
+    for (size_t i = 0; i < plugins->n; i++) {
+        const ynode *p = plugins->items[i];
+        const ynode *name = ymap_get(p, "name");
+        if (!yscalar_is(name, "k8saudit"))
+            continue; /* json is built in; others are not supported */
+        if (load && load->kind == Y_SEQ) {
+            bool listed = false;
+            for (size_t k = 0; k < load->n; k++)
+                listed |= yscalar_is(load->items[k], "k8saudit");
+            if (!listed)
+                continue;
+        }
+        const ynode *op = ymap_get(p, "open_params");
+        if (op && op->kind == Y_SCALAR && set_str(&c->open_params, op->str))
+            goto oom;
+        const ynode *ic = ymap_get(p, "init_config");
+        if (ic && ic->kind == Y_SCALAR) {
+            if (set_str(&c->init_config, ic->str))
+                goto oom;
+        } else if (ic && ic->kind == Y_MAP) {
+            buf b = BUF_INIT;
+            yaml_to_json(ic, &b);
+            pg_free(c->init_config);
+            c->init_config = b.data ? b.data : pg_strdup("{}");
+        }
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+int config_load_file(config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open configuration %s: %s", path, strerror(errno));
+        return -1;
+    }
+    buf b = BUF_INIT;
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_put(&b, chunk, n);
+    fclose(f);
+    char yerr[512];
+    ytree *t = ytree_load(b.data ? b.data : "", b.len, yerr, sizeof yerr);
+    buf_free(&b);
+    if (!t) {
+        snprintf(err, errlen, "%s:%s", path, yerr);
+        return -1;
+    }
+    int rc = 0;
+    const ynode *root = t->ndocs ? t->docs[0] : NULL;
+    if (root && root->kind == Y_MAP) {
+        for (size_t i = 0; i + 1 < root->n && !rc; i += 2) {
+            const ynode *k = root->items[i], *v = root->items[i + 1];
+            if (k->kind != Y_SCALAR)
+                continue;
+            if (v->kind == Y_SCALAR) {
+                if (set_key(c, k->str, v->str, err, errlen) < 0)
+                    rc = -1;
+            } else if (v->kind == Y_MAP && !strcmp(k->str, "stdout_output")) {
+                const ynode *en = ymap_get(v, "enabled");
+                if (en && en->kind == Y_SCALAR && set_key(c, "stdout_output.enabled", en->str, err, errlen) < 0)
+                    rc = -1;
+            }
+        }
+        /* rules_files (current) or rules_file (older) */
+        const ynode *rf = ymap_get(root, "rules_files");
+        if (!rf)
+            rf = ymap_get(root, "rules_file");
+        if (rf && rf->kind == Y_SEQ) {
+            for (size_t i = 0; i < rf->n; i++)
+                if (rf->items[i]->kind == Y_SCALAR)
+                    strvec_push(&c->rules_files, rf->items[i]->str);
+        } else if (rf && rf->kind == Y_SCALAR) {
+            strvec_push(&c->rules_files, rf->str);
+        }
+        if (!rc)
+            rc = load_plugins(c, root, err, errlen);
+    }
+    ytree_free(t);
+    return rc;
+}
+
+int config_override(config *c, const char *kv, char *err, size_t errlen)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq) {
+        snprintf(err, errlen, "-o expects key=value, got '%s'", kv);
+        return -1;
+    }
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    const char *val = eq + 1;
+    if (!strncmp(key, "plugins[", 8)) {
+        const char *dot = strchr(key, '.');
+        if (dot && !strcmp(dot, ".open_params"))
+            return set_str(&c->open_params, val);
+        if (dot && !strcmp(dot, ".init_config"))
+            return set_str(&c->init_config, val);
+        return 0;
+    }
+    if (!strcmp(key, "rules_files") || !strcmp(key, "rules_file"))
+        return strvec_push(&c->rules_files, val);
+    return set_key(c, key, val, err, errlen) < 0 ? -1 : 0;
+}
+
+static int init_uint(const json_doc *d, const char *key, size_t *out, char *err, size_t errlen)
+{
+    uint32_t v = json_get(d, 0, key, strlen(key));
+    if (v == JSON_NONE)
+        return 0;
+    const json_node *n = json_at(d, v);
+    char tmp[32];
+    if (n->type != JSON_NUMBER || n->len >= sizeof tmp) {
+        snprintf(err, errlen, "error in plugin k8saudit init config: %s must be an integer", key);
+        return -1;
+    }
+    memcpy(tmp, d->src + n->start, n->len);
+    tmp[n->len] = 0;
+    char *end;
+    long long x = strtoll(tmp, &end, 10);
+    if (*end || x < 0) {
+        snprintf(err, errlen, "error in plugin k8saudit init config: %s must be a non-negative integer", key);
+        return -1;
+    }
+    *out = (size_t)x;
+    return 0;
+}
+
+int config_decode_init(config *c, char *err, size_t errlen)
+{
+    const char *text = c->init_config && *c->init_config ? c->init_config : "{}";
+    json_doc d;
+    json_doc_init(&d);
+    int rc = 0;
+    if (json_parse(&d, text, strlen(text)) || json_type_of(&d, 0) != JSON_OBJECT) {
+        snprintf(err, errlen, "error in plugin k8saudit init config: not a JSON object: %s", text);
+        rc = -1;
+    }
+    if (!rc && (init_uint(&d, "maxEventSize", &c->max_event_size, err, errlen) ||
+                init_uint(&d, "webhookMaxBatchSize", &c->webhook_max_batch, err, errlen) ||
+                init_uint(&d, "maxEventBytes", &c->max_event_bytes, err, errlen)))
+        rc = -1;
+    if (!rc) {
+        uint32_t v = json_get(&d, 0, "sslCertificate", 14);
+        if (v != JSON_NONE) {
+            const json_node *n = json_at(&d, v);
+            if (n->type != JSON_STRING) {
+                snprintf(err, errlen, "error in plugin k8saudit init config: sslCertificate must be a string");
+                rc = -1;
+            } else {
+                pg_free(c->ssl_certificate);
+                c->ssl_certificate = pg_strndup(d.src + n->start, n->len);
+            }
+        }
+        v = json_get(&d, 0, "useAsync", 8);
+        if (!rc && v != JSON_NONE && json_type_of(&d, v) != JSON_TRUE && json_type_of(&d, v) != JSON_FALSE) {
+            snprintf(err, errlen, "error in plugin k8saudit init config: useAsync must be a boolean");
+            rc = -1;
+        }
+    }
+    json_doc_free(&d);
+    return rc;
+}
+
+size_t config_payload_limit(const config *c)
+{
+    return c->max_event_bytes ? c->max_event_bytes : c->webhook_max_batch;
+}
+
+void config_free(config *c)
+{
+    pg_free(c->open_params);
+    pg_free(c->init_config);
+    pg_free(c->ssl_certificate);
+    strvec_free(&c->rules_files);
+}

@@ -1,0 +1,424 @@
+/*
+ * peregrine — command line entry: options → configuration → rules →
+ * engine run.  The only place that decides exit codes.
+ */
+#include "app/config.h"
+#include "engine/engine.h"
+#include "fields/fields.h"
+#include "rules/ruleset.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEREGRINE_VERSION "0.1.0"
+#ifndef PEREGRINE_SYSCONFDIR
+#define PEREGRINE_SYSCONFDIR "/etc/peregrine"
+#endif
+
+static const char usage[] =
+    "Usage: peregrine [OPTIONS]\n"
+    "\n"
+    "Threat detection for Kubernetes audit events, compatible with Falco's\n"
+    "k8saudit + json plugins (rule language, fields, configuration, alerts).\n"
+    "\n"
+    "Input and configuration:\n"
+    "  -c FILE               Falco-style configuration (default " PEREGRINE_SYSCONFDIR "/peregrine.yaml\n"
+    "                        when it exists). Keys used: plugins (k8saudit open_params and\n"
+    "                        init_config), rules_files, json_output and json_include_*,\n"
+    "                        priority, rule_matching, stdout_output, time_format_iso_8601,\n"
+    "                        buffered_outputs. Other keys are accepted and ignored.\n"
+    "  -o KEY=VALUE          Override a configuration key, e.g. -o json_output=true,\n"
+    "                        -o plugins[0].open_params=/var/log/audit.log. Repeatable.\n"
+    "  -e FILE               Read audit events from FILE: JSONL (one Event, EventList or\n"
+    "                        JSON array per line), a directory of such files (read in\n"
+    "                        modification-time order), or - for stdin. Overrides open_params.\n"
+    "  -r PATH               Rules file, or directory of .yaml/.yml rules files (sorted).\n"
+    "                        Repeatable, loaded in order. Default: rules_files of the\n"
+    "                        configuration, else " PEREGRINE_SYSCONFDIR "/rules, else the bundled\n"
+    "                        rules next to the binary.\n"
+    "\n"
+    "Actions:\n"
+    "  -V, --validate PATH   Load and compile rules (file or directory), report, exit.\n"
+    "  -L                    List the loaded rules and their descriptions, exit.\n"
+    "  --list[=SOURCE]       List the supported fields (SOURCE: k8s_audit), exit.\n"
+    "  --extract EXPR        Print, for each event of -e FILE, the values of field EXPR\n"
+    "                        as one JSON object per event: {\"EXPR\": [\"v\", ...] | null}.\n"
+    "                        Repeatable. Use it to see what a field yields.\n"
+    "\n"
+    "Output:\n"
+    "  -U, --unbuffered      Flush every alert as it is written (buffered_outputs: false).\n"
+    "  -q, --quiet           No log lines on stderr.\n"
+    "  -h, --help            This help.\n"
+    "  --version             Print the version.\n"
+    "\n"
+    "Alerts go to stdout, one line each (Falco's text format, or JSON with\n"
+    "json_output: true), followed at the end of the input by the run summary and\n"
+    "Falco's statistics block. Problems with the input (malformed lines, events that\n"
+    "are not audit events, oversized events) are reported on stderr with file and\n"
+    "line, counted, and skipped: processing goes on and the exit status stays 0.\n"
+    "\n"
+    "Exit status: 0 when the run completed; 1 on a configuration, rules or input\n"
+    "error; 2 on a usage error.\n";
+
+typedef struct options {
+    const char *config;
+    strvec rules;
+    strvec overrides;
+    strvec extract;
+    const char *input;
+    const char *validate;
+    bool list_rules;
+    bool list_fields;
+    bool unbuffered;
+} options;
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Expand a -r argument: a directory gives its .yaml/.yml files, sorted; a
+ * file not ending in .yaml/.yml is ignored, as Falco does. */
+static int expand_rules_path(const char *path, strvec *out)
+{
+    struct stat sb;
+    if (stat(path, &sb)) {
+        fprintf(stderr, "peregrine: cannot open rules %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        if (ends_with(path, ".yaml") || ends_with(path, ".yml"))
+            return strvec_push(out, path);
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "peregrine: cannot open rules directory %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    strvec names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (ends_with(de->d_name, ".yaml") || ends_with(de->d_name, ".yml"))
+            strvec_push(&names, de->d_name);
+    closedir(d);
+    qsort(names.v, names.n, sizeof *names.v, by_name);
+    for (size_t i = 0; i < names.n; i++) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", path, names.v[i]);
+        if (stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            strvec_push(out, full);
+    }
+    strvec_free(&names);
+    return 0;
+}
+
+static const char *bundled_rules_dir(void)
+{
+    static char path[4200];
+    struct stat sb;
+    if (stat(PEREGRINE_SYSCONFDIR "/rules", &sb) == 0 && S_ISDIR(sb.st_mode))
+        return PEREGRINE_SYSCONFDIR "/rules";
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../rules", exe);
+            if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+                return path;
+        }
+    }
+    return NULL;
+}
+
+static ruleset *load_rules(const strvec *paths, const config *cfg, bool verbose_ok)
+{
+    strvec files = {0};
+    for (size_t i = 0; i < paths->n; i++)
+        if (expand_rules_path(paths->v[i], &files)) {
+            strvec_free(&files);
+            return NULL;
+        }
+    loader_opts lo = {.min_priority = (priority)cfg->priority};
+    rule_loader *l = loader_new(&lo);
+    load_result res = {0};
+    int rc = 0;
+    for (size_t i = 0; i < files.n && !rc && l; i++)
+        rc = loader_add_file(l, files.v[i], &res);
+    ruleset *rs = (!rc && l) ? loader_compile(l, &res) : NULL;
+    if (res.n && (!rs || res.errors || verbose_ok)) {
+        buf b = BUF_INIT;
+        load_result_print(&res, &b);
+        fputs(buf_cstr(&b), stderr);
+        buf_free(&b);
+    }
+    if (!rs)
+        fprintf(stderr, "peregrine: error loading rules: %zu error(s)\n", res.errors ? res.errors : 1);
+    load_result_free(&res);
+    loader_free(l);
+    strvec_free(&files);
+    return rs;
+}
+
+static void list_fields(void)
+{
+    const char *plugin = NULL;
+    for (int i = 0; i < FIELD__COUNT; i++) {
+        const field_def *f = &field_table[i];
+        if (!plugin || strcmp(plugin, f->plugin)) {
+            plugin = f->plugin;
+            printf("%s-------------------------------------------------------------------------------\n",
+                   i ? "\n" : "");
+            printf("Field Class:                  %s\n", plugin);
+            printf("Event Sources:                k8s_audit\n\n");
+        }
+        char name[128];
+        const char *arg = f->arg == FARG_KEY_REQ ? "[key]" : f->arg == FARG_INDEX_OPT ? "[index]" : "";
+        snprintf(name, sizeof name, "%s%s", f->name, arg);
+        printf("%-30s %s%s\n", name, f->is_list ? "(list) " : "", f->desc);
+    }
+}
+
+static void list_rules(const ruleset *rs)
+{
+    printf("%-50s %s\n", "Rule", "Description");
+    printf("%-50s %s\n", "----", "-----------");
+    for (size_t i = 0; i < ruleset_count(rs); i++) {
+        const rule_info *r = ruleset_rule(rs, i);
+        printf("%-50s ", r->name);
+        /* word-wrap the description at 59 columns, continuation indented by 51 */
+        size_t col = 0;
+        const char *p = r->desc;
+        while (*p) {
+            while (*p == ' ' || *p == '\n')
+                p++;
+            size_t w = strcspn(p, " \n");
+            if (!w)
+                break;
+            if (col && col + w > 59) {
+                printf("\n%51s", "");
+                col = 0;
+            }
+            printf("%.*s ", (int)w, p);
+            col += w + 1;
+            p += w;
+        }
+        printf("\n\n");
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_extract(const options *o, const config *cfg)
+{
+    size_t n = o->extract.n;
+    field_ref *refs = pg_calloc(n, sizeof *refs);
+    if (!refs)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        char err[256];
+        const char *t = o->extract.v[i];
+        if (field_ref_parse_flags(t, strlen(t), FIELD_PARSE_VERBATIM, &refs[i], err, sizeof err)) {
+            fprintf(stderr, "peregrine: --extract %s: %s\n", t, err);
+            for (size_t k = 0; k < i; k++)
+                field_ref_free(&refs[k]);
+            pg_free(refs);
+            return 2;
+        }
+    }
+    engine_opts eo = {.cfg = cfg, .extract = refs, .extract_text = (const char *const *)o->extract.v,
+                      .nextract = n, .out = stdout};
+    engine *e = engine_new(&eo);
+    int rc = 1;
+    char err[512];
+    if (e && !engine_run_input(e, o->input, err, sizeof err))
+        rc = 0;
+    else if (e)
+        fprintf(stderr, "peregrine: %s\n", err);
+    engine_free(e);
+    for (size_t i = 0; i < n; i++)
+        field_ref_free(&refs[i]);
+    pg_free(refs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, OPT_VERSION},
+        {"list", optional_argument, NULL, OPT_LIST}, {"extract", required_argument, NULL, OPT_EXTRACT},
+        {"validate", required_argument, NULL, 'V'}, {"unbuffered", no_argument, NULL, 'U'},
+        {"quiet", no_argument, NULL, 'q'},      {0, 0, 0, 0},
+    };
+    options o = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "hc:r:o:e:V:LUq", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("Peregrine version: %s\nk8saudit compatible version: 0.18.0\njson compatible version: 0.7.4\n"
+                   "Engine version: 0.62.0\n", PEREGRINE_VERSION);
+            return 0;
+        case 'c': o.config = optarg; break;
+        case 'r': strvec_push(&o.rules, optarg); break;
+        case 'o': strvec_push(&o.overrides, optarg); break;
+        case 'e': o.input = optarg; break;
+        case 'V': o.validate = optarg; break;
+        case 'L': o.list_rules = true; break;
+        case 'U': o.unbuffered = true; break;
+        case 'q': log_set_quiet(1); break;
+        case OPT_LIST:
+            if (optarg && strcmp(optarg, "k8s_audit") && strcmp(optarg, "k8saudit") && strcmp(optarg, "json")) {
+                fprintf(stderr, "peregrine: --list: unknown source '%s' (only k8s_audit)\n", optarg);
+                return 2;
+            }
+            o.list_fields = true;
+            break;
+        case OPT_EXTRACT: strvec_push(&o.extract, optarg); break;
+        default:
+            fputs("Try 'peregrine --help'.\n", stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "peregrine: unexpected argument '%s'\nTry 'peregrine --help'.\n", argv[optind]);
+        return 2;
+    }
+    if (o.list_fields) {
+        list_fields();
+        return 0;
+    }
+
+    config cfg;
+    config_defaults(&cfg);
+    char err[1024];
+    int rc = 0;
+    struct stat sb;
+    const char *cfgpath = o.config;
+    if (!cfgpath && stat(PEREGRINE_SYSCONFDIR "/peregrine.yaml", &sb) == 0)
+        cfgpath = PEREGRINE_SYSCONFDIR "/peregrine.yaml";
+    if (cfgpath && config_load_file(&cfg, cfgpath, err, sizeof err)) {
+        fprintf(stderr, "peregrine: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    for (size_t i = 0; i < o.overrides.n; i++)
+        if (config_override(&cfg, o.overrides.v[i], err, sizeof err)) {
+            fprintf(stderr, "peregrine: %s\n", err);
+            rc = 1;
+            goto out;
+        }
+    if (config_decode_init(&cfg, err, sizeof err)) {
+        fprintf(stderr, "peregrine: %s\n", err);
+        rc = 1;
+        goto out;
+    }
+    if (o.input) {
+        pg_free(cfg.open_params);
+        cfg.open_params = pg_strdup(o.input);
+    }
+
+    if (o.extract.n) {
+        if (!cfg.open_params) {
+            fprintf(stderr, "peregrine: --extract needs an input (-e FILE)\n");
+            rc = 2;
+            goto out;
+        }
+        o.input = cfg.open_params;
+        rc = run_extract(&o, &cfg);
+        goto out;
+    }
+
+    if (o.validate) {
+        strvec paths = {0};
+        strvec_push(&paths, o.validate);
+        ruleset *rs = load_rules(&paths, &cfg, true);
+        strvec_free(&paths);
+        if (rs)
+            printf("%s: Ok\n", o.validate);
+        rc = rs ? 0 : 1;
+        ruleset_free(rs);
+        goto out;
+    }
+
+    const strvec *rule_paths = o.rules.n ? &o.rules : &cfg.rules_files;
+    strvec fallback = {0};
+    if (!rule_paths->n) {
+        const char *dir = bundled_rules_dir();
+        if (!dir) {
+            fprintf(stderr, "peregrine: no rules given (-r) and no bundled rules found\n");
+            rc = 1;
+            goto out;
+        }
+        strvec_push(&fallback, dir);
+        rule_paths = &fallback;
+    }
+    ruleset *rs = load_rules(rule_paths, &cfg, false);
+    strvec_free(&fallback);
+    if (!rs) {
+        rc = 1;
+        goto out;
+    }
+    if (o.list_rules) {
+        list_rules(rs);
+        ruleset_free(rs);
+        goto out;
+    }
+    if (!cfg.open_params || !*cfg.open_params) {
+        fprintf(stderr, "peregrine: no input: give -e FILE or the k8saudit plugin's open_params\n");
+        ruleset_free(rs);
+        rc = 1;
+        goto out;
+    }
+    if (strstr(cfg.open_params, "://")) {
+        fprintf(stderr, "peregrine: open_params '%s': only file input is supported in this version\n",
+                cfg.open_params);
+        ruleset_free(rs);
+        rc = 1;
+        goto out;
+    }
+    engine_opts eo = {.cfg = &cfg, .rs = rs, .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
+    engine *e = engine_new(&eo);
+    if (!e) {
+        fprintf(stderr, "peregrine: out of memory\n");
+        rc = 1;
+    } else {
+        double t0 = now_s();
+        if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
+            fprintf(stderr, "peregrine: %s\n", err);
+            rc = 1;
+        }
+        engine_print_stats(e, now_s() - t0, stdout);
+    }
+    engine_free(e);
+    ruleset_free(rs);
+out:
+    config_free(&cfg);
+    strvec_free(&o.rules);
+    strvec_free(&o.overrides);
+    strvec_free(&o.extract);
+    return rc;
+}

@@ -1,0 +1,201 @@
+/*
+ * alert — text and JSON alerts (see alert.h).
+ */
+#include "output/alert.h"
+#include "json/json.h"
+#include "rules/compiled.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void split_time(int64_t ns, long offset, struct tm *tm, long *frac)
+{
+    int64_t s = ns / 1000000000, f = ns % 1000000000;
+    if (f < 0) {
+        f += 1000000000;
+        s--;
+    }
+    time_t t = (time_t)(s + offset);
+    gmtime_r(&t, tm);
+    *frac = (long)f;
+}
+
+void time_hms(int64_t ns, long tz_offset_s, buf *out)
+{
+    struct tm tm;
+    long frac;
+    split_time(ns, tz_offset_s, &tm, &frac);
+    buf_printf(out, "%02d:%02d:%02d.%09ld", tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+void time_iso8601(int64_t ns, buf *out, const char *zone)
+{
+    struct tm tm;
+    long frac;
+    split_time(ns, 0, &tm, &frac);
+    buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ld%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+               tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
+}
+
+/* Text of one field segment: value, (list), or <NA>; padded/truncated to width. */
+static void render_value(evaluator *ev, const fmt_seg *s, buf *out)
+{
+    fvals v;
+    size_t start = out->len;
+    if (!evaluator_values(ev, s->expr, &v)) {
+        buf_puts(out, "<NA>");
+    } else if (s->expr->is_list) {
+        buf_putc(out, '(');
+        for (size_t i = 0; i < v.n; i++) {
+            if (i)
+                buf_putc(out, ',');
+            buf_put(out, v.v[i].s, v.v[i].len);
+        }
+        buf_putc(out, ')');
+        if (out->len - start > 1023) { /* upstream cuts list renderings at 1023 bytes */
+            out->len = start + 1023;
+            out->data[out->len] = 0;
+        }
+    } else {
+        buf_put(out, v.v[0].s, v.v[0].len);
+    }
+    if (s->width > 0) {
+        size_t w = (size_t)s->width, len = out->len - start;
+        if (len > w) {
+            out->len = start + w;
+            out->data[out->len] = 0;
+        } else {
+            for (; len < w; len++)
+                buf_putc(out, ' ');
+        }
+    }
+}
+
+static bool time_like(const char *name)
+{
+    return !strncmp(name, "evt.time", 8) || !strncmp(name, "evt.datetime", 12);
+}
+
+typedef struct of_entry {
+    const char *key;
+    const fmt_seg *seg;
+} of_entry;
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const of_entry *)a)->key, ((const of_entry *)b)->key);
+}
+
+/* output_fields: one key per %field (not those inside transformers), plus
+ * the time of the prefix; sorted by key like Falco's JSON map. */
+static void render_output_fields(evaluator *ev, const fmt_template *t, const audit_event *e, const alert_opts *o,
+                                 buf *out)
+{
+    of_entry ents[256];
+    size_t n = 0;
+    const char *time_key = o->iso8601 ? "evt.time.iso8601" : "evt.time";
+    ents[n++] = (of_entry){time_key, NULL};
+    for (size_t i = 0; i < t->n && n < 256; i++) {
+        const fmt_seg *s = &t->segs[i];
+        if (!s->expr || s->expr->tf != TF_NONE)
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < n; k++)
+            dup |= !strcmp(ents[k].key, s->expr->text);
+        if (!dup)
+            ents[n++] = (of_entry){s->expr->text, s};
+    }
+    qsort(ents, n, sizeof *ents, by_key);
+    buf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(out, ',');
+        json_write_string(out, ents[i].key, strlen(ents[i].key));
+        buf_putc(out, ':');
+        const fmt_seg *s = ents[i].seg;
+        if (!s) {
+            buf_printf(out, "%lld", (long long)e->ts_ns);
+            continue;
+        }
+        fvals v;
+        if (!evaluator_values(ev, s->expr, &v)) {
+            buf_puts(out, "null");
+        } else if (time_like(s->expr->ref.def->name)) {
+            buf_printf(out, "%lld", (long long)e->ts_ns);
+        } else if (s->expr->is_list) {
+            buf_putc(out, '[');
+            for (size_t k = 0; k < v.n; k++) {
+                if (k)
+                    buf_putc(out, ',');
+                json_write_string(out, v.v[k].s, v.v[k].len);
+            }
+            buf_putc(out, ']');
+        } else if (s->expr->numeric) {
+            buf_put(out, v.v[0].s, v.v[0].len);
+        } else {
+            json_write_string(out, v.v[0].s, v.v[0].len);
+        }
+    }
+    buf_putc(out, '}');
+}
+
+void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_event *e, const alert_opts *o,
+                  buf *out)
+{
+    const crule *r = &rs->rules[rule];
+    /* the text line: "<time>: <Priority> <message>" */
+    buf line = BUF_INIT;
+    if (o->iso8601)
+        time_iso8601(e->ts_ns, &line, "+0000");
+    else
+        time_hms(e->ts_ns, o->tz_offset_s, &line);
+    buf_printf(&line, ": %s ", priority_names[r->info.prio]);
+    size_t msg_start = line.len;
+    for (size_t i = 0; i < r->out.n; i++) {
+        const fmt_seg *s = &r->out.segs[i];
+        if (s->lit)
+            buf_put(&line, s->lit, s->litlen);
+        else
+            render_value(ev, s, &line);
+    }
+    if (!o->json) {
+        buf_put(out, line.data, line.len);
+        buf_putc(out, '\n');
+        buf_free(&line);
+        return;
+    }
+    buf_puts(out, "{\"hostname\":");
+    json_write_string(out, o->hostname, strlen(o->hostname));
+    if (o->include_message) {
+        buf_puts(out, ",\"message\":");
+        json_write_string(out, line.data + msg_start, line.len - msg_start);
+    }
+    if (o->include_output) {
+        buf_puts(out, ",\"output\":");
+        json_write_string(out, line.data, line.len);
+    }
+    if (o->include_output_fields) {
+        buf_puts(out, ",\"output_fields\":");
+        render_output_fields(ev, &r->out, e, o, out);
+    }
+    buf_puts(out, ",\"priority\":");
+    json_write_string(out, priority_names[r->info.prio], strlen(priority_names[r->info.prio]));
+    buf_puts(out, ",\"rule\":");
+    json_write_string(out, r->info.name, strlen(r->info.name));
+    buf_puts(out, ",\"source\":\"k8s_audit\"");
+    if (o->include_tags) {
+        buf_puts(out, ",\"tags\":[");
+        for (size_t i = 0; i < r->info.ntags; i++) {
+            if (i)
+                buf_putc(out, ',');
+            json_write_string(out, r->info.tags[i], strlen(r->info.tags[i]));
+        }
+        buf_putc(out, ']');
+    }
+    buf_puts(out, ",\"time\":\"");
+    time_iso8601(e->ts_ns, out, "Z");
+    buf_puts(out, "\"}\n");
+    buf_free(&line);
+}

@@ -1,0 +1,36 @@
+/*
+ * alert — rendering an alert for a matched rule: Falco's text line and its
+ * JSON object (spec/rules.md §8.2-§8.3), byte-compatible with Falco.
+ * Only rules that fire are formatted.
+ */
+#ifndef PEREGRINE_ALERT_H
+#define PEREGRINE_ALERT_H
+
+#include <stdbool.h>
+
+#include "event/event.h"
+#include "rules/eval.h"
+#include "rules/ruleset.h"
+#include "util/buf.h"
+
+typedef struct alert_opts {
+    bool json;                      /* json_output */
+    bool include_output;            /* json_include_output_property (default true) */
+    bool include_output_fields;     /* json_include_output_fields_property (default true) */
+    bool include_tags;              /* json_include_tags_property (default true) */
+    bool include_message;           /* json_include_message_property (default false) */
+    bool iso8601;                   /* time_format_iso_8601 */
+    const char *hostname;
+    long tz_offset_s;               /* local time offset for the text time prefix */
+} alert_opts;
+
+/* Append one alert line (with '\n') for rule `rule` of `rs` on the event
+ * the evaluator is positioned on. */
+void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_event *e,
+                  const alert_opts *o, buf *out);
+
+/* Time renderings shared with the field layer. */
+void time_hms(int64_t ns, long tz_offset_s, buf *out);      /* HH:MM:SS.nnnnnnnnn */
+void time_iso8601(int64_t ns, buf *out, const char *zone);  /* YYYY-MM-DDTHH:MM:SS.nnnnnnnnn + zone */
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * collection — the rules-file items gathered by the loader before
+ * compilation (lists, macros, rules with their exceptions), shared by
+ * loader.c (YAML → items, append/override) and compile.c (items →
+ * ruleset).  Strings are owned by the collection (pg_malloc'd).
+ */
+#ifndef PEREGRINE_COLLECTION_H
+#define PEREGRINE_COLLECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules/ast.h"
+#include "rules/ruleset.h"
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+int strvec_push(strvec *s, const char *str);      /* copies; 0 or -1 */
+void strvec_free(strvec *s);
+
+typedef struct where {
+    char *file;             /* shared, owned by the loader's file list */
+    int line, col;
+} where;
+
+typedef struct l_list {
+    char *name;
+    strvec items;
+    int first, last;        /* definition order of first / last (re)definition */
+    where at;
+    bool used;
+} l_list;
+
+typedef struct l_macro {
+    char *name;
+    char *cond;
+    int first, last;
+    where at;
+    bool used;
+    ast *tree;              /* parsed at compile time */
+    int visit;              /* cycle detection */
+} l_macro;
+
+/* One exception value element: a scalar or a list of scalars. */
+typedef struct exc_val {
+    bool is_list;
+    strvec items;           /* scalar: items.v[0] */
+} exc_val;
+
+typedef struct l_exception {
+    char *name;
+    strvec fields;
+    bool fields_is_list;
+    strvec comps;
+    exc_val **tuples;       /* fields list: each tuple has fields.n elements */
+    size_t *tuple_len;
+    size_t ntuples;
+    exc_val *scalars;       /* single field: the values */
+    size_t nscalars;
+    where at;
+} l_exception;
+
+typedef struct l_rule {
+    char *name;
+    char *cond;             /* NULL until given */
+    char *output;
+    char *desc;
+    int prio;               /* -1 until given */
+    char *source;           /* NULL = default (syscall) */
+    bool enabled;
+    strvec tags;
+    l_exception *exc;
+    size_t nexc;
+    bool skip_unknown;
+    int order;
+    where at;
+} l_rule;
+
+typedef struct collection {
+    l_list *lists;
+    size_t nlists, caplists;
+    l_macro *macros;
+    size_t nmacros, capmacros;
+    l_rule *rules;
+    size_t nrules, caprules;
+    int seq;                /* definition counter */
+    int required_engine;
+    char **files;
+    size_t nfiles;
+} collection;
+
+l_list *coll_find_list(collection *c, const char *name);
+l_macro *coll_find_macro(collection *c, const char *name);
+l_rule *coll_find_rule(collection *c, const char *name);
+
+/* Add a message to a load result. */
+void load_msg_add(load_result *r, bool error, const where *at, const char *code, const char *item,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Compile the collection into a ruleset (compile.c). */
+ruleset *collection_compile(collection *c, const loader_opts *opts, load_result *res);
+
+#endif

@@ -1,0 +1,843 @@
+/*
+ * compile — the collection's items into an immutable ruleset
+ * (spec/rules.md §5): list expansion, textual list substitution,
+ * exceptions, macro parsing and reference checks, rule compilation
+ * against the field table, output templates, then the rule index.
+ */
+#include "rules/collection.h"
+#include "rules/compiled.h"
+#include "rules/cond_parse.h"
+#include "util/alloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct compiler {
+    ruleset *rs;
+    collection *coll;
+    load_result *res;
+    /* field cache slots by reference text */
+    cexpr **slots;
+    uint32_t nslots, capslots;
+};
+
+/* ---- string sets ---- */
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+bool strset_has(const strset *s, const char *p, size_t n)
+{
+    size_t i = hash_bytes(p, n) & s->mask;
+    for (;;) {
+        const fval *v = &s->slots[i];
+        if (!v->s)
+            return false;
+        if (v->len == n && memcmp(v->s, p, n) == 0)
+            return true;
+        i = (i + 1) & s->mask;
+    }
+}
+
+static strset *strset_build(arena *a, const ast_str *items, size_t n)
+{
+    strset *s = arena_alloc(a, sizeof *s);
+    if (!s)
+        return NULL;
+    size_t cap = 8;
+    while (cap < n * 2 + 2)
+        cap *= 2;
+    s->slots = arena_alloc(a, cap * sizeof *s->slots);
+    s->items = arena_alloc(a, (n ? n : 1) * sizeof *s->items);
+    if (!s->slots || !s->items)
+        return NULL;
+    memset(s->slots, 0, cap * sizeof *s->slots);
+    s->mask = cap - 1;
+    s->n = n;
+    for (size_t k = 0; k < n; k++) {
+        fval v = {items[k].s, items[k].len};
+        s->items[k] = v;
+        if (strset_has(s, v.s, v.len))
+            continue;
+        size_t i = hash_bytes(v.s, v.len) & s->mask;
+        while (s->slots[i].s)
+            i = (i + 1) & s->mask;
+        s->slots[i] = v;
+    }
+    return s;
+}
+
+/* ---- list expansion and substitution (spec/rules.md §2.3, §5.2) ---- */
+
+static int needs_quotes(const char *s) { return strchr(s, ' ') && s[0] != '"' && s[0] != '\''; }
+
+static void append_item(buf *b, const char *item)
+{
+    if (needs_quotes(item)) {
+        buf_putc(b, '"');
+        buf_puts(b, item);
+        buf_putc(b, '"');
+    } else {
+        buf_puts(b, item);
+    }
+}
+
+/* Items of list-in-list references are inlined when the referenced list's
+ * first definition precedes this list's last definition. */
+static int expand_lists(collection *c)
+{
+    for (size_t i = 0; i < c->nlists; i++) {
+        l_list *l = &c->lists[i];
+        strvec out = {0};
+        for (size_t k = 0; k < l->items.n; k++) {
+            l_list *ref = NULL;
+            for (size_t j = 0; j < c->nlists; j++)
+                if (j != i && !strcmp(c->lists[j].name, l->items.v[k]) && c->lists[j].first < l->last)
+                    ref = &c->lists[j];
+            if (ref) {
+                ref->used = true;
+                for (size_t m = 0; m < ref->items.n; m++)
+                    if (strvec_push(&out, ref->items.v[m]))
+                        return -1;
+            } else if (strvec_push(&out, l->items.v[k])) {
+                return -1;
+            }
+        }
+        strvec_free(&l->items);
+        l->items = out;
+    }
+    return 0;
+}
+
+static int is_delim(char ch) { return ch == 0 || strchr(" \t\n\r(),=", ch) != NULL; }
+static int is_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
+/* Replace every delimited occurrence of each list name in text (not quote
+ * aware, as upstream).  Returns a new pg_malloc'd string. */
+static char *substitute_lists(collection *c, const char *text)
+{
+    char *cur = pg_strdup(text);
+    for (size_t i = 0; cur && i < c->nlists; i++) {
+        l_list *l = &c->lists[i];
+        size_t nl = strlen(l->name);
+        if (!strstr(cur, l->name))
+            continue;
+        buf out = BUF_INIT;
+        const char *p = cur;
+        bool changed = false;
+        for (;;) {
+            const char *hit = strstr(p, l->name);
+            if (!hit) {
+                buf_puts(&out, p);
+                break;
+            }
+            char before = hit == cur ? 0 : hit[-1];
+            char after = hit[nl];
+            if (!is_delim(before) || !is_delim(after)) {
+                buf_put(&out, p, (size_t)(hit - p) + 1);
+                p = hit + 1;
+                continue;
+            }
+            changed = true;
+            l->used = true;
+            /* the blanks around the name go too */
+            const char *s = hit, *e = hit + nl;
+            while (s > p && is_blank(s[-1]))
+                s--;
+            while (is_blank(*e))
+                e++;
+            buf_put(&out, p, (size_t)(s - p));
+            if (l->items.n == 0) {
+                /* drop one adjacent comma, the left one preferred */
+                size_t k = out.len;
+                while (k > 0 && is_blank(out.data[k - 1]))
+                    k--;
+                if (k > 0 && out.data[k - 1] == ',') {
+                    out.len = k - 1;
+                    out.data[out.len] = 0;
+                } else if (*e == ',') {
+                    e++;
+                    while (is_blank(*e))
+                        e++;
+                }
+            } else {
+                for (size_t k = 0; k < l->items.n; k++) {
+                    if (k)
+                        buf_puts(&out, ", ");
+                    append_item(&out, l->items.v[k]);
+                }
+            }
+            p = e;
+        }
+        if (out.oom) {
+            buf_free(&out);
+            pg_free(cur);
+            return NULL;
+        }
+        if (changed) {
+            pg_free(cur);
+            cur = out.data ? out.data : pg_strdup("");
+        } else {
+            buf_free(&out);
+        }
+    }
+    return cur;
+}
+
+/* ---- exceptions → condition text (spec/rules.md §4) ---- */
+
+static void put_scalar(buf *b, const char *s)
+{
+    if (strchr(s, ' ') && s[0] != '"' && s[0] != '\'') {
+        buf_putc(b, '"');
+        buf_puts(b, s);
+        buf_putc(b, '"');
+    } else {
+        buf_puts(b, s);
+    }
+}
+
+static bool is_list_comp(const char *comp)
+{
+    return !strcmp(comp, "in") || !strcmp(comp, "intersects") || !strcmp(comp, "pmatch") || strchr(comp, ' ');
+}
+
+static void put_value(buf *b, const exc_val *v, const char *comp)
+{
+    if (v->is_list) {
+        buf_putc(b, '(');
+        for (size_t i = 0; i < v->items.n; i++) {
+            if (i)
+                buf_puts(b, ", ");
+            put_scalar(b, v->items.v[i]);
+        }
+        buf_putc(b, ')');
+    } else if (is_list_comp(comp) && v->items.v[0][0] != '(') {
+        buf_putc(b, '(');
+        put_scalar(b, v->items.v[0]);
+        buf_putc(b, ')');
+    } else {
+        put_scalar(b, v->items.v[0]);
+    }
+}
+
+static char *build_condition(const l_rule *r)
+{
+    buf b = BUF_INIT;
+    buf_putc(&b, '(');
+    buf_puts(&b, r->cond);
+    buf_putc(&b, ')');
+    for (size_t i = 0; i < r->nexc; i++) {
+        const l_exception *e = &r->exc[i];
+        if (e->fields_is_list) {
+            if (!e->ntuples)
+                continue;
+            buf_puts(&b, " and not (");
+            for (size_t t = 0; t < e->ntuples; t++) {
+                if (t)
+                    buf_puts(&b, " or ");
+                buf_putc(&b, '(');
+                for (size_t f = 0; f < e->fields.n; f++) {
+                    if (f)
+                        buf_puts(&b, " and ");
+                    buf_printf(&b, " %s %s ", e->fields.v[f], e->comps.v[f]);
+                    put_value(&b, &e->tuples[t][f], e->comps.v[f]);
+                }
+                buf_putc(&b, ')');
+            }
+            buf_putc(&b, ')');
+        } else {
+            if (!e->nscalars)
+                continue;
+            buf_printf(&b, " and not (%s %s (", e->fields.v[0], e->comps.v[0]);
+            for (size_t k = 0; k < e->nscalars; k++) {
+                if (k)
+                    buf_puts(&b, ", ");
+                put_scalar(&b, e->scalars[k].items.v[0]);
+            }
+            buf_puts(&b, "))");
+        }
+    }
+    if (b.oom) {
+        buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* ---- expressions ---- */
+
+static int cerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cerr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void *cnew(compiler *c, size_t n)
+{
+    void *p = arena_alloc(&c->rs->arena, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+static const char *cstrdup(compiler *c, const char *s, size_t n) { return arena_strndup(&c->rs->arena, s, n); }
+
+static cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < c->nslots; i++)
+        if (strlen(c->slots[i]->text) == len && !memcmp(c->slots[i]->text, text, len))
+            return c->slots[i];
+    cexpr *e = cnew(c, sizeof *e);
+    if (!e) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (field_ref_parse(text, len, &e->ref, err, errlen))
+        return NULL;
+    e->text = cstrdup(c, text, len);
+    e->tf = TF_NONE;
+    e->is_list = e->ref.def->is_list;
+    e->numeric = e->ref.def->type != FT_STRING && e->ref.def->type != FT_BOOL;
+    if (c->nslots == c->capslots) {
+        uint32_t cap = c->capslots ? c->capslots * 2 : 32;
+        cexpr **s = pg_realloc(c->slots, cap * sizeof *s);
+        if (!s) {
+            field_ref_free(&e->ref);
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
+        c->slots = s;
+        c->capslots = cap;
+    }
+    e->slot = c->nslots;
+    c->slots[c->nslots++] = e;
+    return e;
+}
+
+cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen)
+{
+    if (v->kind == AV_FIELD)
+        return field_expr(c, v->text, v->textlen, err, errlen);
+    if (v->kind != AV_TRANSFORM) {
+        cerr(err, errlen, "expected a field or a transformer");
+        return NULL;
+    }
+    static const struct {
+        const char *name;
+        transform_kind tf;
+    } tfs[] = {{"tolower", TF_TOLOWER}, {"toupper", TF_TOUPPER}, {"b64", TF_B64},
+               {"basename", TF_BASENAME}, {"len", TF_LEN}, {"val", TF_VAL}};
+    transform_kind tf = TF_NONE;
+    for (size_t i = 0; i < sizeof tfs / sizeof *tfs; i++)
+        if (!strcmp(tfs[i].name, v->name))
+            tf = tfs[i].tf;
+    if (tf == TF_NONE || v->nargs != 1) {
+        cerr(err, errlen, "transformer '%s' is not supported for k8s_audit events", v->name);
+        return NULL;
+    }
+    cexpr *arg = compile_expr(c, v->args[0], err, errlen);
+    if (!arg)
+        return NULL;
+    if (tf == TF_VAL)
+        return arg;
+    if (arg->numeric) {
+        cerr(err, errlen, "transformer '%s' needs a string input", v->name);
+        return NULL;
+    }
+    cexpr *e = cnew(c, sizeof *e);
+    if (!e) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->tf = tf;
+    e->arg = arg;
+    e->is_list = tf == TF_LEN ? false : arg->is_list;
+    e->numeric = tf == TF_LEN;
+    char text[512];
+    snprintf(text, sizeof text, "%s(%s)", v->name, arg->text);
+    e->text = cstrdup(c, text, strlen(text));
+    return e;
+}
+
+/* ---- conditions ---- */
+
+typedef struct rule_scope {
+    const char *rule;       /* for messages */
+    bool unknown_field;     /* compile failed on an unknown field */
+} rule_scope;
+
+static cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    char *end;
+    errno = 0;
+    double d;
+    unsigned long long v = strtoull(tmp, &end, 0);
+    if (*end) {
+        d = strtod(tmp, &end);
+        if (*end || d < 0)
+            return -1;
+        v = (unsigned long long)d;
+    }
+    *out = v;
+    return 0;
+}
+
+static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    cnode *n = cnew(c, sizeof *n);
+    if (!n) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->kind = CN_CHECK;
+    n->op = a->op;
+    n->mod = a->mod;
+    if (!(n->lhs = compile_expr(c, a->lhs, err, errlen))) {
+        if (strstr(err, "nonexistent field"))
+            sc->unknown_field = true;
+        return NULL;
+    }
+    const char *optext = op_table[a->op].text;
+    bool list = n->lhs->is_list;
+    if (list && a->op != OP_EXISTS && a->op != OP_IN && a->op != OP_INTERSECTS) {
+        cerr(err, errlen, "'%s' operator not supported list filters", optext);
+        return NULL;
+    }
+    if (!n->lhs->numeric && (a->op == OP_BCONTAINS || a->op == OP_BSTARTSWITH)) {
+        cerr(err, errlen, "'%s' operator not supported for string filters", optext);
+        return NULL;
+    }
+    if (n->lhs->numeric && !(a->op == OP_EXISTS || a->op == OP_EQ || a->op == OP_NE || a->op == OP_LT ||
+                             a->op == OP_LE || a->op == OP_GT || a->op == OP_GE || a->op == OP_IN ||
+                             a->op == OP_INTERSECTS)) {
+        cerr(err, errlen, "'%s' operator not supported for numeric filters", optext);
+        return NULL;
+    }
+    const ast_value *r = a->rhs;
+    if (!r)
+        return n;
+    if (r->kind == AV_FIELD || r->kind == AV_TRANSFORM) {
+        if (a->op == OP_REGEX) {
+            cerr(err, errlen, "regex operator needs a constant string");
+            return NULL;
+        }
+        if (!(n->rhs = compile_expr(c, r, err, errlen))) {
+            if (strstr(err, "nonexistent field"))
+                sc->unknown_field = true;
+            return NULL;
+        }
+        if (n->rhs->numeric != n->lhs->numeric ||
+            (n->rhs->is_list != list && a->op != OP_IN && a->op != OP_INTERSECTS)) {
+            cerr(err, errlen, "left and right side of '%s' must have the same type and list-ness", optext);
+            return NULL;
+        }
+        return n;
+    }
+    if (r->kind == AV_LIST) {
+        if (n->lhs->numeric) {
+            ast_str *nums = arena_alloc(&c->rs->arena, (r->nitems ? r->nitems : 1) * sizeof *nums);
+            if (!nums)
+                return NULL;
+            for (size_t i = 0; i < r->nitems; i++) {
+                uint64_t v;
+                if (parse_u64(r->items[i].s, r->items[i].len, &v)) {
+                    cerr(err, errlen, "'%s' is not a valid number", r->items[i].s);
+                    return NULL;
+                }
+                char tmp[32];
+                int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+                nums[i].s = cstrdup(c, tmp, (size_t)k);
+                nums[i].len = (size_t)k;
+            }
+            n->set = strset_build(&c->rs->arena, nums, r->nitems);
+        } else {
+            n->set = strset_build(&c->rs->arena, r->items, r->nitems);
+        }
+        if (!n->set) {
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
+        return n;
+    }
+    /* a single literal */
+    n->str.s = r->str.s;
+    n->str.len = r->str.len;
+    if (n->lhs->numeric && a->op != OP_EXISTS) {
+        if (parse_u64(r->str.s, r->str.len, &n->num)) {
+            cerr(err, errlen, "'%s' is not a valid number", r->str.s);
+            return NULL;
+        }
+    }
+    if (a->op == OP_IN || a->op == OP_INTERSECTS || a->op == OP_PMATCH) {
+        ast_str one = r->str;
+        n->set = strset_build(&c->rs->arena, &one, 1);
+    }
+    if (a->op == OP_REGEX) {
+        int ecode;
+        PCRE2_SIZE eoff;
+        n->re = pcre2_compile((PCRE2_SPTR)r->str.s, r->str.len, PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF,
+                              &ecode, &eoff, NULL);
+        if (!n->re) {
+            char msg[256];
+            pcre2_get_error_message(ecode, (PCRE2_UCHAR *)msg, sizeof msg);
+            cerr(err, errlen, "invalid regex pattern: %s", msg);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+static cnode *compile_macro(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    l_macro *m = coll_find_macro(c->coll, a->name);
+    if (!m || !m->tree) {
+        cerr(err, errlen, "Undefined macro '%s' used in filter.", a->name);
+        return NULL;
+    }
+    if (m->visit) {
+        cerr(err, errlen, "reference loop in macro '%s'", a->name);
+        return NULL;
+    }
+    m->used = true;
+    m->visit = 1;
+    cnode *n = compile_node(c, m->tree, sc, err, errlen);
+    m->visit = 0;
+    return n;
+}
+
+static cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    switch (a->kind) {
+    case A_MACRO:
+        return compile_macro(c, a, sc, err, errlen);
+    case A_CHECK:
+        return compile_check(c, a, sc, err, errlen);
+    case A_AND:
+    case A_OR:
+    case A_NOT: {
+        cnode *n = cnew(c, sizeof *n);
+        if (!n || !(n->kids = cnew(c, a->n * sizeof *n->kids))) {
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
+        n->kind = a->kind == A_AND ? CN_AND : a->kind == A_OR ? CN_OR : CN_NOT;
+        n->n = a->n;
+        for (size_t i = 0; i < a->n; i++)
+            if (!(n->kids[i] = compile_node(c, a->kids[i], sc, err, errlen)))
+                return NULL;
+        return n;
+    }
+    }
+    cerr(err, errlen, "internal error: unknown AST node");
+    return NULL;
+}
+
+/* ---- output templates (spec/rules.md §8.1) ---- */
+
+static const char *const fmt_transformers[] = {"tolower(", "toupper(", "b64(", "basename(", "len(", NULL};
+
+/* Longest prefix of p that compiles as a field or transformer expression. */
+static cexpr *fmt_field(compiler *c, const char *p, size_t *consumed, char *err, size_t errlen)
+{
+    for (int i = 0; fmt_transformers[i]; i++) {
+        size_t tl = strlen(fmt_transformers[i]);
+        if (strncmp(p, fmt_transformers[i], tl))
+            continue;
+        size_t inner;
+        cexpr *arg = fmt_field(c, p + tl, &inner, err, errlen);
+        if (!arg)
+            return NULL;
+        if (p[tl + inner] != ')') {
+            cerr(err, errlen, "expected ')' after transformer argument");
+            return NULL;
+        }
+        ast_value fv = {.kind = AV_FIELD, .text = arg->text, .textlen = strlen(arg->text)};
+        ast_value *args[1] = {&fv};
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)(tl - 1), p);
+        ast_value tv = {.kind = AV_TRANSFORM, .name = name, .args = args, .nargs = 1};
+        *consumed = tl + inner + 1;
+        return compile_expr(c, &tv, err, errlen);
+    }
+    size_t n = 0;
+    while (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '.')
+        n++;
+    size_t full = n;
+    if (p[n] == '[') {
+        const char *close = strchr(p + n, ']');
+        if (close)
+            full = (size_t)(close - p) + 1;
+    }
+    char tmp[1024];
+    for (size_t len = full; len > 0; len = len == full && full != n ? n : len - 1) {
+        if (len >= sizeof tmp)
+            continue;
+        memcpy(tmp, p, len);
+        tmp[len] = 0;
+        char fname[1024];
+        size_t nl = strcspn(tmp, "[");
+        memcpy(fname, tmp, nl);
+        fname[nl] = 0;
+        if (!field_lookup(fname, nl))
+            continue;
+        char e2[256];
+        cexpr *e = field_expr(c, tmp, len, e2, sizeof e2);
+        if (e) {
+            *consumed = len;
+            return e;
+        }
+        if (len == full && full != n) {
+            cerr(err, errlen, "%s", e2);
+            return NULL;
+        }
+    }
+    cerr(err, errlen, "invalid formatting token %%%.*s", (int)(full ? full : 1), p);
+    return NULL;
+}
+
+int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen)
+{
+    size_t cap = 8, n = 0;
+    fmt_seg *segs = cnew(c, cap * sizeof *segs);
+    const char *p = text;
+    if (*p == '*')
+        p++;
+    while (segs && *p) {
+        if (n + 2 > cap) {
+            fmt_seg *g = cnew(c, cap * 2 * sizeof *g);
+            if (!g)
+                break;
+            memcpy(g, segs, n * sizeof *segs);
+            segs = g;
+            cap *= 2;
+        }
+        const char *pct = strchr(p, '%');
+        if (pct != p) {
+            size_t l = pct ? (size_t)(pct - p) : strlen(p);
+            segs[n++] = (fmt_seg){.lit = p, .litlen = l};
+            p += l;
+            continue;
+        }
+        p++;
+        int width = 0;
+        while (isdigit((unsigned char)*p))
+            width = width * 10 + (*p++ - '0');
+        size_t used;
+        cexpr *e = fmt_field(c, p, &used, err, errlen);
+        if (!e)
+            return -1;
+        segs[n++] = (fmt_seg){.expr = e, .width = width};
+        p += used;
+    }
+    if (!segs)
+        return cerr(err, errlen, "out of memory");
+    /* literal pieces point into `text`: copy them into the arena */
+    for (size_t i = 0; i < n; i++)
+        if (segs[i].lit && !(segs[i].lit = cstrdup(c, segs[i].lit, segs[i].litlen)))
+            return cerr(err, errlen, "out of memory");
+    out->segs = segs;
+    out->n = n;
+    return 0;
+}
+
+/* ---- the whole collection ---- */
+
+static int by_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+ruleset *collection_compile(collection *coll, const loader_opts *opts, load_result *res)
+{
+    ruleset *rs = pg_calloc(1, sizeof *rs);
+    if (!rs)
+        return NULL;
+    arena_init(&rs->arena, 64 * 1024);
+    compiler c = {.rs = rs, .coll = coll, .res = res};
+    char err[1024];
+    int failed = 0;
+    arena ast_arena;
+    arena_init(&ast_arena, 64 * 1024);
+
+    if (expand_lists(coll))
+        failed = 1;
+
+    /* Macros: substitute lists, parse, and check references (every macro,
+     * used or not: a reference must name a macro defined earlier). */
+    for (size_t i = 0; i < coll->nmacros && !failed; i++) {
+        l_macro *m = &coll->macros[i];
+        char item[300];
+        snprintf(item, sizeof item, "macro '%s'", m->name);
+        char *text = substitute_lists(coll, m->cond);
+        cond_error ce;
+        m->tree = text ? cond_parse(text, &ast_arena, COND_MAX_DEPTH, &ce) : NULL;
+        if (!m->tree) {
+            load_msg_add(res, true, &m->at, "LOAD_ERR_COMPILE_CONDITION", item, "%s", text ? ce.msg : "out of memory");
+            failed = 1;
+        }
+        pg_free(text);
+    }
+    for (size_t i = 0; i < coll->nmacros && !failed; i++) {
+        l_macro *m = &coll->macros[i];
+        /* walk the tree for references */
+        const ast *stack[2048];
+        size_t sp = 0;
+        stack[sp++] = m->tree;
+        while (sp && !failed) {
+            const ast *a = stack[--sp];
+            if (a->kind == A_MACRO) {
+                l_macro *ref = coll_find_macro(coll, a->name);
+                if (!ref || ref->first > m->last) {
+                    char item[300];
+                    snprintf(item, sizeof item, "macro '%s'", m->name);
+                    load_msg_add(res, true, &m->at, "LOAD_ERR_COMPILE_CONDITION", item,
+                                 "Undefined macro '%s' used in filter.", a->name);
+                    failed = 1;
+                }
+            }
+            for (size_t k = 0; k < a->n && sp < 2048; k++)
+                stack[sp++] = a->kids[k];
+        }
+    }
+
+    /* Rules in definition order. */
+    l_rule **order = pg_calloc(coll->nrules ? coll->nrules : 1, sizeof *order);
+    if (!order)
+        failed = 1;
+    for (size_t i = 0; i < coll->nrules && order; i++)
+        order[i] = &coll->rules[i];
+    /* (rules are appended in first-definition order already) */
+    rs->rules = cnew(&c, (coll->nrules ? coll->nrules : 1) * sizeof *rs->rules);
+    size_t skipped_sources = 0;
+    for (size_t i = 0; i < coll->nrules && !failed; i++) {
+        l_rule *r = order[i];
+        char item[300];
+        snprintf(item, sizeof item, "rule '%s'", r->name);
+        const char *source = r->source ? r->source : "syscall";
+        if (strcmp(source, "k8s_audit") != 0) {
+            skipped_sources++;
+            continue;
+        }
+        char *full = build_condition(r);
+        char *text = full ? substitute_lists(coll, full) : NULL;
+        pg_free(full);
+        rule_scope sc = {.rule = r->name};
+        crule *cr = &rs->rules[rs->nrules];
+        memset(cr, 0, sizeof *cr);
+        /* output first, as Falco validates it before the condition */
+        if (compile_format(&c, r->output, &cr->out, err, sizeof err)) {
+            if (r->skip_unknown && strstr(err, "nonexistent field")) {
+                load_msg_add(res, false, &r->at, "LOAD_UNKNOWN_FILTER", item, "%s; skipping rule", err);
+                pg_free(text);
+                continue;
+            }
+            load_msg_add(res, true, &r->at, "LOAD_ERR_COMPILE_OUTPUT", item, "%s", err);
+            failed = 1;
+            pg_free(text);
+            break;
+        }
+        cond_error ce;
+        ast *tree = text ? cond_parse(text, &ast_arena, COND_MAX_DEPTH, &ce) : NULL;
+        if (!tree) {
+            load_msg_add(res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "%s", text ? ce.msg : "out of memory");
+            failed = 1;
+            pg_free(text);
+            break;
+        }
+        pg_free(text);
+        cr->cond = compile_node(&c, tree, &sc, err, sizeof err);
+        if (!cr->cond) {
+            if (r->skip_unknown && sc.unknown_field) {
+                load_msg_add(res, false, &r->at, "LOAD_UNKNOWN_FILTER", item, "%s; skipping rule", err);
+                continue;
+            }
+            load_msg_add(res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "%s", err);
+            failed = 1;
+            break;
+        }
+        cr->info.name = cstrdup(&c, r->name, strlen(r->name));
+        cr->info.desc = cstrdup(&c, r->desc, strlen(r->desc));
+        cr->info.output = cstrdup(&c, r->output, strlen(r->output));
+        cr->info.prio = (priority)r->prio;
+        cr->info.enabled = r->enabled;
+        qsort(r->tags.v, r->tags.n, sizeof *r->tags.v, by_str);
+        const char **tags = cnew(&c, (r->tags.n ? r->tags.n : 1) * sizeof *tags);
+        for (size_t k = 0; tags && k < r->tags.n; k++)
+            tags[k] = cstrdup(&c, r->tags.v[k], strlen(r->tags.v[k]));
+        cr->info.tags = tags;
+        cr->info.ntags = r->tags.n;
+        cr->active = r->enabled && r->prio <= (int)opts->min_priority;
+        rs->nrules++;
+    }
+    if (skipped_sources && !failed) {
+        where w = {0};
+        load_msg_add(res, false, &w, "LOAD_UNKNOWN_SOURCE", NULL,
+                     "%zu rule(s) of sources other than k8s_audit skipped (their lists and macros are loaded)",
+                     skipped_sources);
+    }
+    pg_free(order);
+    arena_free(&ast_arena);
+    rs->nslots = c.nslots;
+    rs->slot_expr = cnew(&c, (c.nslots ? c.nslots : 1) * sizeof *rs->slot_expr);
+    if (rs->slot_expr && c.nslots)
+        memcpy(rs->slot_expr, c.slots, c.nslots * sizeof *c.slots);
+    pg_free(c.slots);
+    rs->required_engine = coll->required_engine;
+    if (!failed && !(rs->index = index_build(rs))) {
+        load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory building the rule index");
+        failed = 1;
+    }
+    if (failed) {
+        ruleset_free(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+size_t ruleset_count(const ruleset *rs) { return rs->nrules; }
+const rule_info *ruleset_rule(const ruleset *rs, size_t i) { return &rs->rules[i].info; }
+
+void ruleset_free(ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (uint32_t i = 0; rs->slot_expr && i < rs->nslots; i++)
+        field_ref_free(&rs->slot_expr[i]->ref);
+    /* regexes are the only other non-arena resources */
+    for (size_t i = 0; i < rs->nrules; i++) {
+        cnode *stack[4096];
+        size_t sp = 0;
+        if (rs->rules[i].cond)
+            stack[sp++] = rs->rules[i].cond;
+        while (sp) {
+            cnode *n = stack[--sp];
+            if (n->re) {
+                pcre2_code_free(n->re);
+                n->re = NULL; /* shared macro subtrees are visited again */
+            }
+            for (size_t k = 0; k < n->n && sp < 4096; k++)
+                stack[sp++] = n->kids[k];
+        }
+    }
+    index_free(rs->index);
+    arena_free(&rs->arena);
+    pg_free(rs);
+}

@@ -1,0 +1,109 @@
+/*
+ * compiled — the compiled form of conditions and output templates, shared
+ * by the compiler (compile.c), the evaluator (eval.c) and the formatter
+ * (output/format.c).  Everything here lives in the ruleset's arena and is
+ * read-only after loading.
+ */
+#ifndef PEREGRINE_COMPILED_H
+#define PEREGRINE_COMPILED_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "fields/fields.h"
+#include "rules/ast.h"
+#include "rules/ruleset.h"
+#include "util/arena.h"
+
+/* A set of strings for `in`/`intersects`/`pmatch` (open addressing). */
+typedef struct strset {
+    fval *slots;            /* s == NULL: empty slot */
+    size_t mask;            /* capacity - 1 (power of two) */
+    fval *items;            /* in list order, for pmatch and modifiers */
+    size_t n;
+} strset;
+
+bool strset_has(const strset *s, const char *p, size_t n);
+
+typedef enum transform_kind { TF_NONE, TF_TOLOWER, TF_TOUPPER, TF_B64, TF_BASENAME, TF_LEN, TF_VAL } transform_kind;
+
+/* A value expression: a field, or a transformer applied to one. */
+typedef struct cexpr cexpr;
+struct cexpr {
+    transform_kind tf;      /* TF_NONE: a plain field */
+    cexpr *arg;             /* transformer operand */
+    field_ref ref;          /* TF_NONE */
+    uint32_t slot;          /* TF_NONE: per-event cache slot */
+    bool is_list;           /* yields a list of values */
+    bool numeric;           /* values are numbers (uint64 fields, len()) */
+    const char *text;       /* as written, e.g. "ka.uri.param[command]" */
+};
+
+typedef enum cnode_kind { CN_AND, CN_OR, CN_NOT, CN_CHECK, CN_TRUE, CN_FALSE } cnode_kind;
+
+typedef struct cnode cnode;
+struct cnode {
+    cnode_kind kind;
+    cmp_op op;
+    cmp_mod mod;
+    cnode **kids;
+    size_t n;
+    cexpr *lhs;
+    /* right-hand side, one of: */
+    fval str;               /* single literal (string ops) */
+    uint64_t num;           /* numeric literal when lhs->numeric */
+    strset *set;            /* in / intersects / pmatch / modifiers */
+    cexpr *rhs;             /* val(field) or a transformer */
+    pcre2_code *re;         /* regex */
+};
+
+/* Output template: literal text and field segments. */
+typedef struct fmt_seg {
+    const char *lit;        /* literal text (not NUL-terminated) or NULL */
+    size_t litlen;
+    cexpr *expr;            /* field segment */
+    int width;              /* %Nfield: pad/truncate to N bytes; 0 = none */
+} fmt_seg;
+
+typedef struct fmt_template {
+    fmt_seg *segs;
+    size_t n;
+} fmt_template;
+
+/* Index of candidate rules per (verb, resource) class (see index.c). */
+typedef struct rule_index rule_index;
+
+typedef struct crule {
+    rule_info info;
+    cnode *cond;
+    fmt_template out;
+    bool active;            /* enabled and at or above the priority threshold */
+} crule;
+
+struct ruleset {
+    arena arena;
+    crule *rules;
+    size_t nrules;
+    uint32_t nslots;        /* distinct field references (cache size) */
+    cexpr **slot_expr;      /* slot -> its field expression */
+    rule_index *index;
+    int required_engine;    /* highest required_engine_version seen (minor) */
+};
+
+/* Compile a value expression from its AST (shared with the formatter). */
+typedef struct compiler compiler;
+cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen);
+/* Compile an output template. */
+int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
+
+/* Build the rule index once all rules are compiled. */
+rule_index *index_build(ruleset *rs);
+/* The expressions whose values select an event's candidate rules
+ * (ka.verb, ka.target.resource), or NULL when no rule constrains them. */
+const cexpr *index_key_expr(const rule_index *ix, int which);
+/* Candidate rules (indices of active rules, in rule order) for an event
+ * whose key values are keys[0], keys[1] (NULL = missing). */
+size_t index_candidates(const rule_index *ix, const fval *const keys[2], const uint32_t **rules);
+void index_free(rule_index *ix);
+
+#endif

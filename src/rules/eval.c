@@ -1,0 +1,431 @@
+/*
+ * eval — condition evaluation (spec/rules.md §7).  Every k8saudit field is
+ * a string: comparisons are byte-wise, numeric operators compare text
+ * (strcmp), and a missing field makes every check false.
+ */
+#include "rules/eval.h"
+#include "rules/compiled.h"
+#include "util/alloc.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct evaluator {
+    const ruleset *rs;
+    field_ctx *ctx;
+    fvals *cache;
+    uint64_t *gen;
+    uint64_t cur;
+    pcre2_match_data *md;
+};
+
+evaluator *evaluator_new(const ruleset *rs)
+{
+    evaluator *ev = pg_calloc(1, sizeof *ev);
+    if (!ev)
+        return NULL;
+    ev->rs = rs;
+    size_t n = rs->nslots ? rs->nslots : 1;
+    ev->cache = pg_calloc(n, sizeof *ev->cache);
+    ev->gen = pg_calloc(n, sizeof *ev->gen);
+    ev->md = pcre2_match_data_create(1, NULL);
+    if (!ev->cache || !ev->gen || !ev->md) {
+        evaluator_free(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void evaluator_free(evaluator *ev)
+{
+    if (!ev)
+        return;
+    pg_free(ev->cache);
+    pg_free(ev->gen);
+    if (ev->md)
+        pcre2_match_data_free(ev->md);
+    pg_free(ev);
+}
+
+void evaluator_begin(evaluator *ev, field_ctx *ctx)
+{
+    ev->ctx = ctx;
+    ev->cur++;
+}
+
+/* ---- transformers (spec/rules.md §7.4) ---- */
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Base64 decode (padding optional); -1 on invalid input. */
+static long b64_decode(const char *s, size_t n, char *out)
+{
+    while (n && s[n - 1] == '=')
+        n--;
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    if (n % 4 == 1)
+        return -1;
+    return (long)o;
+}
+
+static bool apply_transform(evaluator *ev, const cexpr *e, const fvals *in, fvals *out)
+{
+    arena *a = ev->ctx->arena;
+    if (e->tf == TF_LEN) {
+        uint64_t len;
+        if (e->arg->is_list) {
+            len = in->n;
+        } else {
+            const char *nul = memchr(in->v[0].s, 0, in->v[0].len);
+            len = nul ? (uint64_t)(nul - in->v[0].s) : in->v[0].len;
+        }
+        char *t = arena_alloc(a, 24);
+        fval *v = arena_alloc(a, sizeof *v);
+        if (!t || !v)
+            return false;
+        v->len = (size_t)snprintf(t, 24, "%llu", (unsigned long long)len);
+        v->s = t;
+        out->v = v;
+        out->n = 1;
+        return true;
+    }
+    fval *vs = arena_alloc(a, in->n * sizeof *vs);
+    if (!vs)
+        return false;
+    for (size_t i = 0; i < in->n; i++) {
+        const fval *x = &in->v[i];
+        switch (e->tf) {
+        case TF_TOLOWER:
+        case TF_TOUPPER: {
+            char *t = arena_alloc(a, x->len + 1);
+            if (!t)
+                return false;
+            for (size_t k = 0; k < x->len; k++)
+                t[k] = (char)(e->tf == TF_TOLOWER ? tolower((unsigned char)x->s[k]) : toupper((unsigned char)x->s[k]));
+            vs[i] = (fval){t, x->len};
+            break;
+        }
+        case TF_BASENAME: {
+            const char *slash = NULL;
+            for (size_t k = x->len; k-- > 0;)
+                if (x->s[k] == '/') {
+                    slash = x->s + k;
+                    break;
+                }
+            vs[i] = slash ? (fval){slash + 1, x->len - (size_t)(slash + 1 - x->s)} : *x;
+            break;
+        }
+        case TF_B64: {
+            char *t = arena_alloc(a, x->len + 1);
+            if (!t)
+                return false;
+            long n = b64_decode(x->s, x->len, t);
+            if (n < 0)
+                return false; /* undecodable: the whole check is false */
+            vs[i] = (fval){t, (size_t)n};
+            break;
+        }
+        default:
+            vs[i] = *x;
+        }
+    }
+    out->v = vs;
+    out->n = in->n;
+    return true;
+}
+
+bool evaluator_values(evaluator *ev, const cexpr *e, fvals *out)
+{
+    if (e->tf == TF_NONE) {
+        if (ev->gen[e->slot] != ev->cur) {
+            ev->gen[e->slot] = ev->cur;
+            if (!field_extract(&e->ref, ev->ctx, &ev->cache[e->slot]))
+                ev->cache[e->slot].n = 0;
+        }
+        *out = ev->cache[e->slot];
+        return out->n > 0;
+    }
+    fvals in;
+    if (!evaluator_values(ev, e->arg, &in))
+        return false;
+    return apply_transform(ev, e, &in, out);
+}
+
+/* ---- string operators ---- */
+
+static int cmp_text(const fval *a, const char *b, size_t bl)
+{
+    size_t n = a->len < bl ? a->len : bl;
+    int c = memcmp(a->s, b, n);
+    if (c)
+        return c;
+    return a->len < bl ? -1 : a->len > bl;
+}
+
+static bool mem_contains(const char *h, size_t hl, const char *n, size_t nl)
+{
+    if (nl == 0)
+        return true;
+    return nl <= hl && memmem(h, hl, n, nl) != NULL;
+}
+
+static bool mem_icontains(const char *h, size_t hl, const char *n, size_t nl)
+{
+    if (nl == 0)
+        return true;
+    for (size_t i = 0; i + nl <= hl; i++) {
+        size_t k = 0;
+        while (k < nl && tolower((unsigned char)h[i + k]) == tolower((unsigned char)n[k]))
+            k++;
+        if (k == nl)
+            return true;
+    }
+    return false;
+}
+
+/* NUL-terminated copy for fnmatch (values are slices). */
+static char *cstr(evaluator *ev, const char *s, size_t n)
+{
+    return arena_strndup(ev->ctx->arena, s, n);
+}
+
+static bool glob_match(evaluator *ev, const fval *v, const char *pat, size_t pl, bool icase)
+{
+    char *s = cstr(ev, v->s, v->len), *p = cstr(ev, pat, pl);
+    if (!s || !p)
+        return false;
+    return fnmatch(p, s, icase ? FNM_CASEFOLD : 0) == 0;
+}
+
+/* pmatch: RHS path components are a prefix of the value's components
+ * (empty components ignored; components with *?[ are fnmatch'd). */
+static bool path_prefix(evaluator *ev, const fval *v, const fval *pref)
+{
+    const char *a = v->s, *ae = v->s + v->len, *b = pref->s, *be = pref->s + pref->len;
+    for (;;) {
+        while (b < be && *b == '/')
+            b++;
+        while (a < ae && *a == '/')
+            a++;
+        if (b >= be)
+            return true;
+        if (a >= ae)
+            return false;
+        const char *bs = b, *as = a;
+        while (b < be && *b != '/')
+            b++;
+        while (a < ae && *a != '/')
+            a++;
+        size_t bl = (size_t)(b - bs), al = (size_t)(a - as);
+        if (memchr(bs, '*', bl) || memchr(bs, '?', bl) || memchr(bs, '[', bl)) {
+            fval comp = {as, al};
+            if (!glob_match(ev, &comp, bs, bl, false))
+                return false;
+        } else if (al != bl || memcmp(as, bs, al) != 0) {
+            return false;
+        }
+    }
+}
+
+static uint64_t to_u64(const fval *v)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < v->len && v->s[i] >= '0' && v->s[i] <= '9'; i++)
+        x = x * 10 + (uint64_t)(v->s[i] - '0');
+    return x;
+}
+
+/* One operator against one literal. */
+static bool op_single(evaluator *ev, const cnode *n, const fval *v, const char *lit, size_t ll)
+{
+    switch (n->op) {
+    case OP_EQ: return v->len == ll && memcmp(v->s, lit, ll) == 0;
+    case OP_NE: return !(v->len == ll && memcmp(v->s, lit, ll) == 0);
+    case OP_LT: return cmp_text(v, lit, ll) < 0;
+    case OP_LE: return cmp_text(v, lit, ll) <= 0;
+    case OP_GT: return cmp_text(v, lit, ll) > 0;
+    case OP_GE: return cmp_text(v, lit, ll) >= 0;
+    case OP_CONTAINS: return mem_contains(v->s, v->len, lit, ll);
+    case OP_ICONTAINS: return mem_icontains(v->s, v->len, lit, ll);
+    case OP_STARTSWITH: return v->len >= ll && memcmp(v->s, lit, ll) == 0;
+    case OP_ENDSWITH: return v->len >= ll && memcmp(v->s + v->len - ll, lit, ll) == 0;
+    case OP_GLOB: return glob_match(ev, v, lit, ll, false);
+    case OP_IGLOB: return glob_match(ev, v, lit, ll, true);
+    case OP_REGEX:
+        return n->re && pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, ev->md, NULL) >= 0;
+    default: return false;
+    }
+}
+
+static bool op_numeric(cmp_op op, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case OP_EQ: return a == b;
+    case OP_NE: return a != b;
+    case OP_LT: return a < b;
+    case OP_LE: return a <= b;
+    case OP_GT: return a > b;
+    case OP_GE: return a >= b;
+    default: return false;
+    }
+}
+
+static bool in_values(const fval *v, const fvals *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->v[i].len == v->len && memcmp(set->v[i].s, v->s, v->len) == 0)
+            return true;
+    return false;
+}
+
+static bool eval_check(evaluator *ev, const cnode *n)
+{
+    fvals l;
+    if (!evaluator_values(ev, n->lhs, &l))
+        return false;
+    if (n->op == OP_EXISTS)
+        return true;
+    if (n->rhs) {
+        fvals r;
+        if (!evaluator_values(ev, n->rhs, &r))
+            return false;
+        if (n->op == OP_IN || n->op == OP_INTERSECTS) {
+            bool any = false, all = true;
+            for (size_t i = 0; i < l.n; i++) {
+                bool has = in_values(&l.v[i], &r);
+                any |= has;
+                all &= has;
+            }
+            return n->op == OP_IN ? all : any;
+        }
+        if (n->op == OP_PMATCH) {
+            for (size_t i = 0; i < r.n; i++)
+                if (path_prefix(ev, &l.v[0], &r.v[i]))
+                    return true;
+            return false;
+        }
+        if (n->lhs->numeric)
+            return op_numeric(n->op, to_u64(&l.v[0]), to_u64(&r.v[0]));
+        return op_single(ev, n, &l.v[0], r.v[0].s, r.v[0].len);
+    }
+    if (n->op == OP_IN || n->op == OP_INTERSECTS) {
+        /* single values: membership; list fields: subset (in) or overlap */
+        if (n->lhs->numeric) {
+            for (size_t i = 0; i < l.n; i++) {
+                char tmp[24];
+                int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)to_u64(&l.v[i]));
+                bool has = strset_has(n->set, tmp, (size_t)k);
+                if (n->op == OP_IN && !has)
+                    return false;
+                if (n->op == OP_INTERSECTS && has)
+                    return true;
+            }
+            return n->op == OP_IN;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            bool has = strset_has(n->set, l.v[i].s, l.v[i].len);
+            if (n->op == OP_IN && !has)
+                return false;
+            if (n->op == OP_INTERSECTS && has)
+                return true;
+        }
+        return n->op == OP_IN;
+    }
+    const fval *v = &l.v[0];
+    if (n->op == OP_PMATCH) {
+        for (size_t i = 0; i < n->set->n; i++)
+            if (path_prefix(ev, v, &n->set->items[i]))
+                return true;
+        return false;
+    }
+    if (n->mod != MOD_NONE) {
+        size_t hits = 0;
+        for (size_t i = 0; i < n->set->n; i++)
+            hits += op_single(ev, n, v, n->set->items[i].s, n->set->items[i].len);
+        if (n->mod == MOD_ANYOF)
+            return hits > 0;
+        if (n->mod == MOD_ALLOF)
+            return hits == n->set->n;
+        return hits == 1;
+    }
+    if (n->lhs->numeric)
+        return op_numeric(n->op, to_u64(v), n->num);
+    return op_single(ev, n, v, n->str.s, n->str.len);
+}
+
+static bool eval_node(evaluator *ev, const cnode *n)
+{
+    switch (n->kind) {
+    case CN_AND:
+        for (size_t i = 0; i < n->n; i++)
+            if (!eval_node(ev, n->kids[i]))
+                return false;
+        return true;
+    case CN_OR:
+        for (size_t i = 0; i < n->n; i++)
+            if (eval_node(ev, n->kids[i]))
+                return true;
+        return false;
+    case CN_NOT:
+        return !eval_node(ev, n->kids[0]);
+    case CN_CHECK:
+        return eval_check(ev, n);
+    case CN_TRUE:
+        return true;
+    case CN_FALSE:
+        return false;
+    }
+    return false;
+}
+
+size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
+{
+    const uint32_t *cand;
+    const fval *keys[2] = {NULL, NULL};
+    fvals kv[2];
+    for (int k = 0; k < 2; k++) {
+        const cexpr *e = index_key_expr(ev->rs->index, k);
+        if (e && evaluator_values(ev, e, &kv[k]))
+            keys[k] = &kv[k].v[0];
+    }
+    size_t nc = index_candidates(ev->rs->index, keys, &cand);
+    size_t n = 0;
+    for (size_t i = 0; i < nc && n < max; i++) {
+        const crule *r = &ev->rs->rules[cand[i]];
+        if (eval_node(ev, r->cond)) {
+            out[n++] = cand[i];
+            if (!all)
+                break;
+        }
+    }
+    return n;
+}
