@@ -11,6 +11,7 @@
 #include "util/arena.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -173,7 +174,8 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
     if (rc) {
         e->st.unrecognized++;
         log_k8saudit("%s (%s:%llu)", err, origin, (unsigned long long)lineno);
-        return 0;
+        if (rc != -EINVAL)
+            return 0;
     }
     for (size_t i = 0; i < e->batch.n; i++) {
         const audit_event *ev = &e->batch.ev[i];

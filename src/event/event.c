@@ -198,7 +198,12 @@ int event_split(const json_doc *doc, const event_limits *lim, event_batch *out,
     out->oversized = 0;
     int rc = split_value(doc, 0, lim, out, on_drop, ctx);
     if (rc) {
-        out->n = 0;
+        /* Events gathered before an unrecognized element are kept: that is
+         * what the plugin's parser returns (conformance case
+         * src:array-with-bad-element), and dropping valid events silently is
+         * worse than evaluating them.  Upstream's caller discards them. */
+        if (rc != -EINVAL)
+            out->n = 0;
         if (rc == -EINVAL)
             snprintf(err, errlen, "%s", NOT_RECOGNIZED);
         else

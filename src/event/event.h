@@ -43,9 +43,10 @@ typedef struct event_batch {
 typedef void (*event_drop_fn)(void *ctx, const char *msg);
 
 /* Split the parsed payload `doc` into events appended to `out` (cleared
- * first).  Returns 0; -EINVAL when the whole payload is rejected (err gets
- * upstream's text, e.g. "data not recognized as a k8s audit event"; any
- * events gathered are discarded, as upstream does); -ENOMEM. */
+ * first).  Returns 0; -EINVAL when the payload (or an element of an array
+ * payload) is not an audit event: err gets upstream's text, "data not
+ * recognized as a k8s audit event", and `out` keeps the events that came
+ * before the bad element (the caller still evaluates them); -ENOMEM. */
 int event_split(const json_doc *doc, const event_limits *lim, event_batch *out,
                 event_drop_fn on_drop, void *ctx, char *err, size_t errlen);
 
