@@ -31,14 +31,30 @@ $(BUILD)/peregrine: $(BUILD)/obj/src/app/main.o $(BUILD)/libperegrine.a
 $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcjson
 
-# Unit tests, then data-driven cases, then conformance.
+# Unit tests, then the data-driven end-to-end cases.
 test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
 
+# Everything the README's test command runs: dependencies, warnings as
+# errors under gcc and clang, tests, tests again under ASan+UBSan, and
+# the conformance fields suite.
+check: deps
+	$(MAKE) test
+	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
+	$(MAKE) asan
+	../shared/conformance/run $(BUILD)/peregrine --suite fields
+
+deps:
+	scripts/deps.sh
+
+# The main job on the bundled sample: our own rules over samples/audit.jsonl.
+demo: deps $(BUILD)/peregrine
+	$(BUILD)/peregrine -r rules -e samples/audit.jsonl
+
 # The same unit tests and cases under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
 bench: $(BUILD)/peregrine
 	$(MAKE) -C bench
@@ -46,5 +62,5 @@ bench: $(BUILD)/peregrine
 clean:
 	rm -rf build
 
-.PHONY: all test asan bench clean
+.PHONY: all test check deps demo asan bench clean
 -include $(DEPS)

@@ -64,7 +64,10 @@ static strset *strset_build(arena *a, const ast_str *items, size_t n)
     s->mask = cap - 1;
     s->n = n;
     for (size_t k = 0; k < n; k++) {
-        fval v = {items[k].s, items[k].len};
+        /* copied: the AST the items come from dies after compilation */
+        fval v = {arena_strndup(a, items[k].s, items[k].len), items[k].len};
+        if (!v.s)
+            return NULL;
         s->items[k] = v;
         if (strset_has(s, v.s, v.len))
             continue;
@@ -480,9 +483,13 @@ static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err
         }
         return n;
     }
-    /* a single literal */
-    n->str.s = r->str.s;
+    /* a single literal, copied out of the AST (which dies after compilation) */
+    n->str.s = cstrdup(c, r->str.s, r->str.len);
     n->str.len = r->str.len;
+    if (!n->str.s) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
     if (n->lhs->numeric && a->op != OP_EXISTS) {
         if (parse_u64(r->str.s, r->str.len, &n->num)) {
             cerr(err, errlen, "'%s' is not a valid number", r->str.s);
@@ -778,7 +785,8 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
         cr->info.output = cstrdup(&c, r->output, strlen(r->output));
         cr->info.prio = (priority)r->prio;
         cr->info.enabled = r->enabled;
-        qsort(r->tags.v, r->tags.n, sizeof *r->tags.v, by_str);
+        if (r->tags.n)
+            qsort(r->tags.v, r->tags.n, sizeof *r->tags.v, by_str);
         const char **tags = cnew(&c, (r->tags.n ? r->tags.n : 1) * sizeof *tags);
         for (size_t k = 0; tags && k < r->tags.n; k++)
             tags[k] = cstrdup(&c, r->tags.v[k], strlen(r->tags.v[k]));

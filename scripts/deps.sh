@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install what the build and the tests need on Debian 12, only when missing
+# (idempotent; needs root for apt-get).  pkg-config decides what is present.
+set -e
+need=""
+pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
+pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
+pkg-config --exists libcjson 2>/dev/null || need="$need libcjson-dev"   # tests only
+command -v cc >/dev/null 2>&1 || need="$need gcc"
+command -v clang >/dev/null 2>&1 || need="$need clang"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
+command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
+if [ "${1:-}" = "--bench" ]; then
+    pkg-config --exists simdjson 2>/dev/null || need="$need libsimdjson-dev g++"
+fi
+if [ -n "$need" ]; then
+    echo "deps: installing$need"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq $need >/dev/null
+fi
