@@ -172,7 +172,7 @@ static void push_joined(cwalk *w, uint32_t arr)
     }
     size_t n = 0;
     for (uint32_t c = first; c != JSON_NONE; c = json_next(d, arr, c)) {
-        if (n)
+        if (c != first)
             o[n++] = ' ';
         const json_node *e = &d->nodes[c];
         if (e->flags & JSON_F_ESCAPES) {
