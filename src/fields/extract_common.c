@@ -35,7 +35,8 @@ void vb_push(vbuild *b, const char *s, size_t len)
 
 bool vb_finish(vbuild *b, fvals *out)
 {
-    /* Spec §1.3: an empty list is "no value" to libsinsp. */
+    /* upstream quirk (spec/fields.md §7.2): libsinsp treats a list field
+     * that returned 0 values as missing — never an empty value set. */
     if (b->oom || b->n == 0)
         return fx_none(out);
     out->v = b->v;
@@ -97,6 +98,10 @@ bool fx_compact(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
     return true;
 }
 
+/* upstream quirk (spec/fields.md §7.1, §7.16): every ka.* / json.* value is
+ * a string; non-strings are their JSON text as written — numbers keep their
+ * spelling (201.0 stays 201.0), true/false/null are the words, and JSON
+ * null is a present value "null", unlike a missing key. */
 bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
 {
     const json_doc *d = ctx->ev->doc;

@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #define NS_PER_S 1000000000LL
 
@@ -60,37 +61,73 @@ static tm_ns split_time(int64_t ts_ns, long offset_s)
 
 enum tfmt { T_TIME, T_TIME_S, T_ISO8601, T_DATETIME, T_DATETIME_S };
 
+/* Zero-padded decimal of v in exactly `width` digits at o; returns o+width.
+ * (Hand-rolled: evt.time is rendered for every alert, snprintf is slow.) */
+static char *put_digits(char *o, uint64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + width;
+}
+
+static char *put_date(char *o, const tm_ns *t)
+{
+    if (t->year < 0 || t->year > 9999) /* not reachable from RFC 3339 input */
+        o += sprintf(o, "%" PRId64, t->year);
+    else
+        o = put_digits(o, (uint64_t)t->year, 4);
+    *o++ = '-';
+    o = put_digits(o, t->mon, 2);
+    *o++ = '-';
+    return put_digits(o, t->day, 2);
+}
+
+static char *put_clock(char *o, const tm_ns *t, bool ns)
+{
+    o = put_digits(o, t->hour, 2);
+    *o++ = ':';
+    o = put_digits(o, t->min, 2);
+    *o++ = ':';
+    o = put_digits(o, t->sec, 2);
+    if (ns) {
+        *o++ = '.';
+        o = put_digits(o, t->ns, 9);
+    }
+    return o;
+}
+
 static bool format_time(field_ctx *ctx, fvals *out, enum tfmt f)
 {
-    enum { CAP = 64 };
-    char *o = arena_alloc(ctx->arena, CAP);
+    char *o = arena_alloc(ctx->arena, 64);
     if (!o)
         return fx_none(out);
     tm_ns t = split_time(ctx->ev->ts_ns, f == T_ISO8601 ? 0 : ctx->tz_offset_s);
-    int n;
+    char *w = o;
     switch (f) {
-    case T_TIME:
-        n = snprintf(o, CAP, "%02u:%02u:%02u.%09u", t.hour, t.min, t.sec, t.ns);
+    case T_TIME: /* HH:MM:SS.nnnnnnnnn, local */
+        w = put_clock(w, &t, true);
         break;
-    case T_TIME_S:
-        n = snprintf(o, CAP, "%02u:%02u:%02u", t.hour, t.min, t.sec);
+    case T_TIME_S: /* HH:MM:SS, local */
+        w = put_clock(w, &t, false);
         break;
-    case T_ISO8601:
-        n = snprintf(o, CAP, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u.%09u+0000", t.year, t.mon, t.day, t.hour,
-                     t.min, t.sec, t.ns);
+    case T_ISO8601: /* YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+0000, UTC */
+        w = put_date(w, &t);
+        *w++ = 'T';
+        w = put_clock(w, &t, true);
+        memcpy(w, "+0000", 5);
+        w += 5;
         break;
-    case T_DATETIME:
-        n = snprintf(o, CAP, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u.%09u", t.year, t.mon, t.day, t.hour, t.min,
-                     t.sec, t.ns);
-        break;
-    default:
-        n = snprintf(o, CAP, "%04" PRId64 "-%02u-%02u %02u:%02u:%02u", t.year, t.mon, t.day, t.hour, t.min,
-                     t.sec);
+    case T_DATETIME: /* YYYY-MM-DD HH:MM:SS.nnnnnnnnn, local */
+    case T_DATETIME_S:
+        w = put_date(w, &t);
+        *w++ = ' ';
+        w = put_clock(w, &t, f == T_DATETIME);
         break;
     }
-    if (n < 0 || n >= CAP)
-        return fx_none(out);
-    return fx_one(ctx, out, o, (size_t)n);
+    *w = 0;
+    return fx_one(ctx, out, o, (size_t)(w - o));
 }
 
 /* Decimal rendering; pad9 for the ns parts (libsinsp prints them %09). */
