@@ -99,7 +99,12 @@ typedef struct field_ctx {
 const field_def *field_lookup(const char *name, size_t len);
 
 /* Parse "name" or "name[arg]" (the whole text) into ref.  Returns 0, or -1
- * with a message in err (unknown field, missing/extra/invalid argument). */
+ * with a message in err (unknown field, missing/extra/invalid argument).
+ * The argument is bare or quoted ("..." or '...', with the condition
+ * language's escapes).  Index arguments: digits only, no leading zero
+ * except "0", must fit uint64 (an index beyond LLONG_MAX is clamped: it can
+ * only select nothing).  Key arguments may be empty (`json.value[""]` is
+ * the whole document) except for ka.req.volume.hostpath. */
 int field_ref_parse(const char *text, size_t len, field_ref *ref, char *err, size_t errlen);
 
 /* field_ref_parse() with options.  field_ref_parse() is the strict form
