@@ -1,75 +1,69 @@
 /*
  * json_parse — the strict in-situ JSON parser (see json.h).
  *
- * One recursive-descent pass over the bytes.  The hot loop is string
- * scanning: 16 bytes at a time with SSE2 (8 with a portable SWAR fallback)
- * until a quote, a backslash, a control byte or a non-ASCII byte shows up.
+ * One pass over the bytes, written as a single loop (a small state machine
+ * with gotos) rather than recursive descent, so the cursor, the node count
+ * and the node array stay in registers.  Nesting needs no stack of its own:
+ * while a container is open, its node's `next` field (only known when it
+ * closes) holds the index of the enclosing open container.
+ *
+ * Whitespace is noticed cheaply: `ws_end` is the offset just past the
+ * latest whitespace run, so a container holds whitespace exactly when
+ * ws_end is beyond its opening bracket when it closes (JSON_F_SPACE).
+ *
+ * The hot loop is string scanning: 16 bytes at a time with SSE2 (32 with
+ * AVX2 where the CPU has it, chosen once at run time; 8 with a portable
+ * SWAR fallback elsewhere) until a quote, a backslash, a control byte or a
+ * non-ASCII byte shows up.  One signed compare finds both of the last two:
+ * as int8, bytes >= 0x80 are negative, hence "< 0x20".
  */
 #include "json/json.h"
 #include "util/alloc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define JSON_HAVE_AVX2_DISPATCH 1
+#endif
 
-typedef struct parser {
-    const char *s;      /* start of the source */
-    const char *p;      /* cursor */
-    const char *end;
-    json_doc *d;
-    unsigned depth;
-    unsigned spaces;    /* counts whitespace runs, to flag containers */
-    int oom;
-} parser;
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
-static int fail(parser *ps, const char *at, const char *what)
+static __attribute__((cold, noinline)) int fail(json_doc *d, const char *s, const char *end, const char *at,
+                                                 const char *what)
 {
-    json_doc *d = ps->d;
-    d->err_pos = (size_t)(at - ps->s);
-    if (at < ps->end)
-        snprintf(d->err, sizeof d->err, "%s at offset %zu (near '%c')", what,
-                 d->err_pos, (*at >= 0x20 && *at < 0x7f) ? *at : '?');
+    d->err_pos = (size_t)(at - s);
+    if (at < end)
+        snprintf(d->err, sizeof d->err, "%s at offset %zu (near '%c')", what, d->err_pos,
+                 (*at >= 0x20 && *at < 0x7f) ? *at : '?');
     else
         snprintf(d->err, sizeof d->err, "%s at offset %zu (end of input)", what, d->err_pos);
     return -EINVAL;
 }
 
-static uint32_t push(parser *ps, json_type t, const char *start)
+/* Make room for at least one more node.  Returns 0 or -ENOMEM. */
+static __attribute__((cold, noinline)) int grow(json_doc *d)
 {
-    json_doc *d = ps->d;
-    if (d->count == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : 256;
-        json_node *n = pg_realloc(d->nodes, (size_t)cap * sizeof *n);
-        if (!n) {
-            ps->oom = 1;
-            return JSON_NONE;
-        }
-        d->nodes = n;
-        d->cap = cap;
-    }
-    json_node *n = &d->nodes[d->count];
-    n->start = (uint32_t)(start - ps->s);
-    n->len = 0;
-    n->type = (uint8_t)t;
-    n->flags = 0;
-    n->unused = 0;
-    return d->count++;
+    uint32_t cap = d->cap ? (d->cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : d->cap * 2) : 256;
+    json_node *n = pg_realloc(d->nodes, (size_t)cap * sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    d->nodes = n;
+    d->cap = cap;
+    return 0;
 }
 
-static inline void skip_ws(parser *ps)
+static inline int is_ws(unsigned c)
 {
-    const char *p = ps->p;
-    if (p < ps->end && (unsigned char)*p > ' ')
-        return; /* common case: compact JSON */
-    while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    if (p != ps->p)
-        ps->spaces++;
-    ps->p = p;
+    const uint64_t bits = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\r');
+    return c <= ' ' && ((bits >> c) & 1);
 }
 
 /* Validate one UTF-8 sequence starting at p (first byte >= 0x80).
@@ -108,263 +102,432 @@ static inline int is_hex(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
-/* Scan string content after the opening quote.  On success ps->p is past
- * the closing quote. */
-static int parse_string(parser *ps, uint32_t node)
+/* Why a string scan stopped at p (not a closing quote). */
+static __attribute__((cold, noinline)) const char *string_error(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *p = (const unsigned char *)ps->p;
-    const unsigned char *end = (const unsigned char *)ps->end;
-    const unsigned char *start = p;
-    uint8_t flags = 0;
-    for (;;) {
+    if (p >= end)
+        return "unterminated string";
+    if (*p == '\\') {
+        if (end - p < 2)
+            return "unterminated string";
+        return p[1] == 'u' ? "invalid \\u escape" : "invalid escape";
+    }
+    return *p < 0x20 ? "control character in string" : "invalid UTF-8";
+}
+
+/* 32 copies of a byte, for SIMD compares with a memory operand. */
+#define SPLAT32(c) {c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c}
+static const unsigned char k_quote[32] __attribute__((aligned(32))) = SPLAT32('"');
+static const unsigned char k_bslash[32] __attribute__((aligned(32))) = SPLAT32('\\');
+static const unsigned char k_space[32] __attribute__((aligned(32))) = SPLAT32(0x20);
+
+static inline int plain_byte(unsigned c) { return c != '"' && c != '\\' && c >= 0x20 && c < 0x80; }
+
+/* The fast string scan: from p, skip bytes that are neither a quote, a
+ * backslash, a control byte nor non-ASCII.  Returns the first such byte,
+ * or end.  `lim16` is end - 16 (as an integer: no pointer underflow). */
+static inline __attribute__((always_inline)) const unsigned char *skip_plain_sse2(const unsigned char *p,
+                                                                                 const unsigned char *end,
+                                                                                 uintptr_t lim16)
+{
 #if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        const __m128i ctl = _mm_set1_epi8(0x1F);
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)p);
-            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-            /* bytes <= 0x1F: min(v, 0x1F) == v (unsigned); non-ASCII via the sign bit */
-            m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-            int mask = _mm_movemask_epi8(m) | _mm_movemask_epi8(v);
-            if (mask) {
-                p += __builtin_ctz((unsigned)mask);
-                break;
-            }
-            p += 16;
-        }
+    const __m128i quote = _mm_load_si128((const __m128i *)k_quote), bslash = _mm_load_si128((const __m128i *)k_bslash),
+                  space = _mm_load_si128((const __m128i *)k_space);
+    while ((uintptr_t)p <= lim16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+        m = _mm_or_si128(m, _mm_cmplt_epi8(v, space)); /* control or non-ASCII: negative as int8 */
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
 #else
-        while (end - p >= 8) {
-            uint64_t v;
-            memcpy(&v, p, 8);
-            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-            uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-            if (m & highs)
-                break;
-            p += 8;
-        }
+    (void)lim16;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t m = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+        if (m & highs)
+            break;
+        p += 8;
+    }
 #endif
-        if (p >= end)
-            return fail(ps, (const char *)p, "unterminated string");
+    while (p < end && plain_byte(*p))
+        p++;
+    return p;
+}
+
+#ifdef JSON_HAVE_AVX2_DISPATCH
+static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
+skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16)
+{
+    const __m256i quote = _mm256_load_si256((const __m256i *)k_quote),
+                  bslash = _mm256_load_si256((const __m256i *)k_bslash),
+                  space = _mm256_load_si256((const __m256i *)k_space);
+    while ((uintptr_t)p <= lim16 - 16) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)p);
+        __m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash));
+        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(space, v)); /* control or non-ASCII */
+        unsigned mask = (unsigned)_mm256_movemask_epi8(m);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 32;
+    }
+    return skip_plain_sse2(p, end, lim16);
+}
+#endif
+
+typedef struct scan_result {
+    const unsigned char *p;
+    unsigned flags;
+} scan_result;
+
+/* The rest of a string whose fast scan stopped at p on something other
+ * than a quote: escapes, UTF-8 sequences, errors.  Returns the closing
+ * quote, or where the string is invalid (end when unterminated); flags
+ * tell whether there were escapes.  Off the hot path. */
+static __attribute__((noinline)) scan_result string_rest(const unsigned char *p, const unsigned char *end,
+                                                         uintptr_t lim16)
+{
+    unsigned flags = 0;
+    while (p < end) {
         unsigned c = *p;
-        if (c == '"') {
-            json_node *n = &ps->d->nodes[node];
-            n->len = (uint32_t)(p - start);
-            n->flags = flags;
-            ps->p = (const char *)p + 1;
-            return 0;
-        }
+        if (c == '"')
+            break;
         if (c == '\\') {
-            flags |= JSON_F_ESCAPES;
+            flags = JSON_F_ESCAPES;
             if (end - p < 2)
-                return fail(ps, (const char *)p, "unterminated string");
+                break;
             switch (p[1]) {
             case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
                 p += 2;
                 break;
             case 'u':
                 if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5]))
-                    return fail(ps, (const char *)p, "invalid \\u escape");
+                    return (scan_result){p, flags};
                 p += 6;
                 break;
             default:
-                return fail(ps, (const char *)p, "invalid escape");
+                return (scan_result){p, flags};
             }
         } else if (c < 0x20) {
-            return fail(ps, (const char *)p, "control character in string");
+            break;
         } else if (c >= 0x80) {
             int n = utf8_seq(p, end);
             if (!n)
-                return fail(ps, (const char *)p, "invalid UTF-8");
+                break;
             p += n;
-        } else {
-            p++;
         }
+        p = skip_plain_sse2(p, end, lim16);
     }
+    return (scan_result){p, flags};
 }
 
-static int parse_number(parser *ps, uint32_t node)
+/* Scan a number from p; returns its end, or NULL with *errp at the fault. */
+static inline const unsigned char *scan_number(const unsigned char *p, const unsigned char *end,
+                                               const unsigned char **errp)
 {
-    const char *p = ps->p, *start = p, *end = ps->end;
-    if (p < end && *p == '-')
+    if (*p == '-') {
         p++;
-    if (p >= end)
-        return fail(ps, p, "invalid number");
+        if (p >= end)
+            goto bad;
+    }
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
+        p++;
         while (p < end && *p >= '0' && *p <= '9')
             p++;
     } else {
-        return fail(ps, p, "invalid number");
+        goto bad;
     }
     if (p < end && *p == '.') {
         p++;
         if (p >= end || *p < '0' || *p > '9')
-            return fail(ps, p, "invalid number");
+            goto bad;
         while (p < end && *p >= '0' && *p <= '9')
             p++;
     }
-    if (p < end && (*p == 'e' || *p == 'E')) {
+    if (p < end && (*p | 0x20) == 'e') {
         p++;
         if (p < end && (*p == '+' || *p == '-'))
             p++;
         if (p >= end || *p < '0' || *p > '9')
-            return fail(ps, p, "invalid number");
+            goto bad;
         while (p < end && *p >= '0' && *p <= '9')
             p++;
     }
-    ps->d->nodes[node].len = (uint32_t)(p - start);
-    ps->p = p;
-    return 0;
+    return p;
+bad:
+    *errp = p;
+    return NULL;
 }
 
-static int parse_literal(parser *ps, uint32_t node, const char *word, size_t n)
+static inline void set_node(json_node *n, uint32_t start, uint32_t len, uint32_t next, json_type t, uint8_t flags)
 {
-    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-        return fail(ps, ps->p, "invalid literal");
-    ps->d->nodes[node].len = (uint32_t)n;
-    ps->p += n;
-    return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* two 8-byte stores instead of six field stores (layout checked below) */
+    uint64_t a = start | (uint64_t)len << 32, b = next | (uint64_t)t << 32 | (uint64_t)flags << 40;
+    memcpy(n, &a, 8);
+    memcpy((char *)n + 8, &b, 8);
+#else
+    *n = (json_node){.start = start, .len = len, .next = next, .type = (uint8_t)t, .flags = flags, .unused = 0};
+#endif
 }
+_Static_assert(sizeof(json_node) == 16 && offsetof(json_node, len) == 4 && offsetof(json_node, next) == 8 &&
+                   offsetof(json_node, type) == 12 && offsetof(json_node, flags) == 13 &&
+                   offsetof(json_node, unused) == 14,
+               "set_node assumes this json_node layout");
 
-static int parse_value(parser *ps);
+/*
+ * The parser proper, instantiated once per string scanner (SKIP_PLAIN).
+ * States:
+ *   value        a value is expected (whitespace first)
+ *   key          an object key is expected (whitespace skipped)
+ *   after_value  a value just ended: ',' or the closing bracket of `cur`
+ *   close        p is at the closing bracket of `cur`
+ * The common compact shapes ("key":"value", ",\"next\"") take the first
+ * branch of each state.
+ */
+#define JSON_PARSE_BODY(SKIP_PLAIN)                                                                                 \
+    const unsigned char *const s = (const unsigned char *)src;                                                      \
+    const unsigned char *p = s;                                                                                     \
+    const unsigned char *const end = s + len;                                                                       \
+    const uintptr_t lim16 = (uintptr_t)end - 16;                                                                    \
+    json_node *nodes = d->nodes;                                                                                    \
+    uint32_t count = 0, cap = d->cap;                                                                               \
+    uint32_t cur = JSON_NONE; /* innermost open container */                                                        \
+    unsigned char close_ch = 0; /* its closing bracket */                                                           \
+    unsigned depth = 0;                                                                                             \
+    const unsigned max_depth = d->max_depth;                                                                        \
+    uint32_t ws_end = 0;                                                                                            \
+    const unsigned char *at, *q;                                                                                    \
+    const char *what;                                                                                               \
+    unsigned fl;                                                                                                    \
+                                                                                                                    \
+value:                                                                                                              \
+    if (likely(p < end)) {                                                                                          \
+        if (likely(*p == '"'))                                                                                      \
+            goto string_value;                                                                                      \
+        if (*p > ' ')                                                                                               \
+            goto dispatch;                                                                                          \
+    }                                                                                                               \
+    SKIP_WS();                                                                                                      \
+    if (unlikely(p >= end))                                                                                         \
+        FAIL(p, "expected a value");                                                                                \
+dispatch:                                                                                                           \
+    switch (*p) {                                                                                                   \
+    case '"':                                                                                                       \
+        goto string_value;                                                                                          \
+    case '{':                                                                                                       \
+    case '[':                                                                                                       \
+        RESERVE();                                                                                                  \
+        if (unlikely(++depth > max_depth))                                                                          \
+            FAIL(p, "nesting too deep");                                                                            \
+        close_ch = (unsigned char)(*p + 2); /* '{' + 2 == '}', '[' + 2 == ']' */                                    \
+        set_node(&nodes[count], (uint32_t)(p - s), 0, cur, close_ch == '}' ? JSON_OBJECT : JSON_ARRAY, 0);          \
+        cur = count++;                                                                                              \
+        p++;                                                                                                        \
+        if (likely(p < end)) {                                                                                      \
+            if (*p == '"' && close_ch == '}')                                                                       \
+                goto key_at_quote;                                                                                  \
+            if (*p <= ' ')                                                                                          \
+                SKIP_WS();                                                                                          \
+            if (likely(p < end) && *p == close_ch)                                                                  \
+                goto close;                                                                                         \
+        }                                                                                                           \
+        if (close_ch == '}')                                                                                        \
+            goto key;                                                                                               \
+        goto value;                                                                                                 \
+    case 't':                                                                                                       \
+        RESERVE();                                                                                                  \
+        if (unlikely(end - p < 4 || memcmp(p, "true", 4) != 0))                                                     \
+            FAIL(p, "invalid literal");                                                                             \
+        set_node(&nodes[count], (uint32_t)(p - s), 4, count + 1, JSON_TRUE, 0);                                     \
+        count++;                                                                                                    \
+        p += 4;                                                                                                     \
+        goto after_value;                                                                                           \
+    case 'f':                                                                                                       \
+        RESERVE();                                                                                                  \
+        if (unlikely(end - p < 5 || memcmp(p, "false", 5) != 0))                                                    \
+            FAIL(p, "invalid literal");                                                                             \
+        set_node(&nodes[count], (uint32_t)(p - s), 5, count + 1, JSON_FALSE, 0);                                    \
+        count++;                                                                                                    \
+        p += 5;                                                                                                     \
+        goto after_value;                                                                                           \
+    case 'n':                                                                                                       \
+        RESERVE();                                                                                                  \
+        if (unlikely(end - p < 4 || memcmp(p, "null", 4) != 0))                                                     \
+            FAIL(p, "invalid literal");                                                                             \
+        set_node(&nodes[count], (uint32_t)(p - s), 4, count + 1, JSON_NULL, 0);                                     \
+        count++;                                                                                                    \
+        p += 4;                                                                                                     \
+        goto after_value;                                                                                           \
+    case '-':                                                                                                       \
+    case '0': case '1': case '2': case '3': case '4':                                                               \
+    case '5': case '6': case '7': case '8': case '9':                                                               \
+        RESERVE();                                                                                                  \
+        q = scan_number(p, end, &at);                                                                               \
+        if (unlikely(!q)) {                                                                                         \
+            what = "invalid number";                                                                                \
+            goto fail;                                                                                              \
+        }                                                                                                           \
+        set_node(&nodes[count], (uint32_t)(p - s), (uint32_t)(q - p), count + 1, JSON_NUMBER, 0);                   \
+        count++;                                                                                                    \
+        p = q;                                                                                                      \
+        goto after_value;                                                                                           \
+    default:                                                                                                        \
+        FAIL(p, "unexpected character");                                                                            \
+    }                                                                                                               \
+                                                                                                                    \
+string_value:                                                                                                       \
+    RESERVE();                                                                                                      \
+    SCAN_STRING(SKIP_PLAIN);                                                                                        \
+    set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, (uint8_t)fl);     \
+    count++;                                                                                                        \
+    p = q + 1;                                                                                                      \
+                                                                                                                    \
+after_value:                                                                                                        \
+    if (unlikely(cur == JSON_NONE))                                                                                 \
+        goto done;                                                                                                  \
+    if (likely(p < end)) {                                                                                          \
+        if (*p == ',') {                                                                                            \
+            p++;                                                                                                    \
+            if (close_ch == '}') {                                                                                  \
+                if (likely(p < end && *p == '"'))                                                                   \
+                    goto key_at_quote;                                                                              \
+                goto key;                                                                                           \
+            }                                                                                                       \
+            goto value;                                                                                             \
+        }                                                                                                           \
+        if (*p == close_ch)                                                                                         \
+            goto close;                                                                                             \
+        SKIP_WS();                                                                                                  \
+        if (likely(p < end)) {                                                                                      \
+            if (*p == ',') {                                                                                        \
+                p++;                                                                                                \
+                if (close_ch == '}')                                                                                \
+                    goto key;                                                                                       \
+                goto value;                                                                                         \
+            }                                                                                                       \
+            if (*p == close_ch)                                                                                     \
+                goto close;                                                                                         \
+        }                                                                                                           \
+    }                                                                                                               \
+    FAIL(p, close_ch == '}' ? "expected ',' or '}'" : "expected ',' or ']'");                                       \
+                                                                                                                    \
+key:                                                                                                                \
+    SKIP_WS();                                                                                                      \
+    if (unlikely(p >= end || *p != '"'))                                                                            \
+        FAIL(p, "expected object key");                                                                             \
+key_at_quote:                                                                                                       \
+    RESERVE();                                                                                                      \
+    SCAN_STRING(SKIP_PLAIN);                                                                                        \
+    set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, (uint8_t)fl);     \
+    count++;                                                                                                        \
+    p = q + 1;                                                                                                      \
+    if (likely(p < end && *p == ':')) {                                                                             \
+        p++;                                                                                                        \
+        goto value;                                                                                                 \
+    }                                                                                                               \
+    SKIP_WS();                                                                                                      \
+    if (unlikely(p >= end || *p != ':'))                                                                            \
+        FAIL(p, "expected ':'");                                                                                    \
+    p++;                                                                                                            \
+    goto value;                                                                                                     \
+                                                                                                                    \
+close: {                                                                                                            \
+    json_node *n = &nodes[cur];                                                                                     \
+    uint32_t parent = n->next;                                                                                      \
+    p++;                                                                                                            \
+    n->len = (uint32_t)(p - s) - n->start;                                                                          \
+    n->next = count;                                                                                                \
+    if (ws_end > n->start)                                                                                          \
+        n->flags = JSON_F_SPACE;                                                                                    \
+    depth--;                                                                                                        \
+    cur = parent;                                                                                                   \
+    if (cur != JSON_NONE)                                                                                           \
+        close_ch = nodes[cur].type == JSON_OBJECT ? '}' : ']';                                                      \
+    goto after_value;                                                                                               \
+}                                                                                                                   \
+                                                                                                                    \
+done:                                                                                                               \
+    SKIP_WS();                                                                                                      \
+    d->count = count;                                                                                               \
+    if (unlikely(p != end))                                                                                         \
+        return fail(d, src, (const char *)end, (const char *)p, "unexpected data after the JSON value");            \
+    return 0;                                                                                                       \
+                                                                                                                    \
+fail:                                                                                                               \
+    d->count = count;                                                                                               \
+    return fail(d, src, (const char *)end, (const char *)at, what);                                                 \
+                                                                                                                    \
+oom:                                                                                                                \
+    d->count = count;                                                                                               \
+    return -ENOMEM;
 
-/* object := '{' ws [ string ws ':' value { ',' ws string ws ':' value } ] '}' */
-static int parse_object(parser *ps, uint32_t node)
+#define SKIP_WS()                                                                                            \
+    do {                                                                                                     \
+        if (p < end && is_ws(*p)) {                                                                          \
+            do                                                                                               \
+                p++;                                                                                         \
+            while (p < end && is_ws(*p));                                                                    \
+            ws_end = (uint32_t)(p - s);                                                                      \
+        }                                                                                                    \
+    } while (0)
+
+#define RESERVE()                                                                                            \
+    do {                                                                                                     \
+        if (unlikely(count == cap)) {                                                                        \
+            d->count = count;                                                                                \
+            if (grow(d))                                                                                     \
+                goto oom;                                                                                    \
+            nodes = d->nodes;                                                                                \
+            cap = d->cap;                                                                                    \
+        }                                                                                                    \
+    } while (0)
+
+/* p is at an opening quote: q becomes the closing quote, fl the flags. */
+#define SCAN_STRING(SKIP_PLAIN)                                                                              \
+    do {                                                                                                     \
+        q = SKIP_PLAIN(p + 1, end, lim16);                                                                   \
+        fl = 0;                                                                                              \
+        if (unlikely(q >= end || *q != '"')) {                                                               \
+            scan_result r_ = string_rest(q, end, lim16);                                                     \
+            q = r_.p;                                                                                        \
+            fl = r_.flags;                                                                                   \
+            if (unlikely(q >= end || *q != '"'))                                                             \
+                FAIL(q, string_error(q, end));                                                               \
+        }                                                                                                    \
+    } while (0)
+
+#define FAIL(where, msg)                                                                                     \
+    do {                                                                                                     \
+        at = (where);                                                                                        \
+        what = (msg);                                                                                        \
+        goto fail;                                                                                           \
+    } while (0)
+
+static int parse_generic(json_doc *d, const char *src, size_t len)
 {
-    if (++ps->depth > ps->d->max_depth)
-        return fail(ps, ps->p, "nesting too deep");
-    unsigned spaces = ps->spaces;
-    ps->p++; /* '{' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
-    } else {
-        for (;;) {
-            if (ps->p >= ps->end || *ps->p != '"')
-                return fail(ps, ps->p, "expected object key");
-            uint32_t k = push(ps, JSON_STRING, ps->p + 1);
-            if (k == JSON_NONE)
-                return -ENOMEM;
-            ps->p++;
-            int rc = parse_string(ps, k);
-            if (rc)
-                return rc;
-            ps->d->nodes[k].next = k + 1;
-            skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':')
-                return fail(ps, ps->p, "expected ':'");
-            ps->p++;
-            if ((rc = parse_value(ps)))
-                return rc;
-            skip_ws(ps);
-            if (ps->p < ps->end && *ps->p == ',') {
-                ps->p++;
-                skip_ws(ps);
-                continue;
-            }
-            if (ps->p < ps->end && *ps->p == '}') {
-                ps->p++;
-                break;
-            }
-            return fail(ps, ps->p, "expected ',' or '}'");
-        }
-    }
-    json_node *n = &ps->d->nodes[node];
-    n->len = (uint32_t)(ps->p - ps->s) - n->start;
-    n->next = ps->d->count;
-    if (ps->spaces != spaces)
-        n->flags |= JSON_F_SPACE;
-    ps->depth--;
-    return 0;
+    JSON_PARSE_BODY(skip_plain_sse2)
 }
 
-/* array := '[' ws [ value { ',' value } ] ']' */
-static int parse_array(parser *ps, uint32_t node)
+#ifdef JSON_HAVE_AVX2_DISPATCH
+__attribute__((target("avx2"))) static int parse_avx2(json_doc *d, const char *src, size_t len)
 {
-    if (++ps->depth > ps->d->max_depth)
-        return fail(ps, ps->p, "nesting too deep");
-    unsigned spaces = ps->spaces;
-    ps->p++; /* '[' */
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-    } else {
-        for (;;) {
-            int rc = parse_value(ps);
-            if (rc)
-                return rc;
-            skip_ws(ps);
-            if (ps->p < ps->end && *ps->p == ',') {
-                ps->p++;
-                continue;
-            }
-            if (ps->p < ps->end && *ps->p == ']') {
-                ps->p++;
-                break;
-            }
-            return fail(ps, ps->p, "expected ',' or ']'");
-        }
-    }
-    json_node *n = &ps->d->nodes[node];
-    n->len = (uint32_t)(ps->p - ps->s) - n->start;
-    n->next = ps->d->count;
-    if (ps->spaces != spaces)
-        n->flags |= JSON_F_SPACE;
-    ps->depth--;
-    return 0;
+    JSON_PARSE_BODY(skip_plain_avx2)
 }
 
-/* value := ws ( object | array | string | number | true | false | null ) */
-static int parse_value(parser *ps)
+static int (*resolve_parse(void))(json_doc *, const char *, size_t)
 {
-    skip_ws(ps);
-    if (ps->p >= ps->end)
-        return fail(ps, ps->p, "expected a value");
-    uint32_t node;
-    int rc;
-    switch (*ps->p) {
-    case '{':
-        if ((node = push(ps, JSON_OBJECT, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        return parse_object(ps, node);
-    case '[':
-        if ((node = push(ps, JSON_ARRAY, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        return parse_array(ps, node);
-    case '"':
-        if ((node = push(ps, JSON_STRING, ps->p + 1)) == JSON_NONE)
-            return -ENOMEM;
-        ps->p++;
-        rc = parse_string(ps, node);
-        break;
-    case 't':
-        if ((node = push(ps, JSON_TRUE, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        rc = parse_literal(ps, node, "true", 4);
-        break;
-    case 'f':
-        if ((node = push(ps, JSON_FALSE, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        rc = parse_literal(ps, node, "false", 5);
-        break;
-    case 'n':
-        if ((node = push(ps, JSON_NULL, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        rc = parse_literal(ps, node, "null", 4);
-        break;
-    default:
-        if (*ps->p != '-' && (*ps->p < '0' || *ps->p > '9'))
-            return fail(ps, ps->p, "unexpected character");
-        if ((node = push(ps, JSON_NUMBER, ps->p)) == JSON_NONE)
-            return -ENOMEM;
-        rc = parse_number(ps, node);
-        break;
-    }
-    ps->d->nodes[node].next = node + 1;
-    return rc;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? parse_avx2 : parse_generic;
 }
+#endif
 
 void json_doc_init(json_doc *d)
 {
@@ -390,14 +553,13 @@ int json_parse(json_doc *d, const char *src, size_t len)
         snprintf(d->err, sizeof d->err, "input too large (%zu bytes)", len);
         return -E2BIG;
     }
-    parser ps = {.s = src, .p = src, .end = src + len, .d = d};
-    int rc = parse_value(&ps);
-    if (ps.oom)
-        return -ENOMEM;
-    if (rc)
-        return rc;
-    skip_ws(&ps);
-    if (ps.p != ps.end)
-        return fail(&ps, ps.p, "unexpected data after the JSON value");
-    return 0;
+#ifdef JSON_HAVE_AVX2_DISPATCH
+    static int (*_Atomic parse_fn)(json_doc *, const char *, size_t);
+    int (*fn)(json_doc *, const char *, size_t) = parse_fn;
+    if (unlikely(!fn))
+        parse_fn = fn = resolve_parse();
+    return fn(d, src, len);
+#else
+    return parse_generic(d, src, len);
+#endif
 }
