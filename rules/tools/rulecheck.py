@@ -872,7 +872,7 @@ class Ruleset:
                         if k == "tags":
                             r["tags"] = sorted(set(r["tags"]) | set(it["tags"]))
                         elif k == "exceptions":
-                            r["exceptions"] = r["exceptions"] + it["exceptions"]
+                            r["exceptions"] = merge_exceptions(r["exceptions"], it["exceptions"])
                         else:
                             r[k] = r[k] + " " + str(it[k])
                     else:
@@ -883,7 +883,7 @@ class Ruleset:
                 if "condition" in it:
                     r["condition"] = r["condition"] + " " + it["condition"]
                 if "exceptions" in it:
-                    r["exceptions"] = r["exceptions"] + it["exceptions"]
+                    r["exceptions"] = merge_exceptions(r["exceptions"], it["exceptions"])
                 return
             if not any(k in it for k in ("condition", "output", "desc", "priority")):
                 if "enabled" not in it or name not in self.rules:
@@ -1001,6 +1001,22 @@ class Ruleset:
         if k == "not":
             return ("not", self.resolve(ast[1], used, stack))
         return ast
+
+
+def merge_exceptions(old, new):
+    out = [dict(e) for e in old]
+    for ex in new:
+        for o in out:
+            if o.get("name") == ex.get("name"):
+                if "fields" in ex or "comps" in ex:
+                    raise LoadError("exception %s: fields/comps given again on append" % ex.get("name"))
+                o["values"] = list(o.get("values") or []) + list(ex.get("values") or [])
+                break
+        else:
+            if "fields" not in ex or "values" not in ex:
+                raise LoadError("new exception %s needs fields and values" % ex.get("name"))
+            out.append(ex)
+    return out
 
 
 def macro_refs(ast):
