@@ -126,17 +126,42 @@ static inline int plain_byte(unsigned c) { return c != '"' && c != '\\' && c >= 
 /* The fast string scan: from p, skip bytes that are neither a quote, a
  * backslash, a control byte nor non-ASCII.  Returns the first such byte,
  * or end.  `lim16` is end - 16 (as an integer: no pointer underflow). */
-static inline __attribute__((always_inline)) const unsigned char *skip_plain_sse2(const unsigned char *p,
-                                                                                 const unsigned char *end,
-                                                                                 uintptr_t lim16)
+/* The scanners' constants, loaded once per parse and opaque to the
+ * optimizer (an empty asm): otherwise it rebuilds them at every string,
+ * and turns the one signed compare into min + compare. */
+#if defined(__SSE2__)
+typedef struct scan_consts_sse2 {
+    __m128i quote, bslash, space;
+} scan_consts_sse2;
+
+static inline __attribute__((always_inline)) scan_consts_sse2 scan_consts_sse2_load(void)
+{
+    scan_consts_sse2 k = {_mm_load_si128((const __m128i *)k_quote), _mm_load_si128((const __m128i *)k_bslash),
+                          _mm_load_si128((const __m128i *)k_space)};
+#if defined(__GNUC__)
+    __asm__("" : "+x"(k.quote), "+x"(k.bslash), "+x"(k.space));
+#endif
+    return k;
+}
+#else
+typedef struct scan_consts_sse2 {
+    int unused;
+} scan_consts_sse2;
+
+static inline scan_consts_sse2 scan_consts_sse2_load(void) { return (scan_consts_sse2){0}; }
+#endif
+
+/* The fast string scan: from p, skip bytes that are neither a quote, a
+ * backslash, a control byte nor non-ASCII.  Returns the first such byte,
+ * or end.  `lim16` is end - 16 (as an integer: no pointer underflow). */
+static inline __attribute__((always_inline)) const unsigned char *
+skip_plain_sse2(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_sse2 k)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_load_si128((const __m128i *)k_quote), bslash = _mm_load_si128((const __m128i *)k_bslash),
-                  space = _mm_load_si128((const __m128i *)k_space);
     while ((uintptr_t)p <= lim16) {
         __m128i v = _mm_loadu_si128((const __m128i *)p);
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-        m = _mm_or_si128(m, _mm_cmplt_epi8(v, space)); /* control or non-ASCII: negative as int8 */
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, k.quote), _mm_cmpeq_epi8(v, k.bslash));
+        m = _mm_or_si128(m, _mm_cmplt_epi8(v, k.space)); /* control or non-ASCII: negative as int8 */
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         if (mask)
             return p + __builtin_ctz(mask);
@@ -144,6 +169,7 @@ static inline __attribute__((always_inline)) const unsigned char *skip_plain_sse
     }
 #else
     (void)lim16;
+    (void)k;
     while (end - p >= 8) {
         uint64_t v;
         memcpy(&v, p, 8);
@@ -161,22 +187,33 @@ static inline __attribute__((always_inline)) const unsigned char *skip_plain_sse
 }
 
 #ifdef JSON_HAVE_AVX2_DISPATCH
-static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
-skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16)
+typedef struct scan_consts_avx2 {
+    __m256i quote, bslash, space;
+} scan_consts_avx2;
+
+static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 scan_consts_avx2_load(void)
 {
-    const __m256i quote = _mm256_load_si256((const __m256i *)k_quote),
-                  bslash = _mm256_load_si256((const __m256i *)k_bslash),
-                  space = _mm256_load_si256((const __m256i *)k_space);
+    scan_consts_avx2 k = {_mm256_load_si256((const __m256i *)k_quote), _mm256_load_si256((const __m256i *)k_bslash),
+                          _mm256_load_si256((const __m256i *)k_space)};
+    __asm__("" : "+x"(k.quote), "+x"(k.bslash), "+x"(k.space));
+    return k;
+}
+
+static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
+skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx2 k)
+{
     while ((uintptr_t)p <= lim16 - 16) {
         __m256i v = _mm256_loadu_si256((const __m256i *)p);
-        __m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash));
-        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(space, v)); /* control or non-ASCII */
+        __m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(v, k.quote), _mm256_cmpeq_epi8(v, k.bslash));
+        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(k.space, v)); /* control or non-ASCII */
         unsigned mask = (unsigned)_mm256_movemask_epi8(m);
         if (mask)
             return p + __builtin_ctz(mask);
         p += 32;
     }
-    return skip_plain_sse2(p, end, lim16);
+    scan_consts_sse2 k16 = {_mm256_castsi256_si128(k.quote), _mm256_castsi256_si128(k.bslash),
+                            _mm256_castsi256_si128(k.space)};
+    return skip_plain_sse2(p, end, lim16, k16);
 }
 #endif
 
@@ -193,6 +230,7 @@ static __attribute__((noinline)) scan_result string_rest(const unsigned char *p,
                                                          uintptr_t lim16)
 {
     unsigned flags = 0;
+    const scan_consts_sse2 k = scan_consts_sse2_load();
     while (p < end) {
         unsigned c = *p;
         if (c == '"')
@@ -221,7 +259,7 @@ static __attribute__((noinline)) scan_result string_rest(const unsigned char *p,
                 break;
             p += n;
         }
-        p = skip_plain_sse2(p, end, lim16);
+        p = skip_plain_sse2(p, end, lim16, k);
     }
     return (scan_result){p, flags};
 }
@@ -283,7 +321,7 @@ _Static_assert(sizeof(json_node) == 16 && offsetof(json_node, len) == 4 && offse
                "set_node assumes this json_node layout");
 
 /*
- * The parser proper, instantiated once per string scanner (SKIP_PLAIN).
+ * The parser proper, instantiated once per string scanner (VARIANT).
  * States:
  *   value        a value is expected (whitespace first)
  *   key          an object key is expected (whitespace skipped)
@@ -292,11 +330,12 @@ _Static_assert(sizeof(json_node) == 16 && offsetof(json_node, len) == 4 && offse
  * The common compact shapes ("key":"value", ",\"next\"") take the first
  * branch of each state.
  */
-#define JSON_PARSE_BODY(SKIP_PLAIN)                                                                                 \
+#define JSON_PARSE_BODY(VARIANT)                                                                                    \
     const unsigned char *const s = (const unsigned char *)src;                                                      \
     const unsigned char *p = s;                                                                                     \
     const unsigned char *const end = s + len;                                                                       \
     const uintptr_t lim16 = (uintptr_t)end - 16;                                                                    \
+    const scan_consts_##VARIANT k = scan_consts_##VARIANT##_load();                                                 \
     json_node *nodes = d->nodes;                                                                                    \
     uint32_t count = 0, cap = d->cap;                                                                               \
     uint32_t cur = JSON_NONE; /* innermost open container */                                                        \
@@ -385,7 +424,19 @@ dispatch:                                                                       
                                                                                                                     \
 string_value:                                                                                                       \
     RESERVE();                                                                                                      \
-    SCAN_STRING(SKIP_PLAIN);                                                                                        \
+    q = skip_plain_##VARIANT(p + 1, end, lim16, k);                                                                 \
+    if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
+        /* plain string, 16 readable bytes from q: look ahead for ,"key" */                                         \
+        set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);           \
+        count++;                                                                                                    \
+        if (q[1] == ',' && close_ch == '}' && q[2] == '"') {                                                        \
+            p = q + 2;                                                                                              \
+            goto key_at_quote;                                                                                      \
+        }                                                                                                           \
+        p = q + 1;                                                                                                  \
+        goto after_value;                                                                                           \
+    }                                                                                                               \
+    SCAN_STRING_REST();                                                                                             \
     set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, (uint8_t)fl);     \
     count++;                                                                                                        \
     p = q + 1;                                                                                                      \
@@ -425,10 +476,25 @@ key:                                                                            
         FAIL(p, "expected object key");                                                                             \
 key_at_quote:                                                                                                       \
     RESERVE();                                                                                                      \
-    SCAN_STRING(SKIP_PLAIN);                                                                                        \
+    q = skip_plain_##VARIANT(p + 1, end, lim16, k);                                                                 \
+    if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
+        /* plain key, 16 readable bytes from q: look ahead for :"value" */                                          \
+        set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);           \
+        count++;                                                                                                    \
+        if (likely(q[1] == ':')) {                                                                                  \
+            p = q + 2;                                                                                              \
+            if (likely(*p == '"'))                                                                                  \
+                goto string_value;                                                                                  \
+            goto value;                                                                                             \
+        }                                                                                                           \
+        p = q + 1;                                                                                                  \
+        goto after_key;                                                                                             \
+    }                                                                                                               \
+    SCAN_STRING_REST();                                                                                             \
     set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, (uint8_t)fl);     \
     count++;                                                                                                        \
     p = q + 1;                                                                                                      \
+after_key:                                                                                                          \
     if (likely(p < end && *p == ':')) {                                                                             \
         p++;                                                                                                        \
         goto value;                                                                                                 \
@@ -449,8 +515,7 @@ close: {                                                                        
         n->flags = JSON_F_SPACE;                                                                                    \
     depth--;                                                                                                        \
     cur = parent;                                                                                                   \
-    if (cur != JSON_NONE)                                                                                           \
-        close_ch = nodes[cur].type == JSON_OBJECT ? '}' : ']';                                                      \
+    close_ch = cur == JSON_NONE ? 0 : nodes[cur].type == JSON_OBJECT ? '}' : ']';                                   \
     goto after_value;                                                                                               \
 }                                                                                                                   \
                                                                                                                     \
@@ -490,10 +555,10 @@ oom:                                                                            
         }                                                                                                    \
     } while (0)
 
-/* p is at an opening quote: q becomes the closing quote, fl the flags. */
-#define SCAN_STRING(SKIP_PLAIN)                                                                              \
+/* p is at an opening quote, q where the fast scan stopped: q becomes the
+ * closing quote, fl the flags. */
+#define SCAN_STRING_REST()                                                                                   \
     do {                                                                                                     \
-        q = SKIP_PLAIN(p + 1, end, lim16);                                                                   \
         fl = 0;                                                                                              \
         if (unlikely(q >= end || *q != '"')) {                                                               \
             scan_result r_ = string_rest(q, end, lim16);                                                     \
@@ -513,13 +578,13 @@ oom:                                                                            
 
 static int parse_generic(json_doc *d, const char *src, size_t len)
 {
-    JSON_PARSE_BODY(skip_plain_sse2)
+    JSON_PARSE_BODY(sse2)
 }
 
 #ifdef JSON_HAVE_AVX2_DISPATCH
 __attribute__((target("avx2"))) static int parse_avx2(json_doc *d, const char *src, size_t len)
 {
-    JSON_PARSE_BODY(skip_plain_avx2)
+    JSON_PARSE_BODY(avx2)
 }
 
 static int (*resolve_parse(void))(json_doc *, const char *, size_t)
