@@ -11,6 +11,11 @@ Usage:
   rulecheck.py run      [-r ...] -e EVENTS.jsonl [--all] [--quiet]
   rulecheck.py test     [-r ...] TESTDIR_OR_FILE ...  run rule test cases
   rulecheck.py list     [-r ...]                      rules with priority/tags/enabled
+  rulecheck.py engine-test [-r ...] [--engine BIN] TESTDIR_OR_FILE ...
+                        run the same test cases through the C engine (JSON output,
+                        rule_matching=all) — a stand-in until `peregrine --test` exists
+  rulecheck.py diff     [-r ...] [--engine BIN] -e EVENTS.jsonl [--all]
+                        compare the engine's alerts with this model's, event by event
 Defaults: -r rules (relative to the repository root).
 """
 import base64
@@ -1411,6 +1416,82 @@ def run_tests(rule_paths, test_paths, verbose=False):
     return failed == 0 and not missing_pos and not missing_neg
 
 
+def engine_alerts(engine, rule_paths, events_path, match_all=True):
+    import subprocess
+    cmd = [engine]
+    for p in rule_paths:
+        cmd += ["-r", p]
+    cmd += ["-e", events_path, "-o", "json_output=true", "-o", "rule_matching=" + ("all" if match_all else "first"), "-q"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    out = []
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            j = json.loads(line)
+            if "rule" in j:
+                out.append(j)
+    return out, p
+
+
+def engine_tests(engine, rule_paths, test_paths, verbose=False):
+    import tempfile
+    files = []
+    for tp in test_paths:
+        if os.path.isdir(tp):
+            files += [os.path.join(tp, f) for f in sorted(os.listdir(tp)) if f.endswith((".yaml", ".yml"))]
+        else:
+            files.append(tp)
+    passed = failed = 0
+    for fp in files:
+        for c in yaml.safe_load(open(fp)) or []:
+            extra = [os.path.join(os.path.dirname(fp), x) for x in c.get("extra_rules", []) or []]
+            with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as tf:
+                for e in c.get("events", []) or []:
+                    tf.write(json.dumps(e) + "\n")
+                if c.get("events_file"):
+                    tf.write(open(os.path.join(os.path.dirname(fp), c["events_file"])).read())
+                tmp = tf.name
+            alerts, proc = engine_alerts(engine, list(rule_paths) + extra, tmp)
+            os.unlink(tmp)
+            fired = {a["rule"] for a in alerts}
+            problems = ["expected to fire: " + r for r in c.get("fire", []) or [] if r not in fired]
+            problems += ["must not fire: " + r for r in c.get("no_fire", []) or [] if r in fired]
+            if proc.returncode != 0:
+                problems.append("engine exit %d: %s" % (proc.returncode, proc.stderr.strip()[:300]))
+            if problems:
+                failed += 1
+                print("FAIL %s :: %s" % (os.path.basename(fp), c.get("case")))
+                for pr in problems:
+                    print("     " + pr)
+            else:
+                passed += 1
+                if verbose:
+                    print("ok   %s :: %s" % (os.path.basename(fp), c.get("case")))
+    print("%d passed, %d failed" % (passed, failed))
+    return failed == 0
+
+
+def diff_run(engine, rule_paths, events_path, match_all):
+    rs = load_ruleset(rule_paths)
+    ref = [(r["name"], ev.ns) for r, ev, _ in run_events(rs, read_events(events_path), match_all=match_all)]
+    eng, _ = engine_alerts(engine, rule_paths, events_path, match_all)
+    got = []
+    for a in eng:
+        t = a["time"]
+        ns = rfc3339_ns(t[:19] + "." + t[20:29] + "Z") if "." in t else rfc3339_ns(t)
+        got.append((a["rule"], ns))
+    from collections import Counter
+    cr, cg = Counter(ref), Counter(got)
+    only_ref = cr - cg
+    only_eng = cg - cr
+    for (rule, ns), n in sorted(only_ref.items(), key=lambda x: x[0][1]):
+        print("only in model : %s @%d (x%d)" % (rule, ns, n))
+    for (rule, ns), n in sorted(only_eng.items(), key=lambda x: x[0][1]):
+        print("only in engine: %s @%d (x%d)" % (rule, ns, n))
+    print("model %d alerts, engine %d alerts, %d differences" % (len(ref), len(got),
+                                                                 sum(only_ref.values()) + sum(only_eng.values())))
+    return not only_ref and not only_eng
+
+
 def main(argv):
     if not argv:
         print(__doc__)
@@ -1418,6 +1499,7 @@ def main(argv):
     cmd = argv[0]
     args = argv[1:]
     rules, rest, events, match_all, quiet, verbose = [], [], None, False, False, False
+    engine = "build/peregrine"
     i = 0
     while i < len(args):
         a = args[i]
@@ -1436,6 +1518,9 @@ def main(argv):
         elif a == "-v":
             verbose = True
             i += 1
+        elif a == "--engine":
+            engine = args[i + 1]
+            i += 2
         else:
             rest.append(a)
             i += 1
@@ -1475,6 +1560,10 @@ def main(argv):
                 if rn in counts:
                     print("   %s: %d" % (rn, counts[rn]))
             return 0
+        if cmd == "engine-test":
+            return 0 if engine_tests(engine, rules, rest or ["rules/tests"], verbose) else 1
+        if cmd == "diff":
+            return 0 if diff_run(engine, rules, events, match_all) else 1
         if cmd == "test":
             ok = run_tests(rules, rest or ["rules/tests"], verbose)
             return 0 if ok else 1
