@@ -159,6 +159,8 @@ static char *substitute_lists(collection *c, const char *text)
             while (is_blank(*e))
                 e++;
             buf_put(&out, p, (size_t)(s - p));
+            if (l->items.n)
+                buf_putc(&out, ' '); /* upstream puts one space on each side of the items */
             if (l->items.n == 0) {
                 /* drop one adjacent comma, the left one preferred */
                 size_t k = out.len;
@@ -178,6 +180,7 @@ static char *substitute_lists(collection *c, const char *text)
                         buf_puts(&out, ", ");
                     append_item(&out, l->items.v[k]);
                 }
+                buf_putc(&out, ' ');
             }
             p = e;
         }
@@ -304,6 +307,13 @@ static cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, s
     for (uint32_t i = 0; i < c->nslots; i++)
         if (strlen(c->slots[i]->text) == len && !memcmp(c->slots[i]->text, text, len))
             return c->slots[i];
+    size_t nl = 0;
+    while (nl < len && text[nl] != '[')
+        nl++;
+    if (!field_lookup(text, nl)) {
+        cerr(err, errlen, "filter_check called with nonexistent field %.*s", (int)nl, text);
+        return NULL;
+    }
     cexpr *e = cnew(c, sizeof *e);
     if (!e) {
         cerr(err, errlen, "out of memory");
@@ -619,7 +629,7 @@ static cexpr *fmt_field(compiler *c, const char *p, size_t *consumed, char *err,
             return NULL;
         }
     }
-    cerr(err, errlen, "invalid formatting token %%%.*s", (int)(full ? full : 1), p);
+    cerr(err, errlen, "unknown filter: invalid formatting token %%%.*s (nonexistent field)", (int)(full ? full : 1), p);
     return NULL;
 }
 
