@@ -28,7 +28,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__SSE2__)
 #include <immintrin.h>
 #define JSON_HAVE_AVX2_DISPATCH 1
 #endif
@@ -115,11 +115,13 @@ static __attribute__((cold, noinline)) const char *string_error(const unsigned c
     return *p < 0x20 ? "control character in string" : "invalid UTF-8";
 }
 
-/* 32 copies of a byte, for SIMD compares with a memory operand. */
+#if defined(__SSE2__)
+/* 32 copies of a byte: the SIMD scanners' constants. */
 #define SPLAT32(c) {c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c}
 static const unsigned char k_quote[32] __attribute__((aligned(32))) = SPLAT32('"');
 static const unsigned char k_bslash[32] __attribute__((aligned(32))) = SPLAT32('\\');
 static const unsigned char k_space[32] __attribute__((aligned(32))) = SPLAT32(0x20);
+#endif
 
 static inline int plain_byte(unsigned c) { return c != '"' && c != '\\' && c >= 0x20 && c < 0x80; }
 
@@ -581,7 +583,14 @@ static int parse_generic(json_doc *d, const char *src, size_t len)
     JSON_PARSE_BODY(sse2)
 }
 
+/* Test hook, deliberately not in json.h (tests declare it): force the
+ * portable SSE2/SWAR parser even where AVX2 is available, so both are
+ * tested on one machine.  Not for concurrent use with parsing. */
+void json_parse_force_portable(int on);
+
 #ifdef JSON_HAVE_AVX2_DISPATCH
+static int (*_Atomic parse_fn)(json_doc *, const char *, size_t);
+
 __attribute__((target("avx2"))) static int parse_avx2(json_doc *d, const char *src, size_t len)
 {
     JSON_PARSE_BODY(avx2)
@@ -592,6 +601,10 @@ static int (*resolve_parse(void))(json_doc *, const char *, size_t)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") ? parse_avx2 : parse_generic;
 }
+
+void json_parse_force_portable(int on) { parse_fn = on ? parse_generic : NULL; }
+#else
+void json_parse_force_portable(int on) { (void)on; }
 #endif
 
 void json_doc_init(json_doc *d)
@@ -619,7 +632,6 @@ int json_parse(json_doc *d, const char *src, size_t len)
         return -E2BIG;
     }
 #ifdef JSON_HAVE_AVX2_DISPATCH
-    static int (*_Atomic parse_fn)(json_doc *, const char *, size_t);
     int (*fn)(json_doc *, const char *, size_t) = parse_fn;
     if (unlikely(!fn))
         parse_fn = fn = resolve_parse();

@@ -827,3 +827,85 @@ TEST(json_alloc_failure)
     json_doc_free(&d);
     buf_free(&b);
 }
+
+/* The string fast path looks a few bytes past a closing quote when at
+ * least 16 bytes follow it.  Whatever byte comes next, the result must be
+ * the same as where that look-ahead does not apply: a long top-level
+ * string followed by any byte is trailing data (or whitespace), and
+ * strings inside containers are followed by exactly one valid byte set. */
+TEST(json_lookahead_after_strings)
+{
+    json_doc d;
+    json_doc_init(&d);
+    char buf[128];
+    for (int c = 0; c < 256; c++) {
+        /* "xxxx...x" <c> followed by 20 more bytes of padding garbage */
+        int n = 0;
+        buf[n++] = '"';
+        for (int i = 0; i < 40; i++)
+            buf[n++] = 'x';
+        buf[n++] = '"';
+        buf[n++] = (char)c;
+        for (int i = 0; i < 20; i++)
+            buf[n++] = (char)(i % 2 ? '"' : ',');
+        int rc = json_parse(&d, buf, (size_t)n);
+        if (rc != -EINVAL)
+            test_fail(__FILE__, __LINE__, "top-level string + byte %d: rc %d", c, rc);
+        size_t want = (c == ' ' || c == '\t' || c == '\n' || c == '\r') ? 43 : 42;
+        if (rc == -EINVAL && d.err_pos != want)
+            test_fail(__FILE__, __LINE__, "top-level string + byte %d: err_pos %zu", c, d.err_pos);
+        /* only the string itself: fine */
+        CHECK(json_parse(&d, buf, 42) == 0);
+    }
+    /* inside containers, followed by each structural byte, far from the end */
+    static const struct {
+        const char *doc;
+        int ok;
+    } cases[] = {
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\",\"k2\":\"w\"}                      ", 1},
+        {"[\"vvvvvvvvvvvvvvvvvvvv\",\"w\",\"x\"]                          ", 1},
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\"}                                ", 1},
+        {"[\"vvvvvvvvvvvvvvvvvvvv\"]                                      ", 1},
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\",\"k2\"}                         ", 0},
+        {"[\"vvvvvvvvvvvvvvvvvvvv\",\"w\":1]                              ", 0},
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\"]                                ", 0},
+        {"[\"vvvvvvvvvvvvvvvvvvvv\"}                                      ", 0},
+        {"{\"kkkkkkkkkkkkkkkkkkkkkkkk\":\"v\",\"k\":1}                     ", 1},
+        {"{\"kkkkkkkkkkkkkkkkkkkkkkkk\"\"v\"}                             ", 0},
+        {"{\"kkkkkkkkkkkkkkkkkkkkkkkk\":,}                                ", 0},
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\",,\"k2\":1}                       ", 0},
+        {"{\"k\":\"vvvvvvvvvvvvvvvvvvvv\",\"k2\":\"vvvvvvvvvvvvvvvvvvvvvv\",\"k3\":[\"a\",\"b\"]}  ", 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int rc = parse_s(&d, cases[k].doc);
+        if ((rc == 0) != cases[k].ok)
+            test_fail(__FILE__, __LINE__, "case %zu: rc %d (%s)", k, rc, d.err);
+    }
+    CHECK(parse_s(&d, cases[0].doc) == 0);
+    CHECK(!(json_at(&d, 0)->flags & JSON_F_SPACE)); /* the trailing spaces are outside the root */
+    json_doc_free(&d);
+}
+
+/* Test hook of json_parse.c (not in json.h): the portable SSE2 parser even
+ * where AVX2 is available. */
+void json_parse_force_portable(int on);
+
+/* The tests above again, through the portable parser. */
+TEST(json_portable_parser)
+{
+    json_parse_force_portable(1);
+    test_json_suite_jsontestsuite();
+    test_json_surrogate_escapes_decode_like_go();
+    test_json_parse_tape_layout();
+    test_json_get_first_duplicate_wins();
+    test_json_compact_keeps_text();
+    test_json_compact_len_matches_compact();
+    test_json_depth_limit();
+    test_json_error_offsets();
+    test_json_scalars_and_whitespace();
+    test_json_string_scanner_boundaries();
+    test_json_doc_reuse();
+    test_json_alloc_failure();
+    test_json_lookahead_after_strings();
+    json_parse_force_portable(0);
+}

@@ -637,3 +637,14 @@ TEST(json_diff_cjson)
     buf_free(&m);
     buf_free(&out);
 }
+
+/* Test hook of json_parse.c (not in json.h): the portable SSE2 parser even
+ * where AVX2 is available. */
+void json_parse_force_portable(int on);
+
+TEST(json_diff_cjson_portable)
+{
+    json_parse_force_portable(1);
+    test_json_diff_cjson();
+    json_parse_force_portable(0);
+}
