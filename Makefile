@@ -43,6 +43,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan
+	python3 rules/tools/rulecheck.py engine-test   # our ruleset's cases (until `peregrine --test` exists)
 	../shared/conformance/run $(BUILD)/peregrine --suite fields
 
 deps:
