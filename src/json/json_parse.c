@@ -204,6 +204,17 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
 static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
 skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx2 k)
 {
+    /* Most keys and values are shorter than 16 bytes: probe 16 first. */
+    if (likely((uintptr_t)p <= lim16)) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.quote)),
+                                 _mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.bslash)));
+        m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
     while ((uintptr_t)p <= lim16 - 16) {
         __m256i v = _mm256_loadu_si256((const __m256i *)p);
         __m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(v, k.quote), _mm256_cmpeq_epi8(v, k.bslash));
