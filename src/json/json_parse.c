@@ -11,11 +11,15 @@
  * latest whitespace run, so a container holds whitespace exactly when
  * ws_end is beyond its opening bracket when it closes (JSON_F_SPACE).
  *
- * The hot loop is string scanning: 16 bytes at a time with SSE2 (32 with
- * AVX2 where the CPU has it, chosen once at run time; 8 with a portable
- * SWAR fallback elsewhere) until a quote, a backslash, a control byte or a
- * non-ASCII byte shows up.  One signed compare finds both of the last two:
- * as int8, bytes >= 0x80 are negative, hence "< 0x20".
+ * The hot loop is string scanning: 16 bytes at a time with SSE2 (with
+ * AVX2, chosen once at run time where the CPU has it, a first 16-byte probe
+ * and then 32 at a time, as most keys and values are short; 8 with a
+ * portable SWAR fallback elsewhere) until a quote, a backslash, a control
+ * byte or a non-ASCII byte shows up.  One signed compare finds both of the
+ * last two: as int8, bytes >= 0x80 are negative, hence "< 0x20".  When the
+ * closing quote is at least 16 bytes from the end of input, the bytes after
+ * it are read without bounds checks to take ":"" and ","" in one step.
+ * Escapes and UTF-8 validation leave the fast path (string_rest).
  */
 #include "json/json.h"
 #include "util/alloc.h"
