@@ -110,86 +110,21 @@ static bool json_value(const field_ref *ref, field_ctx *ctx, fvals *out)
     return fx_one(ctx, out, s, n);
 }
 
-/* Go json.Indent(dst, compact, "", "  ") of valid compact JSON.  With
- * out == NULL only counts.  Returns the output length. */
-static size_t indent(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    int depth = 0;
-/* PUT evaluates its argument only when writing: no side effects in it */
-#define PUT(c)              \
-    do {                    \
-        if (out)            \
-            out[o] = (c);   \
-        o++;                \
-    } while (0)
-#define NEWLINE()                                    \
-    do {                                             \
-        PUT('\n');                                   \
-        for (int k_ = 0; k_ < depth; k_++) {         \
-            PUT(' ');                                \
-            PUT(' ');                                \
-        }                                            \
-    } while (0)
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        switch (c) {
-        case '"': {
-            size_t j = i + 1;
-            while (j < n && s[j] != '"')
-                j += s[j] == '\\' ? 2 : 1;
-            if (out)
-                memcpy(out + o, s + i, j + 1 - i);
-            o += j + 1 - i;
-            i = j;
-            break;
-        }
-        case '{':
-        case '[':
-            PUT(c);
-            if (i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
-                i++;
-                PUT(s[i]); /* empty {} / [] stay inline */
-            } else {
-                depth++;
-                NEWLINE();
-            }
-            break;
-        case '}':
-        case ']':
-            depth--;
-            NEWLINE();
-            PUT(c);
-            break;
-        case ',':
-            PUT(c);
-            NEWLINE();
-            break;
-        case ':':
-            PUT(':');
-            PUT(' ');
-            break;
-        default:
-            PUT(c);
-        }
-    }
-#undef PUT
-#undef NEWLINE
-    return o;
-}
-
 static bool json_obj(field_ctx *ctx, fvals *out)
 {
     const char *s;
     size_t n;
     if (!fx_compact(ctx, ctx->ev->root, &s, &n))
         return fx_none(out);
-    size_t len = indent(s, n, NULL);
-    char *o = arena_alloc(ctx->arena, len + 1);
+    /* json.obj is rare (outputs, not conditions): indent through the
+     * shared Go-style indenter, then keep the text in the arena */
+    buf b = BUF_INIT;
+    json_indent(s, n, &b);
+    char *o = b.oom ? NULL : arena_strndup(ctx->arena, buf_cstr(&b), b.len);
+    size_t len = b.len;
+    buf_free(&b);
     if (!o)
         return fx_none(out);
-    indent(s, n, o);
-    o[len] = 0;
     return fx_one(ctx, out, o, len);
 }
 
