@@ -56,6 +56,8 @@ static const char usage[] =
     "\n"
     "Output:\n"
     "  -U, --unbuffered      Flush every alert as it is written (buffered_outputs: false).\n"
+    "  --threads N           Evaluate on N threads (default: the number of cores). Alerts\n"
+    "                        keep input order whatever N is; 1 runs everything on one thread.\n"
     "  -q, --quiet           No log lines on stderr.\n"
     "  -h, --help            This help.\n"
     "  --version             Print the version.\n"
@@ -78,6 +80,7 @@ typedef struct options {
     const char *validate;
     bool list_rules;
     bool list_fields;
+    int threads;                /* 0: not given */
     bool unbuffered;
 } options;
 
@@ -262,14 +265,38 @@ static int run_extract(const options *o, const config *cfg)
     return rc;
 }
 
+/* --threads, defaulting to the number of cores.  Rules that read evt.num
+ * or evt.reltime depend on the order events are numbered in, which only
+ * one thread reproduces exactly, so they run on one thread. */
+static int effective_threads(const options *o, const ruleset *rs)
+{
+    int n = o->threads;
+    if (!n) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)(cores > 64 ? 64 : cores) : 1;
+    }
+    if (n > 1 && rs) {
+        static const int ordered[] = {FLD_EVT_NUM, FLD_EVT_RELTIME, FLD_EVT_RELTIME_S, FLD_EVT_RELTIME_NS};
+        for (size_t i = 0; i < sizeof ordered / sizeof *ordered; i++)
+            if (ruleset_uses_field(rs, ordered[i])) {
+                if (o->threads > 1)
+                    log_msg("rules use %s, which numbers events in input order: running on one thread",
+                            field_table[ordered[i]].name);
+                return 1;
+            }
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION };
+    enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION, OPT_THREADS };
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, OPT_VERSION},
         {"list", optional_argument, NULL, OPT_LIST}, {"extract", required_argument, NULL, OPT_EXTRACT},
         {"validate", required_argument, NULL, 'V'}, {"unbuffered", no_argument, NULL, 'U'},
-        {"quiet", no_argument, NULL, 'q'},      {0, 0, 0, 0},
+        {"quiet", no_argument, NULL, 'q'},      {"threads", required_argument, NULL, OPT_THREADS},
+        {0, 0, 0, 0},
     };
     options o = {0};
     int c;
@@ -298,6 +325,16 @@ int main(int argc, char **argv)
             o.list_fields = true;
             break;
         case OPT_EXTRACT: strvec_push(&o.extract, optarg); break;
+        case OPT_THREADS: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "peregrine: --threads: expected a number from 1 to 256, got '%s'\n", optarg);
+                return 2;
+            }
+            o.threads = (int)n;
+            break;
+        }
         default:
             fputs("Try 'peregrine --help'.\n", stderr);
             return 2;
@@ -400,7 +437,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    engine_opts eo = {.cfg = &cfg, .rs = rs, .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
+    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs),
+                      .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
     engine *e = engine_new(&eo);
     if (!e) {
         fprintf(stderr, "peregrine: out of memory\n");

@@ -1,49 +1,59 @@
 /*
- * engine — single-threaded pipeline (see engine.h).
+ * engine — sources → pipeline → output (see engine.h).
  */
 #include "engine/engine.h"
-#include "event/event.h"
+#include "engine/pipeline.h"
 #include "json/json.h"
-#include "output/alert.h"
-#include "rules/eval.h"
 #include "source/file_source.h"
 #include "util/alloc.h"
-#include "util/arena.h"
 #include "util/log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#define FLUSH_AT (256 * 1024)
+/* A line chunk is handed to the workers at this size: large enough that
+ * queueing costs nothing per event, small enough that N workers x a few
+ * chunks stay within a few MB. */
+#define CHUNK_BYTES (256 * 1024)
 
 struct engine {
     engine_opts o;
-    engine_stats st;
-    arena arena;
-    json_doc doc;
-    event_batch batch;
-    evaluator *ev;
-    alert_opts aopts;
-    char hostname[256];
-    long tz_offset;
-    uint64_t evt_num;
-    int64_t first_ts;
-    bool have_first;
-    buf out;
-    const char *origin;         /* current input name, for messages */
-    uint64_t lineno;
+    pipeline *pipe;
+    worker_shared shared;
+    chunk *cur;                 /* file input: the chunk being filled */
+    const char *cur_origin;
+    _Atomic uint64_t busy;      /* webhook bodies refused for lack of room */
 };
 
-static long local_offset(void)
+/* ------------------------------------------------------------ output */
+
+static void emit_chunk(void *ctx, const chunk *c)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    return tm.tm_gmtoff;
+    engine *e = ctx;
+    const worker_result *r = &c->res;
+    if (e->o.sink.emit) {
+        if (r->nspans || (!e->o.rs && r->text.len))
+            e->o.sink.emit(e->o.sink.ctx, r->text.data, r->text.len, r->spans, r->nspans);
+        return;
+    }
+    if (r->text.len && (!e->o.rs || e->o.cfg->stdout_enabled))
+        fwrite(r->text.data, 1, r->text.len, e->o.out);
+    if (e->o.unbuffered)
+        fflush(e->o.out);
 }
+
+static void flush_output(void *ctx)
+{
+    engine *e = ctx;
+    if (e->o.sink.flush)
+        e->o.sink.flush(e->o.sink.ctx);
+    else if (e->o.out)
+        fflush(e->o.out);
+}
+
+/* ------------------------------------------------------------ lifecycle */
 
 engine *engine_new(const engine_opts *o)
 {
@@ -51,33 +61,27 @@ engine *engine_new(const engine_opts *o)
     if (!e)
         return NULL;
     e->o = *o;
-    arena_init(&e->arena, 256 * 1024);
-    json_doc_init(&e->doc);
-    const char *h = getenv("FALCO_HOSTNAME");
-    if (h && *h)
-        snprintf(e->hostname, sizeof e->hostname, "%s", h);
-    else if (gethostname(e->hostname, sizeof e->hostname))
-        snprintf(e->hostname, sizeof e->hostname, "localhost");
-    e->tz_offset = local_offset();
-    if (o->rs) {
-        e->ev = evaluator_new(o->rs);
-        e->st.by_rule = pg_calloc(ruleset_count(o->rs) ? ruleset_count(o->rs) : 1, sizeof *e->st.by_rule);
-        if (!e->ev || !e->st.by_rule) {
-            engine_free(e);
-            return NULL;
-        }
-    }
-    const config *c = o->cfg;
-    e->aopts = (alert_opts){
-        .json = c->json_output,
-        .include_output = c->json_include_output_property,
-        .include_output_fields = c->json_include_output_fields_property,
-        .include_tags = c->json_include_tags_property,
-        .include_message = c->json_include_message_property,
-        .iso8601 = c->time_format_iso_8601,
-        .hostname = e->hostname,
-        .tz_offset_s = e->tz_offset,
+    atomic_init(&e->shared.evt_num, 0);
+    atomic_init(&e->shared.first_ts, INT64_MIN);
+    int nworkers = o->threads > 1 ? o->threads : 0;
+    pipeline_opts po = {
+        .nworkers = nworkers,
+        .wo = {
+            .cfg = o->cfg,
+            .rs = o->rs,
+            .extract = o->extract,
+            .extract_text = o->extract_text,
+            .nextract = o->nextract,
+            .shared = nworkers ? &e->shared : NULL,
+        },
+        .emit = emit_chunk,
+        .idle = flush_output,
+        .ctx = e,
     };
+    if (!(e->pipe = pipeline_new(&po))) {
+        pg_free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -85,120 +89,52 @@ void engine_free(engine *e)
 {
     if (!e)
         return;
-    if (e->o.out)
-        fflush(e->o.out);
-    evaluator_free(e->ev);
-    json_doc_free(&e->doc);
-    event_batch_free(&e->batch);
-    arena_free(&e->arena);
-    buf_free(&e->out);
-    pg_free(e->st.by_rule);
+    if (e->cur)
+        pipeline_chunk_put(e->pipe, e->cur);
+    pipeline_free(e->pipe);
+    flush_output(e);
     pg_free(e);
 }
 
-static void flush_out(engine *e)
+void engine_drain(engine *e)
 {
-    if (e->out.len) {
-        fwrite(e->out.data, 1, e->out.len, e->o.out);
-        buf_clear(&e->out);
-    }
-    if (e->o.unbuffered)
-        fflush(e->o.out);
+    pipeline_drain(e->pipe);
+    flush_output(e);
 }
 
-static void on_drop(void *ctx, const char *msg)
-{
-    engine *e = ctx;
-    log_k8saudit("%s (%s:%llu)", msg, e->origin, (unsigned long long)e->lineno);
-}
+/* ------------------------------------------------------------ file input */
 
-/* --extract: {"EXPR": ["v", ...] | null, ...} per event */
-static void extract_event(engine *e, field_ctx *fc)
+static void submit_current(engine *e)
 {
-    buf *o = &e->out;
-    buf_putc(o, '{');
-    for (size_t i = 0; i < e->o.nextract; i++) {
-        if (i)
-            buf_putc(o, ',');
-        json_write_string(o, e->o.extract_text[i], strlen(e->o.extract_text[i]));
-        buf_putc(o, ':');
-        fvals v;
-        if (!field_extract(&e->o.extract[i], fc, &v) || v.n == 0) {
-            buf_puts(o, "null");
-            continue;
-        }
-        buf_putc(o, '[');
-        for (size_t k = 0; k < v.n; k++) {
-            if (k)
-                buf_putc(o, ',');
-            json_write_string(o, v.v[k].s, v.v[k].len);
-        }
-        buf_putc(o, ']');
-    }
-    buf_puts(o, "}\n");
-}
-
-static void evaluate_event(engine *e, field_ctx *fc, const audit_event *ev)
-{
-    uint32_t matched[256];
-    evaluator_begin(e->ev, fc);
-    size_t n = evaluator_match(e->ev, e->o.cfg->rule_matching_all, matched, 256);
-    for (size_t i = 0; i < n; i++) {
-        e->st.alerts++;
-        e->st.by_rule[matched[i]]++;
-        if (e->o.cfg->stdout_enabled)
-            alert_render(e->o.rs, e->ev, matched[i], ev, &e->aopts, &e->out);
-        if (e->o.unbuffered)
-            flush_out(e);
-    }
+    if (!e->cur)
+        return;
+    if (e->cur->nlines || e->cur->res.counts.too_long || e->cur->res.log.len)
+        pipeline_submit(e->pipe, e->cur);
+    else
+        pipeline_chunk_put(e->pipe, e->cur);
+    e->cur = NULL;
 }
 
 static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
 {
     engine *e = ctx;
-    e->origin = origin;
-    e->lineno = lineno;
-    arena_reset(&e->arena);
-    int rc = json_parse(&e->doc, line, len);
-    if (rc) {
-        e->st.malformed++;
-        log_k8saudit("cannot parse JSON: %s (%s:%llu)", e->doc.err[0] ? e->doc.err : "out of memory", origin,
-                     (unsigned long long)lineno);
+    if (!line) {                /* the reader may block: let what we have go */
+        submit_current(e);
         return 0;
     }
-    event_limits lim = {.max_event_size = e->o.cfg->max_event_size};
-    char err[256];
-    rc = event_split(&e->doc, &lim, &e->batch, on_drop, e, err, sizeof err);
-    e->st.dropped_events += e->batch.dropped;
-    e->st.oversized_events += e->batch.oversized;
-    if (rc) {
-        e->st.unrecognized++;
-        log_k8saudit("%s (%s:%llu)", err, origin, (unsigned long long)lineno);
-        if (rc != -EINVAL)
-            return 0;
+    if (e->cur && (e->cur->data.len >= CHUNK_BYTES || origin != e->cur_origin))
+        submit_current(e);
+    if (!e->cur) {
+        e->cur = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
+        if (!e->cur)
+            return -ENOMEM;
+        buf_puts(&e->cur->origin, origin);
+        e->cur_origin = origin;
     }
-    for (size_t i = 0; i < e->batch.n; i++) {
-        const audit_event *ev = &e->batch.ev[i];
-        if (!e->have_first) {
-            e->first_ts = ev->ts_ns;
-            e->have_first = true;
-        }
-        field_ctx fc = {
-            .ev = ev,
-            .arena = &e->arena,
-            .evt_num = ++e->evt_num,
-            .first_ts_ns = e->first_ts,
-            .hostname = e->hostname,
-            .tz_offset_s = e->tz_offset,
-        };
-        e->st.events++;
-        if (e->o.rs)
-            evaluate_event(e, &fc, ev);
-        else
-            extract_event(e, &fc);
+    if (chunk_add_line(e->cur, line, len, lineno)) {
+        log_msg("%s:%llu: out of memory; line skipped", origin, (unsigned long long)lineno);
+        e->cur->res.counts.malformed++;
     }
-    if (e->out.len >= FLUSH_AT)
-        flush_out(e);
     return 0;
 }
 
@@ -206,38 +142,118 @@ int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
 {
     file_stats fs = {0};
     int rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
-    e->st.lines += fs.lines;
-    e->st.too_long += fs.too_long;
-    flush_out(e);
-    fflush(e->o.out);
+    submit_current(e);
+    /* lines over the payload limit never reach a chunk: count them here */
+    if (fs.too_long) {
+        chunk *c = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
+        if (c) {
+            c->res.counts.too_long = fs.too_long;
+            pipeline_submit(e->pipe, c);
+        }
+    }
+    engine_drain(e);
+    if (rc == -ENOMEM && !err[0])
+        snprintf(err, errlen, "out of memory");
     return rc < 0 ? -1 : 0;
 }
 
-const engine_stats *engine_get_stats(const engine *e) { return &e->st; }
+/* ------------------------------------------------------------ webhook input */
 
-void engine_print_stats(const engine *e, double elapsed_s, FILE *out)
+static void on_body_drop(void *ctx, const char *msg)
 {
-    const engine_stats *s = &e->st;
+    chunk *c = ctx;
+    log_k8saudit_to(&c->res.log, "%s (%s)", msg, buf_cstr(&c->origin));
+}
+
+engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin, char *err,
+                                    size_t errlen)
+{
+    chunk *c = pipeline_chunk_get(e->pipe, CHUNK_EVENTS, false);
+    if (!c) {
+        atomic_fetch_add(&e->busy, 1);
+        snprintf(err, errlen, "evaluation queue full");
+        return ENGINE_BUSY;
+    }
+    buf_puts(&c->origin, origin);
+    buf_reserve(&c->data, len + 1);
+    buf_put(&c->data, body, len);
+    buf_putc(&c->data, '\0');
+    if (c->data.oom || c->origin.oom) {
+        pipeline_chunk_put(e->pipe, c);
+        snprintf(err, errlen, "out of memory");
+        return ENGINE_NOMEM;
+    }
+    c->res.counts.payloads = 1;
+    c->res.counts.bytes = len;
+    engine_submit_rc rc = ENGINE_QUEUED;
+    int prc = json_parse(&c->doc, c->data.data, len);
+    if (prc == -ENOMEM) {
+        pipeline_chunk_put(e->pipe, c);
+        snprintf(err, errlen, "out of memory");
+        return ENGINE_NOMEM;
+    }
+    if (prc) {
+        snprintf(err, errlen, "cannot parse JSON: %s", c->doc.err);
+        c->res.counts.malformed = 1;
+        rc = ENGINE_BAD_JSON;
+    } else {
+        event_limits lim = {.max_event_size = e->o.cfg->max_event_size};
+        int src = event_split(&c->doc, &lim, &c->batch, on_body_drop, c, err, errlen);
+        c->res.counts.dropped_events = c->batch.dropped;
+        c->res.counts.oversized_events = c->batch.oversized;
+        if (src == -ENOMEM) {
+            pipeline_chunk_put(e->pipe, c);
+            snprintf(err, errlen, "out of memory");
+            return ENGINE_NOMEM;
+        }
+        if (src) {
+            /* all or nothing: a body the sender will not resend in part */
+            c->res.counts.unrecognized = 1;
+            c->batch.n = 0;
+            rc = ENGINE_NOT_AUDIT;
+        }
+    }
+    if (rc != ENGINE_QUEUED)
+        log_k8saudit_to(&c->res.log, "%s (%s); body refused", err, origin);
+    /* refused bodies go through too, so their counts and messages come out
+     * in order with everything else */
+    pipeline_submit(e->pipe, c);
+    return rc;
+}
+
+/* ------------------------------------------------------------ statistics */
+
+void engine_counts(engine *e, run_counts *out) { pipeline_counts(e->pipe, out); }
+
+void engine_print_stats(engine *e, double elapsed_s, FILE *out)
+{
+    run_counts s;
+    pipeline_counts(e->pipe, &s);
     fprintf(out, "Elapsed time: %.3f, Captured Events: %llu, %.2f eps\n", elapsed_s,
-            (unsigned long long)s->events, elapsed_s > 0 ? (double)s->events / elapsed_s : 0.0);
+            (unsigned long long)s.events, elapsed_s > 0 ? (double)s.events / elapsed_s : 0.0);
     fprintf(out, "Input: %llu payloads, %llu malformed, %llu not audit events, %llu events dropped "
                  "(%llu over maxEventSize), %llu lines over the payload limit\n",
-            (unsigned long long)s->lines, (unsigned long long)s->malformed, (unsigned long long)s->unrecognized,
-            (unsigned long long)s->dropped_events, (unsigned long long)s->oversized_events,
-            (unsigned long long)s->too_long);
+            (unsigned long long)s.payloads, (unsigned long long)s.malformed, (unsigned long long)s.unrecognized,
+            (unsigned long long)s.dropped_events, (unsigned long long)s.oversized_events,
+            (unsigned long long)s.too_long);
+    uint64_t busy = atomic_load(&e->busy);
+    if (busy)
+        fprintf(out, "Webhook: %llu requests refused with 503 (evaluation queue full; the sender retries)\n",
+                (unsigned long long)busy);
     if (!e->o.rs)
         return;
-    fprintf(out, "Events detected: %llu\n", (unsigned long long)s->alerts);
+    const uint64_t *by_rule = pipeline_rule_counts(e->pipe);
+    fprintf(out, "Events detected: %llu\n", (unsigned long long)s.alerts);
     fprintf(out, "Rule counts by severity:\n");
     uint64_t sev[PRI__COUNT] = {0};
     for (size_t i = 0; i < ruleset_count(e->o.rs); i++)
-        sev[ruleset_rule(e->o.rs, i)->prio] += s->by_rule[i];
+        sev[ruleset_rule(e->o.rs, i)->prio] += by_rule[i];
     for (int p = 0; p < PRI__COUNT; p++)
         if (sev[p])
             fprintf(out, "   %s: %llu\n", priority_short[p], (unsigned long long)sev[p]);
     fprintf(out, "Triggered rules by rule name:\n");
     for (size_t i = 0; i < ruleset_count(e->o.rs); i++)
-        if (s->by_rule[i])
-            fprintf(out, "   %s: %llu\n", ruleset_rule(e->o.rs, i)->name, (unsigned long long)s->by_rule[i]);
+        if (by_rule[i])
+            fprintf(out, "   %s: %llu\n", ruleset_rule(e->o.rs, i)->name, (unsigned long long)by_rule[i]);
     fflush(out);
 }

@@ -1,10 +1,14 @@
 /*
- * engine — the pipeline for one input: payloads → events → rules → alerts
- * (or, in extract mode, → field values), with the run's counters.
+ * engine — one run: the pipeline wired to its inputs and its output, and
+ * the run's statistics.
  *
- * Ownership: the engine borrows the config and the ruleset (caller frees
- * them after engine_free); it owns its per-payload arena, JSON doc,
- * evaluator and output buffer.
+ * Sources feed it: engine_run_input() reads files/stdin into line chunks;
+ * the webhook hands over request bodies with engine_submit_body().  Alerts
+ * (or, in extract mode, field values) leave through the writer, in input
+ * order, to the output stream.
+ *
+ * Ownership: the engine borrows the config and the ruleset (the caller
+ * frees them after engine_free) and owns the pipeline.
  */
 #ifndef PEREGRINE_ENGINE_H
 #define PEREGRINE_ENGINE_H
@@ -14,40 +18,62 @@
 #include <stdio.h>
 
 #include "app/config.h"
+#include "engine/worker.h"
 #include "fields/fields.h"
 #include "rules/ruleset.h"
 
-typedef struct engine_stats {
-    uint64_t lines;             /* payloads read */
-    uint64_t events;            /* events evaluated */
-    uint64_t malformed;         /* payloads that are not valid JSON */
-    uint64_t unrecognized;      /* payloads that are not audit events */
-    uint64_t dropped_events;    /* single events dropped (bad time, too big) */
-    uint64_t oversized_events;  /* ... of which over maxEventSize */
-    uint64_t too_long;          /* lines over the payload limit */
-    uint64_t alerts;
-    uint64_t *by_rule;          /* alerts per rule index */
-} engine_stats;
-
 typedef struct engine engine;
+
+/* Where alerts go.  The default (emit == NULL) writes them to `out`. */
+typedef struct alert_sink {
+    /* Called on one thread, in input order: `text` holds n alerts back to
+     * back, spans[i] delimits alert i and names its rule. */
+    void (*emit)(void *ctx, const char *text, size_t len, const alert_span *spans, size_t n);
+    void (*flush)(void *ctx);
+    void *ctx;
+} alert_sink;
 
 typedef struct engine_opts {
     const config *cfg;
     const ruleset *rs;          /* detection mode; NULL in extract mode */
-    field_ref *extract;         /* extract mode: the expressions */
+    const field_ref *extract;   /* extract mode: the expressions */
     const char *const *extract_text;
     size_t nextract;
-    bool unbuffered;            /* flush after every alert */
+    int threads;                /* worker threads; <= 1: evaluate on the caller's thread */
+    bool unbuffered;            /* flush after every chunk of alerts */
     FILE *out;
+    alert_sink sink;            /* optional: replaces writing to `out` */
 } engine_opts;
 
 engine *engine_new(const engine_opts *o);
+/* Waits for everything submitted, then frees. */
 void engine_free(engine *e);
+
 /* Process one input (file, directory or "-").  Returns 0, or -1 with a
  * message in err when the input cannot be read. */
 int engine_run_input(engine *e, const char *path, char *err, size_t errlen);
-const engine_stats *engine_get_stats(const engine *e);
+
+/* Webhook path: parse and split one request body and queue its events.
+ * `body` is moved into the engine's chunk (its bytes are copied; the caller
+ * keeps its buffer).  Returns ENGINE_QUEUED, or the reason it was refused:
+ * ENGINE_BUSY (no room: answer 503), ENGINE_BAD_JSON / ENGINE_NOT_AUDIT
+ * (answer 400; `err` says why).  Oversized events inside an accepted body
+ * are counted and logged, not refused. */
+typedef enum engine_submit_rc {
+    ENGINE_QUEUED,
+    ENGINE_BUSY,
+    ENGINE_BAD_JSON,
+    ENGINE_NOT_AUDIT,
+    ENGINE_NOMEM,
+} engine_submit_rc;
+engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
+                                    char *err, size_t errlen);
+
+/* Wait until every queued event has been evaluated and its alerts written. */
+void engine_drain(engine *e);
+/* Counters so far (consistent copy). */
+void engine_counts(engine *e, run_counts *out);
 /* Falco's end-of-run block (and our run summary before it). */
-void engine_print_stats(const engine *e, double elapsed_s, FILE *out);
+void engine_print_stats(engine *e, double elapsed_s, FILE *out);
 
 #endif

@@ -833,6 +833,14 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
 size_t ruleset_count(const ruleset *rs) { return rs->nrules; }
 const rule_info *ruleset_rule(const ruleset *rs, size_t i) { return &rs->rules[i].info; }
 
+bool ruleset_uses_field(const ruleset *rs, int field)
+{
+    for (uint32_t i = 0; i < rs->nslots; i++)
+        if ((int)rs->slot_expr[i]->ref.def->id == field)
+            return true;
+    return false;
+}
+
 void ruleset_free(ruleset *rs)
 {
     if (!rs)

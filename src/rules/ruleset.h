@@ -86,6 +86,9 @@ typedef struct rule_info {
 
 size_t ruleset_count(const ruleset *rs);
 const rule_info *ruleset_rule(const ruleset *rs, size_t i);
+/* Whether any condition or output reads field `field` (a field_id), e.g.
+ * evt.num, whose value depends on the order events are evaluated in. */
+bool ruleset_uses_field(const ruleset *rs, int field);
 void ruleset_free(ruleset *rs);
 
 #endif

@@ -67,6 +67,10 @@ static int read_fd(reader *r, int fd, const char *origin, line_fn fn, void *ctx,
         }
         if (eof)
             return 0;
+        /* flush point: every complete line buffered has been handed out */
+        int frc = fn(ctx, NULL, 0, origin, lineno);
+        if (frc)
+            return frc;
         /* move the partial line to the front, grow if needed, read more */
         if (r->pos > 0) {
             memmove(r->buf, r->buf + r->pos, r->len - r->pos);

@@ -24,8 +24,11 @@ typedef struct file_stats {
 } file_stats;
 
 /* Called for each non-empty line (trailing \r stripped).  `origin` is the
- * file name, `lineno` the 1-based line number in it.  Return 0 to go on,
- * non-zero to stop reading (that value is returned by file_source_run). */
+ * file name, `lineno` the 1-based line number in it.  Also called with
+ * line == NULL before the reader may block for more input (every buffered
+ * complete line has been handed out): a flush point for batching callers.
+ * Return 0 to go on, non-zero to stop reading (that value is returned by
+ * file_source_run). */
 typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno);
 
 /* Read `path` ("-" = stdin; a directory = its non-directory entries by

@@ -1,4 +1,5 @@
 #include "util/log.h"
+#include "util/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,21 +8,27 @@
 static int quiet;
 
 void log_set_quiet(int q) { quiet = q; }
+int log_is_quiet(void) { return quiet; }
+
+static void stamp(char *ts, size_t n, int go_style)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (go_style) {
+        gmtime_r(&now, &tm);
+        strftime(ts, n, "%Y/%m/%d %H:%M:%S", &tm);
+    } else {
+        localtime_r(&now, &tm);
+        strftime(ts, n, "%a %b %e %H:%M:%S %Y", &tm);
+    }
+}
 
 static void vlog(const char *prefix, int go_style, const char *fmt, va_list ap)
 {
     if (quiet)
         return;
     char ts[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    if (go_style) {
-        gmtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%Y/%m/%d %H:%M:%S", &tm);
-    } else {
-        localtime_r(&now, &tm);
-        strftime(ts, sizeof ts, "%a %b %e %H:%M:%S %Y", &tm);
-    }
+    stamp(ts, sizeof ts, go_style);
     /* One fprintf per line keeps lines whole when threads log at once. */
     char msg[4096];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -42,4 +49,25 @@ void log_k8saudit(const char *fmt, ...)
     va_start(ap, fmt);
     vlog(" [k8saudit] ", 1, fmt, ap);
     va_end(ap);
+}
+
+void log_k8saudit_to(buf *b, const char *fmt, ...)
+{
+    if (quiet)
+        return;
+    char ts[64];
+    stamp(ts, sizeof ts, 1);
+    buf_puts(b, ts);
+    buf_puts(b, " [k8saudit] ");
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    buf_putc(b, '\n');
+}
+
+void log_write(const char *text, size_t len)
+{
+    if (!quiet && len)
+        fwrite(text, 1, len, stderr);
 }

@@ -9,8 +9,18 @@
 #ifndef PEREGRINE_LOG_H
 #define PEREGRINE_LOG_H
 
+#include <stddef.h>
+
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_k8saudit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_set_quiet(int quiet);
+int log_is_quiet(void);
+
+/* Deferred logging: worker threads format their messages into a buffer
+ * (same text as log_k8saudit) and the pipeline's writer emits them in
+ * input order with log_write(). */
+struct buf;
+void log_k8saudit_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_write(const char *text, size_t len);
 
 #endif

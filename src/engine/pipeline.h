@@ -1,0 +1,103 @@
+/*
+ * pipeline — work units (chunks) from sources to worker threads, and their
+ * results back out in submission order.
+ *
+ *   reader / webhook ──chunk──▶ [work queue] ──▶ N workers ──▶ writer ──▶ emit()
+ *
+ * A source takes a free chunk (pipeline_chunk_get), fills it — whole JSONL
+ * lines, or one request body already parsed and split — and submits it.
+ * Workers evaluate chunks in any order; the single writer thread hands each
+ * chunk's result to the emit callback strictly in submission order, so the
+ * alerts (and the messages on stderr) come out exactly as with one thread.
+ *
+ * Memory is bounded by the pool: at most `nchunks` chunks exist; a source
+ * that finds none free either waits (files: back-pressure on the reader) or
+ * is told no (the webhook answers 503).  With nworkers == 0 there are no
+ * threads at all: pipeline_submit() evaluates and emits on the caller's
+ * thread (`--threads 1`).
+ *
+ * Ownership: the pipeline owns its chunks, workers and threads; it borrows
+ * the worker options (config, ruleset) and the emit context.  A chunk
+ * belongs to the source between get and submit (or put), then to the
+ * pipeline.
+ */
+#ifndef PEREGRINE_PIPELINE_H
+#define PEREGRINE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/worker.h"
+#include "event/event.h"
+#include "json/json.h"
+#include "util/buf.h"
+
+typedef enum chunk_kind {
+    CHUNK_LINES,    /* data holds lines (see `lines`), parsed by the worker */
+    CHUNK_EVENTS,   /* data holds one body, parsed into doc/batch by the source */
+} chunk_kind;
+
+typedef struct line_ref {
+    size_t off, len;
+    uint64_t lineno;
+} line_ref;
+
+typedef struct chunk chunk;
+struct chunk {
+    chunk_kind kind;
+    uint64_t seq;
+    buf data;
+    line_ref *lines;            /* CHUNK_LINES */
+    size_t nlines, caplines;
+    buf origin;                 /* file name or request label, for messages */
+    json_doc doc;               /* CHUNK_EVENTS */
+    event_batch batch;
+    worker_result res;          /* cleared by pipeline_chunk_get; a source may
+                                 * count (too_long, drops) and log into it */
+    bool done;
+    chunk *next;
+};
+
+/* Append one line to a CHUNK_LINES chunk (copied).  0 or -ENOMEM. */
+int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno);
+
+/* Called on the writer thread, in submission order. */
+typedef void (*pipeline_emit_fn)(void *ctx, const chunk *c);
+/* Called on the writer thread when it has nothing to emit (flush point). */
+typedef void (*pipeline_idle_fn)(void *ctx);
+
+typedef struct pipeline_opts {
+    int nworkers;               /* 0 = inline, no threads */
+    size_t nchunks;             /* pool size; 0 = 4 per worker + 2 */
+    worker_opts wo;
+    pipeline_emit_fn emit;
+    pipeline_idle_fn idle;      /* optional */
+    void *ctx;
+} pipeline_opts;
+
+typedef struct pipeline pipeline;
+
+/* NULL on allocation or thread-creation failure. */
+pipeline *pipeline_new(const pipeline_opts *o);
+/* Stop: everything submitted is evaluated and emitted first. */
+void pipeline_free(pipeline *p);
+
+/* A free chunk of the given kind, or NULL when none is free and !wait. */
+chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait);
+/* Give back a chunk that will not be submitted. */
+void pipeline_chunk_put(pipeline *p, chunk *c);
+/* Queue a filled chunk (inline mode: evaluate and emit it now). */
+void pipeline_submit(pipeline *p, chunk *c);
+/* Wait until everything submitted so far has been emitted. */
+void pipeline_drain(pipeline *p);
+
+/* Totals of everything emitted so far (a consistent copy). */
+void pipeline_counts(pipeline *p, run_counts *out);
+/* Alerts per rule index (array of ruleset_count entries; valid until
+ * pipeline_free; read it after pipeline_drain). */
+const uint64_t *pipeline_rule_counts(const pipeline *p);
+/* Chunks submitted and not yet emitted (queue depth). */
+size_t pipeline_pending(pipeline *p);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * worker — payload → events → alerts for one thread (see worker.h).
+ */
+#include "engine/worker.h"
+#include "json/json.h"
+#include "output/alert.h"
+#include "rules/eval.h"
+#include "util/alloc.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Most payloads match at most a few rules; rule_matching: all on a
+ * payload that matches more is cut here (never seen in practice). */
+#define MAX_MATCHES 256
+
+struct worker {
+    worker_opts o;
+    arena arena;
+    json_doc doc;
+    event_batch batch;
+    evaluator *ev;
+    alert_opts aopts;
+    char hostname[256];
+    long tz_offset;
+    uint64_t evt_num;               /* without o.shared */
+    int64_t first_ts;
+    bool have_first;
+    /* the payload being processed, for drop messages */
+    worker_result *res;
+    const char *origin;
+    uint64_t lineno;
+};
+
+void run_counts_add(run_counts *to, const run_counts *from)
+{
+    to->payloads += from->payloads;
+    to->bytes += from->bytes;
+    to->events += from->events;
+    to->malformed += from->malformed;
+    to->unrecognized += from->unrecognized;
+    to->dropped_events += from->dropped_events;
+    to->oversized_events += from->oversized_events;
+    to->too_long += from->too_long;
+    to->alerts += from->alerts;
+}
+
+void worker_result_clear(worker_result *r)
+{
+    buf_clear(&r->text);
+    buf_clear(&r->log);
+    r->nspans = 0;
+    memset(&r->counts, 0, sizeof r->counts);
+}
+
+void worker_result_free(worker_result *r)
+{
+    buf_free(&r->text);
+    buf_free(&r->log);
+    pg_free(r->spans);
+    memset(r, 0, sizeof *r);
+}
+
+static long local_offset(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    return tm.tm_gmtoff;
+}
+
+worker *worker_new(const worker_opts *o)
+{
+    worker *w = pg_calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->o = *o;
+    arena_init(&w->arena, 256 * 1024);
+    json_doc_init(&w->doc);
+    const char *h = getenv("FALCO_HOSTNAME");
+    if (h && *h)
+        snprintf(w->hostname, sizeof w->hostname, "%s", h);
+    else if (gethostname(w->hostname, sizeof w->hostname))
+        snprintf(w->hostname, sizeof w->hostname, "localhost");
+    w->tz_offset = local_offset();
+    if (o->rs && !(w->ev = evaluator_new(o->rs))) {
+        worker_free(w);
+        return NULL;
+    }
+    const config *c = o->cfg;
+    w->aopts = (alert_opts){
+        .json = c->json_output,
+        .include_output = c->json_include_output_property,
+        .include_output_fields = c->json_include_output_fields_property,
+        .include_tags = c->json_include_tags_property,
+        .include_message = c->json_include_message_property,
+        .iso8601 = c->time_format_iso_8601,
+        .hostname = w->hostname,
+        .tz_offset_s = w->tz_offset,
+    };
+    return w;
+}
+
+void worker_free(worker *w)
+{
+    if (!w)
+        return;
+    evaluator_free(w->ev);
+    json_doc_free(&w->doc);
+    event_batch_free(&w->batch);
+    arena_free(&w->arena);
+    pg_free(w);
+}
+
+static void on_drop(void *ctx, const char *msg)
+{
+    worker *w = ctx;
+    log_k8saudit_to(&w->res->log, "%s (%s:%llu)", msg, w->origin, (unsigned long long)w->lineno);
+}
+
+/* --extract: {"EXPR": ["v", ...] | null, ...} per event */
+static void extract_event(worker *w, field_ctx *fc, buf *o)
+{
+    buf_putc(o, '{');
+    for (size_t i = 0; i < w->o.nextract; i++) {
+        if (i)
+            buf_putc(o, ',');
+        json_write_string(o, w->o.extract_text[i], strlen(w->o.extract_text[i]));
+        buf_putc(o, ':');
+        fvals v;
+        if (!field_extract(&w->o.extract[i], fc, &v) || v.n == 0) {
+            buf_puts(o, "null");
+            continue;
+        }
+        buf_putc(o, '[');
+        for (size_t k = 0; k < v.n; k++) {
+            if (k)
+                buf_putc(o, ',');
+            json_write_string(o, v.v[k].s, v.v[k].len);
+        }
+        buf_putc(o, ']');
+    }
+    buf_puts(o, "}\n");
+}
+
+static void add_span(worker_result *r, size_t off, uint32_t rule)
+{
+    if (r->nspans == r->capspans) {
+        size_t cap = r->capspans ? 2 * r->capspans : 64;
+        alert_span *n = pg_realloc(r->spans, cap * sizeof *n);
+        if (!n) {
+            r->text.oom = 1;
+            return;
+        }
+        r->spans = n;
+        r->capspans = cap;
+    }
+    r->spans[r->nspans++] = (alert_span){(uint32_t)off, (uint32_t)(r->text.len - off), rule};
+}
+
+static void evaluate_event(worker *w, field_ctx *fc, const audit_event *ev, worker_result *r)
+{
+    uint32_t matched[MAX_MATCHES];
+    evaluator_begin(w->ev, fc);
+    size_t n = evaluator_match(w->ev, w->o.cfg->rule_matching_all, matched, MAX_MATCHES);
+    for (size_t i = 0; i < n; i++) {
+        size_t off = r->text.len;
+        alert_render(w->o.rs, w->ev, matched[i], ev, &w->aopts, &r->text);
+        add_span(r, off, matched[i]);
+    }
+    r->counts.alerts += n;
+}
+
+/* Global numbering (evt.num, evt.reltime's origin). */
+static void number_event(worker *w, const audit_event *ev, field_ctx *fc)
+{
+    worker_shared *sh = w->o.shared;
+    if (sh) {
+        fc->evt_num = atomic_fetch_add_explicit(&sh->evt_num, 1, memory_order_relaxed) + 1;
+        int64_t first = atomic_load_explicit(&sh->first_ts, memory_order_relaxed);
+        if (first == INT64_MIN) {
+            int64_t want = ev->ts_ns;
+            if (!atomic_compare_exchange_strong(&sh->first_ts, &first, want))
+                want = first;   /* another thread was first */
+            first = want;
+        }
+        fc->first_ts_ns = first;
+        return;
+    }
+    if (!w->have_first) {
+        w->first_ts = ev->ts_ns;
+        w->have_first = true;
+    }
+    fc->evt_num = ++w->evt_num;
+    fc->first_ts_ns = w->first_ts;
+}
+
+static void run_events(worker *w, const event_batch *b, worker_result *r)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const audit_event *ev = &b->ev[i];
+        arena_reset(&w->arena);     /* values live for one event */
+        field_ctx fc = {
+            .ev = ev,
+            .arena = &w->arena,
+            .hostname = w->hostname,
+            .tz_offset_s = w->tz_offset,
+        };
+        number_event(w, ev, &fc);
+        r->counts.events++;
+        if (w->o.rs)
+            evaluate_event(w, &fc, ev, r);
+        else
+            extract_event(w, &fc, &r->text);
+    }
+}
+
+int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64_t lineno, worker_result *r)
+{
+    r->counts.payloads++;
+    r->counts.bytes += len;
+    int rc = json_parse(&w->doc, data, len);
+    if (rc) {
+        r->counts.malformed++;
+        log_k8saudit_to(&r->log, "cannot parse JSON: %s (%s:%llu)", w->doc.err[0] ? w->doc.err : "out of memory",
+                        origin, (unsigned long long)lineno);
+        return rc == -ENOMEM ? -ENOMEM : 0;
+    }
+    w->res = r;
+    w->origin = origin;
+    w->lineno = lineno;
+    event_limits lim = {.max_event_size = w->o.cfg->max_event_size};
+    char err[256];
+    rc = event_split(&w->doc, &lim, &w->batch, on_drop, w, err, sizeof err);
+    r->counts.dropped_events += w->batch.dropped;
+    r->counts.oversized_events += w->batch.oversized;
+    if (rc) {
+        r->counts.unrecognized++;
+        log_k8saudit_to(&r->log, "%s (%s:%llu)", err, origin, (unsigned long long)lineno);
+        if (rc != -EINVAL)
+            return rc;
+    }
+    run_events(w, &w->batch, r);
+    return 0;
+}
+
+void worker_events(worker *w, const event_batch *b, worker_result *r)
+{
+    run_events(w, b, r);
+}

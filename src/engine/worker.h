@@ -1,0 +1,95 @@
+/*
+ * worker — one thread's share of the pipeline: a payload in, its events
+ * split, evaluated against the ruleset (or, in extract mode, their field
+ * values printed), the alerts rendered into a result.
+ *
+ * A worker never writes anywhere itself: alerts, their spans and the
+ * messages for stderr go into a worker_result, which the pipeline's writer
+ * emits in input order.  That keeps output deterministic whatever the
+ * number of threads.
+ *
+ * Ownership: a worker belongs to one thread; it borrows the config, the
+ * ruleset and the extract expressions (they outlive it) and owns its
+ * arena, JSON document, event batch and evaluator.  A worker_result is
+ * owned by whoever embeds it (a pipeline chunk) and released with
+ * worker_result_free(); worker_result_clear() keeps its buffers for reuse.
+ */
+#ifndef PEREGRINE_WORKER_H
+#define PEREGRINE_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/config.h"
+#include "event/event.h"
+#include "fields/fields.h"
+#include "rules/ruleset.h"
+#include "util/buf.h"
+
+/* Counters of one piece of work; the pipeline sums them. */
+typedef struct run_counts {
+    uint64_t payloads;          /* lines / bodies handed in */
+    uint64_t bytes;             /* their bytes */
+    uint64_t events;            /* events evaluated */
+    uint64_t malformed;         /* payloads that are not valid JSON */
+    uint64_t unrecognized;      /* payloads that are not audit events */
+    uint64_t dropped_events;    /* single events dropped (bad time, too big) */
+    uint64_t oversized_events;  /* ... of which over maxEventSize */
+    uint64_t too_long;          /* lines over the payload limit (reader) */
+    uint64_t alerts;
+} run_counts;
+
+void run_counts_add(run_counts *to, const run_counts *from);
+
+/* One rendered alert inside worker_result.text. */
+typedef struct alert_span {
+    uint32_t off, len;
+    uint32_t rule;              /* index in the ruleset */
+} alert_span;
+
+typedef struct worker_result {
+    buf text;                   /* alert lines (or extract lines), in event order */
+    alert_span *spans;
+    size_t nspans, capspans;
+    buf log;                    /* messages for stderr, in order */
+    run_counts counts;
+} worker_result;
+
+void worker_result_clear(worker_result *r);
+void worker_result_free(worker_result *r);
+
+/* Counters shared by all workers when event numbering must be global
+ * (evt.num, evt.reltime) but events are evaluated by several threads. */
+typedef struct worker_shared {
+    _Atomic uint64_t evt_num;
+    _Atomic int64_t first_ts;   /* INT64_MIN until the first event */
+} worker_shared;
+
+typedef struct worker_opts {
+    const config *cfg;
+    const ruleset *rs;              /* detection mode; NULL in extract mode */
+    const field_ref *extract;       /* extract mode: the expressions ... */
+    const char *const *extract_text;/* ... as written */
+    size_t nextract;
+    worker_shared *shared;          /* NULL: this worker numbers events itself */
+} worker_opts;
+
+typedef struct worker worker;
+
+worker *worker_new(const worker_opts *o);
+void worker_free(worker *w);
+
+/* A payload (a JSONL line): parse (in place: the bytes are modified),
+ * split, evaluate; results appended to r.  `origin`/`lineno` name it in
+ * messages.  Returns 0, or -ENOMEM (counted as a malformed payload). */
+int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64_t lineno,
+                   worker_result *r);
+
+/* Events already split by the submitter (a webhook body, parsed once when
+ * it was accepted): evaluate them; results appended to r. */
+void worker_events(worker *w, const event_batch *b, worker_result *r);
+
+
+#endif
