@@ -2,7 +2,7 @@
 # Targets: all (default), test, asan, bench, clean.  CC=clang works too.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8
+PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
@@ -35,6 +35,7 @@ $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
+	tests/webhook/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, and

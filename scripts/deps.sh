@@ -5,12 +5,16 @@ set -e
 need=""
 pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
 pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
+pkg-config --exists libmicrohttpd 2>/dev/null || need="$need libmicrohttpd-dev"
+pkg-config --exists gnutls 2>/dev/null || need="$need libgnutls28-dev"
 pkg-config --exists libcjson 2>/dev/null || need="$need libcjson-dev"   # tests only
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
 command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
+command -v curl >/dev/null 2>&1 || need="$need curl"                     # webhook tests
+command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
 if [ "${1:-}" = "--bench" ]; then
     pkg-config --exists simdjson 2>/dev/null || need="$need libsimdjson-dev g++"
 fi

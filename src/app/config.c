@@ -37,6 +37,9 @@ void config_defaults(config *c)
     memset(c, 0, sizeof *c);
     c->max_event_size = 262144;
     c->webhook_max_batch = 12582912;
+    c->webhook_max_connections = 256;
+    c->webhook_timeout_s = 10;
+    c->webhook_max_inflight = 256u << 20;
     c->json_include_output_property = true;
     c->json_include_output_fields_property = true;
     c->json_include_tags_property = true;
@@ -274,6 +277,57 @@ static int init_uint(const json_doc *d, const char *key, size_t *out, char *err,
     return 0;
 }
 
+/* Decoded text of string node v (a malloc'd copy), or NULL. */
+static char *json_strdup(const json_doc *d, uint32_t v)
+{
+    if (json_type_of(d, v) != JSON_STRING)
+        return NULL;
+    const json_node *n = json_at(d, v);
+    char *s = pg_malloc(n->len + 1);
+    if (s)
+        s[json_unescape(d->src + n->start, n->len, s)] = 0;
+    return s;
+}
+
+/* A string key: a copy in *out (replacing what was there). */
+static int init_string(const json_doc *d, const char *key, char **out, char *err, size_t errlen)
+{
+    uint32_t v = json_get(d, 0, key, strlen(key));
+    if (v == JSON_NONE)
+        return 0;
+    char *s = json_strdup(d, v);
+    if (!s) {
+        snprintf(err, errlen, "error in plugin k8saudit init config: %s must be a string", key);
+        return -1;
+    }
+    pg_free(*out);
+    *out = s;
+    return 0;
+}
+
+/* A list-of-strings key (a single string is a one-item list). */
+static int init_strings(const json_doc *d, const char *key, strvec *out, char *err, size_t errlen)
+{
+    uint32_t v = json_get(d, 0, key, strlen(key));
+    if (v == JSON_NONE)
+        return 0;
+    int t = json_type_of(d, v);
+    if (t != JSON_ARRAY && t != JSON_STRING)
+        goto bad;
+    for (uint32_t it = t == JSON_ARRAY ? json_first(d, v) : v; it != JSON_NONE;
+         it = t == JSON_ARRAY ? json_next(d, v, it) : JSON_NONE) {
+        char *s = json_strdup(d, it);
+        if (!s)
+            goto bad;
+        strvec_push(out, s);
+        pg_free(s);
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "error in plugin k8saudit init config: %s must be a list of strings", key);
+    return -1;
+}
+
 int config_decode_init(config *c, char *err, size_t errlen)
 {
     const char *text = c->init_config && *c->init_config ? c->init_config : "{}";
@@ -286,22 +340,20 @@ int config_decode_init(config *c, char *err, size_t errlen)
     }
     if (!rc && (init_uint(&d, "maxEventSize", &c->max_event_size, err, errlen) ||
                 init_uint(&d, "webhookMaxBatchSize", &c->webhook_max_batch, err, errlen) ||
-                init_uint(&d, "maxEventBytes", &c->max_event_bytes, err, errlen)))
+                init_uint(&d, "maxEventBytes", &c->max_event_bytes, err, errlen) ||
+                init_string(&d, "sslCertificate", &c->ssl_certificate, err, errlen) ||
+                /* Peregrine's own webhook keys (README: "Webhook") */
+                init_string(&d, "clientCA", &c->client_ca, err, errlen) ||
+                init_strings(&d, "bearerTokens", &c->bearer_tokens, err, errlen) ||
+                init_string(&d, "bearerTokenFile", &c->bearer_token_file, err, errlen) ||
+                init_uint(&d, "webhookMaxConnections", &c->webhook_max_connections, err, errlen) ||
+                init_uint(&d, "webhookTimeoutSeconds", &c->webhook_timeout_s, err, errlen) ||
+                init_uint(&d, "webhookMaxInflightBytes", &c->webhook_max_inflight, err, errlen) ||
+                init_string(&d, "clusterName", &c->cluster_name, err, errlen)))
         rc = -1;
     if (!rc) {
-        uint32_t v = json_get(&d, 0, "sslCertificate", 14);
-        if (v != JSON_NONE) {
-            const json_node *n = json_at(&d, v);
-            if (n->type != JSON_STRING) {
-                snprintf(err, errlen, "error in plugin k8saudit init config: sslCertificate must be a string");
-                rc = -1;
-            } else {
-                pg_free(c->ssl_certificate);
-                c->ssl_certificate = pg_strndup(d.src + n->start, n->len);
-            }
-        }
-        v = json_get(&d, 0, "useAsync", 8);
-        if (!rc && v != JSON_NONE && json_type_of(&d, v) != JSON_TRUE && json_type_of(&d, v) != JSON_FALSE) {
+        uint32_t v = json_get(&d, 0, "useAsync", 8);
+        if (v != JSON_NONE && json_type_of(&d, v) != JSON_TRUE && json_type_of(&d, v) != JSON_FALSE) {
             snprintf(err, errlen, "error in plugin k8saudit init config: useAsync must be a boolean");
             rc = -1;
         }
@@ -320,5 +372,9 @@ void config_free(config *c)
     pg_free(c->open_params);
     pg_free(c->init_config);
     pg_free(c->ssl_certificate);
+    pg_free(c->client_ca);
+    pg_free(c->bearer_token_file);
+    pg_free(c->cluster_name);
+    strvec_free(&c->bearer_tokens);
     strvec_free(&c->rules_files);
 }

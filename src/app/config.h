@@ -22,6 +22,14 @@ typedef struct config {
     size_t webhook_max_batch;   /* webhookMaxBatchSize, default 12 MiB */
     size_t max_event_bytes;     /* maxEventBytes (k8saudit 0.1 name): payload limit, 0 = unset */
     char *ssl_certificate;
+    /* webhook extensions (ours) */
+    char *client_ca;            /* clientCA: PEM bundle; clients must present a cert it signed */
+    strvec bearer_tokens;       /* bearerTokens: accepted "Authorization: Bearer" tokens */
+    char *bearer_token_file;    /* bearerTokenFile: more tokens, one per line */
+    size_t webhook_max_connections; /* webhookMaxConnections, default 256 */
+    size_t webhook_timeout_s;   /* webhookTimeoutSeconds: idle / whole-request limit, default 10 */
+    size_t webhook_max_inflight;/* webhookMaxInflightBytes: bodies held at once, default 256 MiB */
+    char *cluster_name;         /* clusterName: ka.cluster.name for webhook events without one */
     /* outputs */
     bool json_output;
     bool json_include_output_property;

@@ -3,9 +3,11 @@
  * engine run.  The only place that decides exit codes.
  */
 #include "app/config.h"
+#include "app/serve.h"
 #include "engine/engine.h"
 #include "fields/fields.h"
 #include "rules/ruleset.h"
+#include "source/webhook.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -430,14 +432,17 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (strstr(cfg.open_params, "://")) {
-        fprintf(stderr, "peregrine: open_params '%s': only file input is supported in this version\n",
+    bool serving = webhook_is_url(cfg.open_params);
+    if (!serving && strstr(cfg.open_params, "://")) {
+        fprintf(stderr, "peregrine: open_params '%s': scheme not supported (use http://, https:// or a path)\n",
                 cfg.open_params);
         ruleset_free(rs);
         rc = 1;
         goto out;
     }
-    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs),
+    if (serving)
+        serve_block_signals();
+    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving,
                       .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
     engine *e = engine_new(&eo);
     if (!e) {
@@ -445,11 +450,14 @@ int main(int argc, char **argv)
         rc = 1;
     } else {
         double t0 = now_s();
-        if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
+        if (serving) {
+            rc = serve_webhook(&cfg, e, eo.threads, stdout);
+        } else if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
             fprintf(stderr, "peregrine: %s\n", err);
             rc = 1;
         }
-        engine_print_stats(e, now_s() - t0, stdout);
+        if (!serving)
+            engine_print_stats(e, now_s() - t0, stdout);
     }
     engine_free(e);
     ruleset_free(rs);

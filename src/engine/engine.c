@@ -63,7 +63,7 @@ engine *engine_new(const engine_opts *o)
     e->o = *o;
     atomic_init(&e->shared.evt_num, 0);
     atomic_init(&e->shared.first_ts, INT64_MIN);
-    int nworkers = o->threads > 1 ? o->threads : 0;
+    int nworkers = o->threads > 1 ? o->threads : o->concurrent_sources ? 1 : 0;
     pipeline_opts po = {
         .nworkers = nworkers,
         .wo = {
@@ -165,8 +165,8 @@ static void on_body_drop(void *ctx, const char *msg)
     log_k8saudit_to(&c->res.log, "%s (%s)", msg, buf_cstr(&c->origin));
 }
 
-engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin, char *err,
-                                    size_t errlen)
+engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
+                                    const char *cluster, engine_submit_info *info, char *err, size_t errlen)
 {
     chunk *c = pipeline_chunk_get(e->pipe, CHUNK_EVENTS, false);
     if (!c) {
@@ -175,6 +175,8 @@ engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, con
         return ENGINE_BUSY;
     }
     buf_puts(&c->origin, origin);
+    if (cluster && *cluster)
+        buf_puts(&c->cluster, cluster);
     buf_reserve(&c->data, len + 1);
     buf_put(&c->data, body, len);
     buf_putc(&c->data, '\0');
@@ -213,6 +215,8 @@ engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, con
             rc = ENGINE_NOT_AUDIT;
         }
     }
+    info->events = c->batch.n;
+    info->dropped = c->batch.dropped;
     if (rc != ENGINE_QUEUED)
         log_k8saudit_to(&c->res.log, "%s (%s); body refused", err, origin);
     /* refused bodies go through too, so their counts and messages come out

@@ -39,7 +39,9 @@ typedef struct engine_opts {
     const field_ref *extract;   /* extract mode: the expressions */
     const char *const *extract_text;
     size_t nextract;
-    int threads;                /* worker threads; <= 1: evaluate on the caller's thread */
+    int threads;                /* worker threads; <= 1: evaluate on the caller's thread ... */
+    bool concurrent_sources;    /* ... unless sources submit from several threads (webhook):
+                                 * then at least one worker thread */
     bool unbuffered;            /* flush after every chunk of alerts */
     FILE *out;
     alert_sink sink;            /* optional: replaces writing to `out` */
@@ -57,7 +59,8 @@ int engine_run_input(engine *e, const char *path, char *err, size_t errlen);
  * `body` is moved into the engine's chunk (its bytes are copied; the caller
  * keeps its buffer).  Returns ENGINE_QUEUED, or the reason it was refused:
  * ENGINE_BUSY (no room: answer 503), ENGINE_BAD_JSON / ENGINE_NOT_AUDIT
- * (answer 400; `err` says why).  Oversized events inside an accepted body
+ * (answer 400; `err` says why).  `cluster` (or NULL) becomes
+ * ka.cluster.name of events that carry no cluster_name annotation.  Oversized events inside an accepted body
  * are counted and logged, not refused. */
 typedef enum engine_submit_rc {
     ENGINE_QUEUED,
@@ -66,8 +69,12 @@ typedef enum engine_submit_rc {
     ENGINE_NOT_AUDIT,
     ENGINE_NOMEM,
 } engine_submit_rc;
+typedef struct engine_submit_info {
+    size_t events;              /* queued */
+    size_t dropped;             /* dropped individually (oversized, bad time) */
+} engine_submit_info;
 engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
-                                    char *err, size_t errlen);
+                                    const char *cluster, engine_submit_info *info, char *err, size_t errlen);
 
 /* Wait until every queued event has been evaluated and its alerts written. */
 void engine_drain(engine *e);

@@ -78,6 +78,7 @@ static void chunk_free(chunk *c)
 {
     buf_free(&c->data);
     buf_free(&c->origin);
+    buf_free(&c->cluster);
     pg_free(c->lines);
     json_doc_free(&c->doc);
     event_batch_free(&c->batch);
@@ -89,7 +90,7 @@ static void chunk_free(chunk *c)
 static void process(worker *w, chunk *c)
 {
     if (c->kind == CHUNK_EVENTS) {
-        worker_events(w, &c->batch, &c->res);
+        worker_events(w, &c->batch, c->cluster.len ? buf_cstr(&c->cluster) : NULL, &c->res);
         return;
     }
     const char *origin = buf_cstr(&c->origin);
@@ -305,6 +306,7 @@ chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait)
     c->nlines = 0;
     buf_clear(&c->data);
     buf_clear(&c->origin);
+    buf_clear(&c->cluster);
     c->batch.n = 0;
     worker_result_clear(&c->res);
     return c;

@@ -51,6 +51,7 @@ struct chunk {
     line_ref *lines;            /* CHUNK_LINES */
     size_t nlines, caplines;
     buf origin;                 /* file name or request label, for messages */
+    buf cluster;                /* CHUNK_EVENTS: cluster named by the endpoint ("" = none) */
     json_doc doc;               /* CHUNK_EVENTS */
     event_batch batch;
     worker_result res;          /* cleared by pipeline_chunk_get; a source may

@@ -201,7 +201,7 @@ static void number_event(worker *w, const audit_event *ev, field_ctx *fc)
     fc->first_ts_ns = w->first_ts;
 }
 
-static void run_events(worker *w, const event_batch *b, worker_result *r)
+static void run_events(worker *w, const event_batch *b, const char *cluster, worker_result *r)
 {
     for (size_t i = 0; i < b->n; i++) {
         const audit_event *ev = &b->ev[i];
@@ -211,6 +211,7 @@ static void run_events(worker *w, const event_batch *b, worker_result *r)
             .arena = &w->arena,
             .hostname = w->hostname,
             .tz_offset_s = w->tz_offset,
+            .cluster = cluster,
         };
         number_event(w, ev, &fc);
         r->counts.events++;
@@ -246,11 +247,11 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
         if (rc != -EINVAL)
             return rc;
     }
-    run_events(w, &w->batch, r);
+    run_events(w, &w->batch, NULL, r);
     return 0;
 }
 
-void worker_events(worker *w, const event_batch *b, worker_result *r)
+void worker_events(worker *w, const event_batch *b, const char *cluster, worker_result *r)
 {
-    run_events(w, b, r);
+    run_events(w, b, cluster, r);
 }

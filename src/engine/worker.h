@@ -88,8 +88,9 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
                    worker_result *r);
 
 /* Events already split by the submitter (a webhook body, parsed once when
- * it was accepted): evaluate them; results appended to r. */
-void worker_events(worker *w, const event_batch *b, worker_result *r);
+ * it was accepted): evaluate them; results appended to r.  `cluster`
+ * (or NULL) is ka.cluster.name for events that do not carry one. */
+void worker_events(worker *w, const event_batch *b, const char *cluster, worker_result *r);
 
 
 #endif

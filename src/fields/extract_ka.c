@@ -303,6 +303,13 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
     if (json_get(ev->doc, ev->root, "auditID", 7) == JSON_NONE)
         return fx_none(out);
 
+    if (id == FLD_KA_CLUSTER_NAME && ctx->cluster) {
+        /* the event's own annotation first (upstream's only source), then
+         * the cluster the webhook endpoint names */
+        if (single_value(&single_paths[id], ctx, out))
+            return true;
+        return fx_one(ctx, out, ctx->cluster, strlen(ctx->cluster));
+    }
     if (single_paths[id].n)
         return single_value(&single_paths[id], ctx, out);
     if (array_paths[id].n)

@@ -93,6 +93,7 @@ typedef struct field_ctx {
     int64_t first_ts_ns;    /* for evt.reltime */
     const char *hostname;   /* evt.hostname */
     long tz_offset_s;       /* local time offset for evt.time etc., computed once */
+    const char *cluster;    /* ka.cluster.name when the event has none (webhook endpoint), or NULL */
 } field_ctx;
 
 /* Look a field up by exact name ("ka.verb", "jevt.value"). NULL if unknown. */

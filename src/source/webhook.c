@@ -1,0 +1,583 @@
+/*
+ * webhook — audit webhook server on libmicrohttpd (see webhook.h).
+ *
+ * Request flow (MHD calls on_request several times per request):
+ *   1st call   route, method, authentication, Content-Type and
+ *              Content-Length are checked; a refusal is answered at once,
+ *              before any body byte is read.
+ *   body calls bytes are appended to the request's buffer, charged to a
+ *              global in-flight budget (webhookMaxInflightBytes) so many
+ *              large concurrent bodies cannot exhaust memory: over budget
+ *              → 503, over webhookMaxBatchSize → 413.
+ *   last call  the body is parsed, split and queued (engine_submit_body);
+ *              the answer says what happened.
+ * Slow or idle clients: MHD's per-connection idle timeout plus a
+ * whole-request deadline checked as body bytes arrive.
+ */
+#include "source/webhook.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+const int webhook_status_code[WH__COUNT] = {200, 400, 401, 404, 405, 413, 415, 500, 503};
+
+struct webhook {
+    const config *cfg;
+    engine *eng;
+    struct MHD_Daemon *d;
+    webhook_url url;
+    size_t pathlen;
+    char *cert_pem;             /* sslCertificate contents (cert + key) */
+    char *ca_pem;               /* clientCA contents */
+    strvec tokens;              /* accepted bearer tokens */
+    uint16_t port;
+    _Atomic size_t inflight;    /* body bytes held by requests in progress */
+    _Atomic int active;         /* requests between begin and completion */
+    _Atomic uint64_t status[WH__COUNT];
+};
+
+typedef struct request {
+    buf body;
+    size_t charged;             /* bytes counted in w->inflight */
+    int refuse;                 /* WH_* to answer once the body is over, or -1 */
+    const char *reason;
+    char cluster[64];
+    char origin[96];
+    struct timespec start;
+} request;
+
+/* ------------------------------------------------------------ URL */
+
+bool webhook_is_url(const char *s)
+{
+    return s && (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8));
+}
+
+int webhook_parse_url(const char *s, webhook_url *u, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof *u);
+    const char *p;
+    if (!strncasecmp(s, "https://", 8)) {
+        u->tls = true;
+        p = s + 8;
+    } else if (!strncasecmp(s, "http://", 7)) {
+        p = s + 7;
+    } else {
+        snprintf(err, errlen, "open_params '%s': not an http:// or https:// URL", s);
+        return -1;
+    }
+    const char *hend;
+    if (*p == '[') {                /* [v6]:port */
+        hend = strchr(p, ']');
+        if (!hend) {
+            snprintf(err, errlen, "open_params '%s': unterminated IPv6 address", s);
+            return -1;
+        }
+        snprintf(u->host, sizeof u->host, "%.*s", (int)(hend - p - 1), p + 1);
+        p = hend + 1;
+    } else {
+        hend = p + strcspn(p, ":/");
+        if ((size_t)(hend - p) >= sizeof u->host) {
+            snprintf(err, errlen, "open_params '%s': host name too long", s);
+            return -1;
+        }
+        snprintf(u->host, sizeof u->host, "%.*s", (int)(hend - p), p);
+        p = hend;
+    }
+    if (*p != ':') {
+        snprintf(err, errlen, "open_params '%s': a port is required (e.g. http://:9765/k8s-audit)", s);
+        return -1;
+    }
+    p++;
+    char *end;
+    long port = strtol(p, &end, 10);
+    if (end == p || port < 0 || port > 65535 || (*end && *end != '/')) {
+        snprintf(err, errlen, "open_params '%s': invalid port", s);
+        return -1;
+    }
+    u->port = (uint16_t)port;
+    const char *path = *end ? end : "/";
+    if (strlen(path) >= sizeof u->path || strpbrk(path, "?#")) {
+        snprintf(err, errlen, "open_params '%s': invalid path", s);
+        return -1;
+    }
+    snprintf(u->path, sizeof u->path, "%s", path);
+    /* "/k8s-audit/" serves "/k8s-audit" */
+    size_t n = strlen(u->path);
+    while (n > 1 && u->path[n - 1] == '/')
+        u->path[--n] = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static char *read_file(const char *path, char *err, size_t errlen, const char *what)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    buf b = BUF_INIT;
+    char tmp[8192];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (16u << 20))
+        buf_put(&b, tmp, n);
+    fclose(f);
+    if (b.oom || !b.len) {
+        snprintf(err, errlen, "%s %s: %s", what, path, b.oom ? "out of memory" : "empty file");
+        buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static int load_token_file(webhook *w, const char *path, char *err, size_t errlen)
+{
+    char *text = read_file(path, err, errlen, "bearerTokenFile");
+    if (!text)
+        return -1;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (isspace((unsigned char)*line))
+            line++;
+        size_t n = strlen(line);
+        while (n && isspace((unsigned char)line[n - 1]))
+            line[--n] = 0;
+        if (n && line[0] != '#')
+            strvec_push(&w->tokens, line);
+    }
+    pg_free(text);
+    if (!w->tokens.n) {
+        snprintf(err, errlen, "bearerTokenFile %s: no tokens", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Length-independent comparison, so response timing does not reveal how
+ * much of a token matched. */
+static bool token_eq(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    unsigned char diff = (unsigned char)(alen != blen);
+    for (size_t i = 0; i < alen; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+    return diff == 0;
+}
+
+static bool bearer_ok(webhook *w, struct MHD_Connection *c)
+{
+    if (!w->tokens.n)
+        return true;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7))
+        return false;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    bool ok = false;
+    for (size_t i = 0; i < w->tokens.n; i++)
+        ok |= token_eq(h, n, w->tokens.v[i]);
+    return ok;
+}
+
+static bool client_cert_ok(webhook *w, struct MHD_Connection *c)
+{
+    if (!w->ca_pem)
+        return true;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return false;
+    gnutls_session_t s = (gnutls_session_t)ci->tls_session;
+    unsigned n = 0;
+    if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+        return false;
+    unsigned status = 0;
+    return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+}
+
+static bool json_content_type(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return true;            /* absent: take it as JSON */
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; ");
+    return n == 16 && !strncasecmp(ct, "application/json", 16);
+}
+
+/* A cluster name from the path segment: DNS-label-like, at most 63 chars. */
+static bool valid_cluster(const char *s, size_t n)
+{
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return false;
+    return true;
+}
+
+/* 1: the webhook path (cluster set, maybe ""), 0: another path. */
+static int route(webhook *w, const char *url, char *cluster, size_t clen)
+{
+    size_t n = w->pathlen;
+    const char *base = w->url.path;
+    if (n == 1 && base[0] == '/')
+        n = 0;                  /* path "/": segments directly below the root */
+    if (strncmp(url, base, n))
+        return 0;
+    const char *rest = url + n;
+    if (!*rest || (rest[0] == '/' && !rest[1])) {
+        if (n == 0 && !*rest)
+            return 0;
+        snprintf(cluster, clen, "%s", w->cfg->cluster_name ? w->cfg->cluster_name : "");
+        return 1;
+    }
+    if (rest[0] != '/')
+        return 0;
+    rest++;
+    size_t seg = strcspn(rest, "/");
+    if (rest[seg] && !(rest[seg] == '/' && !rest[seg + 1]))
+        return 0;
+    if (!valid_cluster(rest, seg))
+        return 0;
+    snprintf(cluster, clen, "%.*s", (int)seg, rest);
+    return 1;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ------------------------------------------------------------ responses */
+
+static enum MHD_Result respond(webhook *w, struct MHD_Connection *c, int which, const char *text)
+{
+    atomic_fetch_add_explicit(&w->status[which], 1, memory_order_relaxed);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            text[0] == '{' ? "application/json" : "text/plain; charset=utf-8");
+    if (which == WH_405)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+    if (which == WH_503)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (which == WH_401)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"peregrine\"");
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)webhook_status_code[which], r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static void release(webhook *w, request *rq)
+{
+    if (rq->charged) {
+        atomic_fetch_sub(&w->inflight, rq->charged);
+        rq->charged = 0;
+    }
+    buf_free(&rq->body);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    request *rq = *con_cls;
+    if (!rq)
+        return;
+    release(cls, rq);
+    pg_free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&((webhook *)cls)->active, 1);
+}
+
+static void client_label(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
+    }
+    snprintf(out, n, "request from %s", host);
+}
+
+/* The first call of a request: everything decidable from the headers. */
+static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *url, const char *method,
+                             void **con_cls)
+{
+    char cluster[64] = "";
+    if (!strcmp(url, "/healthz") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+        return respond(w, c, WH_200, "ok\n");
+    if (!route(w, url, cluster, sizeof cluster))
+        return respond(w, c, WH_404, "not found: POST audit events to the webhook path\n");
+    if (strcmp(method, "POST"))
+        return respond(w, c, WH_405, "method not allowed: use POST\n");
+    if (!client_cert_ok(w, c) || !bearer_ok(w, c))
+        return respond(w, c, WH_401, "unauthorized\n");
+    if (!json_content_type(c))
+        return respond(w, c, WH_415, "unsupported Content-Type: send application/json\n");
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > w->cfg->webhook_max_batch)
+        return respond(w, c, WH_413, "body larger than webhookMaxBatchSize\n");
+    request *rq = pg_calloc(1, sizeof *rq);
+    if (!rq)
+        return respond(w, c, WH_503, "out of memory\n");
+    rq->refuse = -1;
+    snprintf(rq->cluster, sizeof rq->cluster, "%s", cluster);
+    client_label(c, rq->origin, sizeof rq->origin);
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    atomic_fetch_add(&w->active, 1);
+    *con_cls = rq;
+    return MHD_YES;
+}
+
+/* A piece of the body. */
+static enum MHD_Result body(webhook *w, struct MHD_Connection *c, request *rq, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (rq->refuse >= 0)
+        return MHD_YES;                 /* discarding what is left */
+    if (elapsed_s(&rq->start) > (double)w->cfg->webhook_timeout_s * 6) {
+        log_msg("webhook: %s took longer than %zu s to send its body; connection closed", rq->origin,
+                w->cfg->webhook_timeout_s * 6);
+        return MHD_NO;
+    }
+    if (rq->body.len + n > w->cfg->webhook_max_batch) {
+        rq->refuse = WH_413;
+        rq->reason = "body larger than webhookMaxBatchSize\n";
+        release(w, rq);
+        (void)c;
+        return MHD_YES;
+    }
+    size_t now = atomic_fetch_add(&w->inflight, n) + n;
+    rq->charged += n;
+    if (now > w->cfg->webhook_max_inflight) {
+        rq->refuse = WH_503;
+        rq->reason = "too many bodies in flight; retry\n";
+        release(w, rq);
+        return MHD_YES;
+    }
+    buf_put(&rq->body, data, n);
+    if (rq->body.oom) {
+        rq->refuse = WH_503;
+        rq->reason = "out of memory; retry\n";
+        release(w, rq);
+    }
+    return MHD_YES;
+}
+
+/* The body is complete: queue it and answer. */
+static enum MHD_Result finish(webhook *w, struct MHD_Connection *c, request *rq)
+{
+    if (rq->refuse >= 0)
+        return respond(w, c, rq->refuse, rq->reason);
+    char err[256] = "";
+    engine_submit_info info = {0};
+    engine_submit_rc rc = engine_submit_body(w->eng, rq->body.data ? rq->body.data : "", rq->body.len, rq->origin,
+                                             rq->cluster, &info, err, sizeof err);
+    release(w, rq);
+    char msg[384];
+    switch (rc) {
+    case ENGINE_QUEUED:
+        snprintf(msg, sizeof msg, "{\"events\":%zu,\"dropped\":%zu}\n", info.events, info.dropped);
+        return respond(w, c, WH_200, msg);
+    case ENGINE_BUSY:
+        return respond(w, c, WH_503, "evaluation queue full; retry\n");
+    case ENGINE_NOMEM:
+        return respond(w, c, WH_503, "out of memory; retry\n");
+    case ENGINE_BAD_JSON:
+    case ENGINE_NOT_AUDIT:
+        snprintf(msg, sizeof msg, "%s\n", err);
+        return respond(w, c, WH_400, msg);
+    }
+    return respond(w, c, WH_500, "internal error\n");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    webhook *w = cls;
+    request *rq = *con_cls;
+    if (!rq)
+        return begin(w, c, url, method, con_cls);
+    if (*upload_data_size)
+        return body(w, c, rq, upload_data, upload_data_size);
+    return finish(w, c, rq);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = 0;
+    log_msg("webhook: %s", msg);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    webhook *w = pg_calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->cfg = cfg;
+    w->eng = eng;
+    if (webhook_parse_url(cfg->open_params, &w->url, err, errlen))
+        goto fail;
+    w->pathlen = strlen(w->url.path);
+    for (size_t i = 0; i < cfg->bearer_tokens.n; i++)
+        if (*cfg->bearer_tokens.v[i])
+            strvec_push(&w->tokens, cfg->bearer_tokens.v[i]);
+    if (cfg->bearer_token_file && load_token_file(w, cfg->bearer_token_file, err, errlen))
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_USE_ITC;
+    if (w->url.tls) {
+        const char *certpath = cfg->ssl_certificate ? cfg->ssl_certificate : "/etc/falco/falco.pem";
+        if (!(w->cert_pem = read_file(certpath, err, errlen, "sslCertificate")))
+            goto fail;
+        if (cfg->client_ca && !(w->ca_pem = read_file(cfg->client_ca, err, errlen, "clientCA")))
+            goto fail;
+        flags |= MHD_USE_TLS;
+    } else if (cfg->client_ca) {
+        snprintf(err, errlen, "clientCA needs an https:// webhook (open_params is %s)", cfg->open_params);
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    bool have_addr = false;
+    if (w->url.host[0]) {
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+        struct addrinfo *ai = NULL;
+        int grc = getaddrinfo(w->url.host, NULL, &hints, &ai);
+        if (grc || !ai) {
+            snprintf(err, errlen, "webhook host '%s': %s", w->url.host, gai_strerror(grc));
+            goto fail;
+        }
+        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        freeaddrinfo(ai);
+        if (ss.ss_family == AF_INET6) {
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(w->url.port);
+            flags |= MHD_USE_IPv6;
+        } else {
+            ((struct sockaddr_in *)&ss)->sin_port = htons(w->url.port);
+        }
+        have_addr = true;
+    }
+    struct MHD_OptionItem opts[16];
+    int k = 0;
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->webhook_timeout_s, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->webhook_max_connections, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads < 2 ? 2 : threads, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    if (have_addr)
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    if (w->url.tls) {
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->cert_pem};
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert_pem};
+        /* TLS 1.2 and 1.3 only */
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                            (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
+        if (w->ca_pem)
+            opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, w->ca_pem};
+    }
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    unsigned try_flags = flags;
+    if (!have_addr)
+        try_flags |= MHD_USE_DUAL_STACK;
+    w->d = MHD_start_daemon(try_flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!w->d && !have_addr)    /* no IPv6 here: IPv4 only */
+        w->d = MHD_start_daemon(flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!w->d) {
+        snprintf(err, errlen, "cannot start the webhook on %s (port in use, bad certificate or key?)",
+                 cfg->open_params);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+    w->port = di ? di->port : w->url.port;
+    log_msg("webhook: listening on %s://%s:%u%s%s%s", w->url.tls ? "https" : "http",
+            w->url.host[0] ? w->url.host : "*", w->port, w->url.path,
+            w->tokens.n ? ", bearer tokens required" : "", w->ca_pem ? ", client certificates required" : "");
+    *out = w;
+    return 0;
+fail:
+    webhook_stop(w);
+    return -1;
+}
+
+uint16_t webhook_port(const webhook *w) { return w->port; }
+
+void webhook_stop_accepting(webhook *w)
+{
+    if (!w || !w->d)
+        return;
+    /* stop accepting, give requests in progress a moment to finish (their
+     * bodies are queued and acknowledged), then close the connections */
+    MHD_quiesce_daemon(w->d);
+    for (int i = 0; i < 500 && atomic_load(&w->active) > 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    MHD_stop_daemon(w->d);
+    w->d = NULL;
+}
+
+void webhook_stop(webhook *w)
+{
+    if (!w)
+        return;
+    webhook_stop_accepting(w);
+    pg_free(w->cert_pem);
+    pg_free(w->ca_pem);
+    strvec_free(&w->tokens);
+    pg_free(w);
+}
+
+void webhook_counts(const webhook *w, uint64_t out[WH__COUNT])
+{
+    for (int i = 0; i < WH__COUNT; i++)
+        out[i] = atomic_load_explicit(&((webhook *)w)->status[i], memory_order_relaxed);
+}
+
+void webhook_print_stats(const webhook *w, FILE *out)
+{
+    uint64_t n[WH__COUNT];
+    webhook_counts(w, n);
+    fprintf(out, "Webhook responses:");
+    for (int i = 0; i < WH__COUNT; i++)
+        if (n[i])
+            fprintf(out, " %d: %llu", webhook_status_code[i], (unsigned long long)n[i]);
+    fputc('\n', out);
+}
