@@ -36,6 +36,8 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
 	tests/webhook/run.sh $(BUILD)/peregrine
+	tests/ruletest/run.sh $(BUILD)/peregrine
+	$(BUILD)/peregrine -r rules --test rules/tests
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, and
@@ -44,7 +46,6 @@ check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan
-	python3 rules/tools/rulecheck.py engine-test   # our ruleset's cases (until `peregrine --test` exists)
 	../shared/conformance/run $(BUILD)/peregrine --suite fields
 
 deps:

@@ -5,7 +5,9 @@
 #include "app/config.h"
 #include "app/serve.h"
 #include "engine/engine.h"
+#include "harness/ruletest.h"
 #include "fields/fields.h"
+#include "rules/rulefiles.h"
 #include "rules/ruleset.h"
 #include "source/webhook.h"
 #include "util/alloc.h"
@@ -52,6 +54,9 @@ static const char usage[] =
     "  -V, --validate PATH   Load and compile rules (file or directory), report, exit.\n"
     "  -L                    List the loaded rules and their descriptions, exit.\n"
     "  --list[=SOURCE]       List the supported fields (SOURCE: k8s_audit), exit.\n"
+    "  --test PATH           Run rule test cases (a case file, or a directory of them)\n"
+    "                        against the rules of -r; print failures and 'N passed,\n"
+    "                        M failed'; exit 1 if any failed. Format: README, \"Testing rules\".\n"
     "  --extract EXPR        Print, for each event of -e FILE, the values of field EXPR\n"
     "                        as one JSON object per event: {\"EXPR\": [\"v\", ...] | null}.\n"
     "                        Repeatable. Use it to see what a field yields.\n"
@@ -61,6 +66,7 @@ static const char usage[] =
     "  --threads N           Evaluate on N threads (default: the number of cores). Alerts\n"
     "                        keep input order whatever N is; 1 runs everything on one thread.\n"
     "  -q, --quiet           No log lines on stderr.\n"
+    "  -v, --verbose         Print rules warnings when loading; list passing test cases.\n"
     "  -h, --help            This help.\n"
     "  --version             Print the version.\n"
     "\n"
@@ -83,52 +89,10 @@ typedef struct options {
     bool list_rules;
     bool list_fields;
     int threads;                /* 0: not given */
+    const char *test;           /* --test PATH */
+    bool verbose;
     bool unbuffered;
 } options;
-
-static int ends_with(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Expand a -r argument: a directory gives its .yaml/.yml files, sorted; a
- * file not ending in .yaml/.yml is ignored, as Falco does. */
-static int expand_rules_path(const char *path, strvec *out)
-{
-    struct stat sb;
-    if (stat(path, &sb)) {
-        fprintf(stderr, "peregrine: cannot open rules %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        if (ends_with(path, ".yaml") || ends_with(path, ".yml"))
-            return strvec_push(out, path);
-        return 0;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(stderr, "peregrine: cannot open rules directory %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    strvec names = {0};
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (ends_with(de->d_name, ".yaml") || ends_with(de->d_name, ".yml"))
-            strvec_push(&names, de->d_name);
-    closedir(d);
-    qsort(names.v, names.n, sizeof *names.v, by_name);
-    for (size_t i = 0; i < names.n; i++) {
-        char full[4096];
-        snprintf(full, sizeof full, "%s/%s", path, names.v[i]);
-        if (stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode))
-            strvec_push(out, full);
-    }
-    strvec_free(&names);
-    return 0;
-}
 
 static const char *bundled_rules_dir(void)
 {
@@ -153,19 +117,12 @@ static const char *bundled_rules_dir(void)
 
 static ruleset *load_rules(const strvec *paths, const config *cfg, bool verbose_ok)
 {
-    strvec files = {0};
-    for (size_t i = 0; i < paths->n; i++)
-        if (expand_rules_path(paths->v[i], &files)) {
-            strvec_free(&files);
-            return NULL;
-        }
     loader_opts lo = {.min_priority = (priority)cfg->priority};
-    rule_loader *l = loader_new(&lo);
     load_result res = {0};
-    int rc = 0;
-    for (size_t i = 0; i < files.n && !rc && l; i++)
-        rc = loader_add_file(l, files.v[i], &res);
-    ruleset *rs = (!rc && l) ? loader_compile(l, &res) : NULL;
+    buf err = BUF_INIT;
+    ruleset *rs = rulefiles_load(paths, &lo, &res, &err);
+    if (err.len)
+        fprintf(stderr, "peregrine: %s\n", buf_cstr(&err));
     if (res.n && (!rs || res.errors || verbose_ok)) {
         buf b = BUF_INIT;
         load_result_print(&res, &b);
@@ -175,8 +132,7 @@ static ruleset *load_rules(const strvec *paths, const config *cfg, bool verbose_
     if (!rs)
         fprintf(stderr, "peregrine: error loading rules: %zu error(s)\n", res.errors ? res.errors : 1);
     load_result_free(&res);
-    loader_free(l);
-    strvec_free(&files);
+    buf_free(&err);
     return rs;
 }
 
@@ -292,17 +248,18 @@ static int effective_threads(const options *o, const ruleset *rs)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION, OPT_THREADS };
+    enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION, OPT_THREADS, OPT_TEST };
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, OPT_VERSION},
         {"list", optional_argument, NULL, OPT_LIST}, {"extract", required_argument, NULL, OPT_EXTRACT},
         {"validate", required_argument, NULL, 'V'}, {"unbuffered", no_argument, NULL, 'U'},
         {"quiet", no_argument, NULL, 'q'},      {"threads", required_argument, NULL, OPT_THREADS},
+        {"test", required_argument, NULL, OPT_TEST},    {"verbose", no_argument, NULL, 'v'},
         {0, 0, 0, 0},
     };
     options o = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "hc:r:o:e:V:LUq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hc:r:o:e:V:LUqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);
@@ -319,6 +276,8 @@ int main(int argc, char **argv)
         case 'L': o.list_rules = true; break;
         case 'U': o.unbuffered = true; break;
         case 'q': log_set_quiet(1); break;
+        case 'v': o.verbose = true; break;
+        case OPT_TEST: o.test = optarg; break;
         case OPT_LIST:
             if (optarg && strcmp(optarg, "k8s_audit") && strcmp(optarg, "k8saudit") && strcmp(optarg, "json")) {
                 fprintf(stderr, "peregrine: --list: unknown source '%s' (only k8s_audit)\n", optarg);
@@ -415,7 +374,15 @@ int main(int argc, char **argv)
         strvec_push(&fallback, dir);
         rule_paths = &fallback;
     }
-    ruleset *rs = load_rules(rule_paths, &cfg, false);
+    if (o.test) {
+        ruletest_opts to = {.cfg = &cfg, .rule_paths = rule_paths, .path = o.test, .verbose = o.verbose,
+                            .out = stdout};
+        int failed = ruletest_run(&to);
+        strvec_free(&fallback);
+        rc = failed == 0 ? 0 : 1;
+        goto out;
+    }
+    ruleset *rs = load_rules(rule_paths, &cfg, o.verbose);
     strvec_free(&fallback);
     if (!rs) {
         rc = 1;

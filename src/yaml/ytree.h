@@ -46,4 +46,13 @@ bool yscalar_is(const ynode *n, const char *s);
  * accepts).  Returns 0 and *out, or -1 if the scalar is not a boolean. */
 int yscalar_bool(const ynode *n, bool *out);
 
+struct buf;
+/* Append node n as compact JSON: maps → objects (keys as strings),
+ * sequences → arrays, plain scalars resolved like YAML 1.1's core types
+ * (null / ~ / empty → null, true/false/yes/no/on/off → booleans, decimal
+ * integers and floats → numbers), everything else, and every quoted
+ * scalar, → a string.  Used for audit events written as YAML in rule test
+ * cases. */
+void ynode_to_json(const ynode *n, struct buf *out);
+
 #endif
