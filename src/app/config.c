@@ -30,6 +30,7 @@ static const struct {
     {"stdout_output.enabled", K_BOOL, offsetof(config, stdout_enabled)},
     {"priority", K_PRIORITY, offsetof(config, priority)},
     {"rule_matching", K_MATCHING, offsetof(config, rule_matching_all)},
+    {"watch_config_files", K_BOOL, offsetof(config, watch_config_files)},
 };
 
 void config_defaults(config *c)
@@ -44,6 +45,7 @@ void config_defaults(config *c)
     c->json_include_output_fields_property = true;
     c->json_include_tags_property = true;
     c->stdout_enabled = true;
+    c->watch_config_files = true;
     c->priority = PRI_DEBUG;
 }
 

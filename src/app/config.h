@@ -41,6 +41,7 @@ typedef struct config {
     bool buffered_outputs;
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
+    bool watch_config_files;    /* reload rules when the config or rules files change (serving) */
     strvec rules_files;
 } config;
 

@@ -136,6 +136,24 @@ static ruleset *load_rules(const strvec *paths, const config *cfg, bool verbose_
     return rs;
 }
 
+/* SIGHUP / watch_config_files: the same rules paths, read again. */
+typedef struct reload_ctx {
+    const strvec *paths;
+    const config *cfg;
+} reload_ctx;
+
+static ruleset *reload_rules(void *ctx, buf *err)
+{
+    reload_ctx *r = ctx;
+    loader_opts lo = {.min_priority = (priority)r->cfg->priority};
+    load_result res = {0};
+    ruleset *rs = rulefiles_load(r->paths, &lo, &res, err);
+    if (!rs)
+        load_result_print(&res, err);
+    load_result_free(&res);
+    return rs;
+}
+
 static void list_fields(void)
 {
     const char *plugin = NULL;
@@ -312,6 +330,7 @@ int main(int argc, char **argv)
 
     config cfg;
     config_defaults(&cfg);
+    strvec fallback = {0};      /* the bundled rules directory, when no rules are given */
     char err[1024];
     int rc = 0;
     struct stat sb;
@@ -363,7 +382,6 @@ int main(int argc, char **argv)
     }
 
     const strvec *rule_paths = o.rules.n ? &o.rules : &cfg.rules_files;
-    strvec fallback = {0};
     if (!rule_paths->n) {
         const char *dir = bundled_rules_dir();
         if (!dir) {
@@ -378,12 +396,10 @@ int main(int argc, char **argv)
         ruletest_opts to = {.cfg = &cfg, .rule_paths = rule_paths, .path = o.test, .verbose = o.verbose,
                             .out = stdout};
         int failed = ruletest_run(&to);
-        strvec_free(&fallback);
         rc = failed == 0 ? 0 : 1;
         goto out;
     }
     ruleset *rs = load_rules(rule_paths, &cfg, o.verbose);
-    strvec_free(&fallback);
     if (!rs) {
         rc = 1;
         goto out;
@@ -418,7 +434,17 @@ int main(int argc, char **argv)
     } else {
         double t0 = now_s();
         if (serving) {
-            rc = serve_webhook(&cfg, e, eo.threads, stdout);
+            reload_ctx rctx = {rule_paths, &cfg};
+            serve_reload rl = {.reload = reload_rules, .ctx = &rctx};
+            buf ignored = BUF_INIT;
+            rulefiles_expand(rule_paths, &rl.watch, &ignored);
+            for (size_t i = 0; i < rule_paths->n; i++)
+                strvec_push(&rl.watch, rule_paths->v[i]);   /* directories: files added or removed */
+            if (cfgpath)
+                strvec_push(&rl.watch, cfgpath);
+            buf_free(&ignored);
+            rc = serve_webhook(&cfg, e, eo.threads, &rl, stdout);
+            strvec_free(&rl.watch);
         } else if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
             fprintf(stderr, "peregrine: %s\n", err);
             rc = 1;
@@ -429,6 +455,7 @@ int main(int argc, char **argv)
     engine_free(e);
     ruleset_free(rs);
 out:
+    strvec_free(&fallback);
     config_free(&cfg);
     strvec_free(&o.rules);
     strvec_free(&o.overrides);

@@ -14,6 +14,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void serve_block_signals(void)
@@ -35,7 +36,57 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int serve_webhook(const config *cfg, engine *e, int threads, FILE *stats_out)
+/* A cheap fingerprint of the watched files: any edit, replace (editors
+ * write a new file and rename it) or deletion changes it. */
+static uint64_t fingerprint(const strvec *files)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < files->n; i++) {
+        struct stat sb;
+        uint64_t v[4] = {0};
+        if (stat(files->v[i], &sb) == 0) {
+            v[0] = (uint64_t)sb.st_mtim.tv_sec;
+            v[1] = (uint64_t)sb.st_mtim.tv_nsec;
+            v[2] = (uint64_t)sb.st_size;
+            v[3] = (uint64_t)sb.st_ino;
+        }
+        for (int k = 0; k < 4; k++)
+            h = (h ^ v[k]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static serve_reload_stats reload_stats;
+
+const serve_reload_stats *serve_get_reload_stats(void) { return &reload_stats; }
+
+static void do_reload(engine *e, serve_reload *rl, const char *why)
+{
+    buf err = BUF_INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    reload_stats.last_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    ruleset *rs = rl->reload(rl->ctx, &err);
+    if (rs && engine_set_ruleset(e, rs) == 0) {
+        size_t on = 0;
+        for (size_t i = 0; i < ruleset_count(rs); i++)
+            on += ruleset_rule(rs, i)->enabled;
+        log_msg("rules reloaded (%s): %zu rules, %zu enabled; events queued from now on use them", why,
+                ruleset_count(rs), on);
+        reload_stats.ok++;
+        reload_stats.last_ok = true;
+    } else {
+        if (rs)
+            ruleset_free(rs);
+        log_msg("rules reload (%s) failed, the previous rules stay in use: %s", why,
+                err.len ? buf_cstr(&err) : "out of memory");
+        reload_stats.failed++;
+        reload_stats.last_ok = false;
+    }
+    buf_free(&err);
+}
+
+int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out)
 {
     char err[512];
     webhook *w = NULL;
@@ -50,15 +101,32 @@ int serve_webhook(const config *cfg, engine *e, int threads, FILE *stats_out)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR1);
+    bool watching = rl && cfg->watch_config_files && rl->watch.n;
+    uint64_t seen = watching ? fingerprint(&rl->watch) : 0;
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig))
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig < 0) {          /* timeout (or EINTR): poll the watched files */
+            if (watching) {
+                uint64_t now = fingerprint(&rl->watch);
+                if (now != seen) {
+                    seen = now;
+                    do_reload(e, rl, "a watched file changed");
+                }
+            }
             continue;
+        }
         if (sig == SIGTERM || sig == SIGINT) {
             log_msg("%s received: stopping (queued events are evaluated first)", strsignal(sig));
             break;
         }
-        log_msg("%s received: ignored in this version", strsignal(sig));
+        if (sig == SIGHUP && rl) {
+            do_reload(e, rl, "SIGHUP");
+            if (watching)
+                seen = fingerprint(&rl->watch);
+            continue;
+        }
+        log_msg("%s received: ignored", strsignal(sig));
     }
     webhook_stop_accepting(w);
     engine_drain(e);

@@ -4,16 +4,39 @@
 #ifndef PEREGRINE_SERVE_H
 #define PEREGRINE_SERVE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "app/config.h"
 #include "engine/engine.h"
+#include "rules/collection.h"
+#include "rules/ruleset.h"
+#include "util/buf.h"
 
 /* Block the signals serve_webhook() waits for; call before any thread
  * starts so every thread inherits the mask. */
 void serve_block_signals(void);
+/* Reloading rules: SIGHUP, or (watch_config_files) a change to one of the
+ * watched files, calls reload(); a new ruleset is swapped in between
+ * events, NULL keeps the running one (the reason is in err). */
+typedef struct serve_reload {
+    ruleset *(*reload)(void *ctx, buf *err);
+    void *ctx;
+    strvec watch;               /* files polled for changes (mtime, size, inode) */
+} serve_reload;
+
+/* Outcome of reloads, for logs and metrics. */
+typedef struct serve_reload_stats {
+    uint64_t ok, failed;
+    double last_time;           /* Unix seconds of the last attempt, 0 = none */
+    bool last_ok;
+} serve_reload_stats;
+
+const serve_reload_stats *serve_get_reload_stats(void);
+
 /* Serve open_params until SIGTERM/SIGINT; statistics to stats_out.
  * Returns the exit status (0, or 1 when the webhook cannot start). */
-int serve_webhook(const config *cfg, engine *e, int threads, FILE *stats_out);
+int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out);
 
 #endif

@@ -35,7 +35,7 @@ static void emit_chunk(void *ctx, const chunk *c)
     const worker_result *r = &c->res;
     if (e->o.sink.emit) {
         if (r->nspans || (!e->o.rs && r->text.len))
-            e->o.sink.emit(e->o.sink.ctx, r->text.data, r->text.len, r->spans, r->nspans);
+            e->o.sink.emit(e->o.sink.ctx, chunk_ruleset(c), r->text.data, r->text.len, r->spans, r->nspans);
         return;
     }
     if (r->text.len && (!e->o.rs || e->o.cfg->stdout_enabled))
@@ -229,6 +229,24 @@ engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, con
 
 void engine_counts(engine *e, run_counts *out) { pipeline_counts(e->pipe, out); }
 
+typedef struct rule_tally {
+    uint64_t sev[PRI__COUNT];
+} rule_tally;
+
+static void tally_severity(void *ctx, const char *name, int prio, uint64_t n)
+{
+    (void)name;
+    ((rule_tally *)ctx)->sev[prio] += n;
+}
+
+static void print_rule_count(void *ctx, const char *name, int prio, uint64_t n)
+{
+    (void)prio;
+    fprintf(ctx, "   %s: %llu\n", name, (unsigned long long)n);
+}
+
+int engine_set_ruleset(engine *e, ruleset *rs) { return pipeline_set_ruleset(e->pipe, rs); }
+
 void engine_print_stats(engine *e, double elapsed_s, FILE *out)
 {
     run_counts s;
@@ -246,18 +264,14 @@ void engine_print_stats(engine *e, double elapsed_s, FILE *out)
                 (unsigned long long)busy);
     if (!e->o.rs)
         return;
-    const uint64_t *by_rule = pipeline_rule_counts(e->pipe);
     fprintf(out, "Events detected: %llu\n", (unsigned long long)s.alerts);
     fprintf(out, "Rule counts by severity:\n");
-    uint64_t sev[PRI__COUNT] = {0};
-    for (size_t i = 0; i < ruleset_count(e->o.rs); i++)
-        sev[ruleset_rule(e->o.rs, i)->prio] += by_rule[i];
+    rule_tally t = {0};
+    pipeline_rule_totals(e->pipe, tally_severity, &t);
     for (int p = 0; p < PRI__COUNT; p++)
-        if (sev[p])
-            fprintf(out, "   %s: %llu\n", priority_short[p], (unsigned long long)sev[p]);
+        if (t.sev[p])
+            fprintf(out, "   %s: %llu\n", priority_short[p], (unsigned long long)t.sev[p]);
     fprintf(out, "Triggered rules by rule name:\n");
-    for (size_t i = 0; i < ruleset_count(e->o.rs); i++)
-        if (by_rule[i])
-            fprintf(out, "   %s: %llu\n", ruleset_rule(e->o.rs, i)->name, (unsigned long long)by_rule[i]);
+    pipeline_rule_totals(e->pipe, print_rule_count, out);
     fflush(out);
 }

@@ -27,8 +27,9 @@ typedef struct engine engine;
 /* Where alerts go.  The default (emit == NULL) writes them to `out`. */
 typedef struct alert_sink {
     /* Called on one thread, in input order: `text` holds n alerts back to
-     * back, spans[i] delimits alert i and names its rule. */
-    void (*emit)(void *ctx, const char *text, size_t len, const alert_span *spans, size_t n);
+     * back, spans[i] delimits alert i and names its rule (an index in rs,
+     * the ruleset those events were evaluated with). */
+    void (*emit)(void *ctx, const ruleset *rs, const char *text, size_t len, const alert_span *spans, size_t n);
     void (*flush)(void *ctx);
     void *ctx;
 } alert_sink;
@@ -75,6 +76,11 @@ typedef struct engine_submit_info {
 } engine_submit_info;
 engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
                                     const char *cluster, engine_submit_info *info, char *err, size_t errlen);
+
+/* Evaluate events queued from now on with `rs` (a reload; the engine takes
+ * ownership).  Events already queued keep the rules they were queued
+ * under.  0 or -ENOMEM (rs still the caller's). */
+int engine_set_ruleset(engine *e, ruleset *rs);
 
 /* Wait until every queued event has been evaluated and its alerts written. */
 void engine_drain(engine *e);

@@ -19,8 +19,31 @@
  * body or line does not pin its memory in the pool for ever. */
 #define KEEP_BYTES (1u << 20)
 
+/* One ruleset in use.  Chunks are stamped with the generation current
+ * when they were submitted and evaluated with it, so a reload takes
+ * effect between chunks and no event is evaluated twice or skipped.
+ * Counted references (under the pipeline's mutex): the pipeline's
+ * current pointer, every chunk in flight, every worker evaluating it. */
+typedef struct rs_gen rs_gen;
+struct rs_gen {
+    const ruleset *rs;
+    bool owned;                 /* freed with the generation */
+    int refs;
+    uint64_t *by_rule;          /* alerts per rule index (writer) */
+};
+
+/* Alert counts of retired generations, by rule name. */
+typedef struct retired_count {
+    char *name;
+    int prio;
+    uint64_t n;
+} retired_count;
+
 struct pipeline {
     pipeline_opts o;
+    rs_gen *gen;                /* current */
+    retired_count *retired;
+    size_t nretired;
     pthread_mutex_t mu;
     pthread_cond_t cv_free;     /* a chunk was recycled */
     pthread_cond_t cv_work;     /* work queued, or stopping */
@@ -38,9 +61,8 @@ struct pipeline {
     pthread_t writer;
     bool writer_started;
     worker *inline_worker;
+    rs_gen *inline_gen;
     run_counts totals;
-    uint64_t *by_rule;
-    size_t nrules;
 };
 
 int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
@@ -85,7 +107,73 @@ static void chunk_free(chunk *c)
     worker_result_free(&c->res);
 }
 
+/* ------------------------------------------------------------ generations */
+
+static rs_gen *gen_new(const ruleset *rs, bool owned)
+{
+    rs_gen *g = pg_calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    size_t n = rs ? ruleset_count(rs) : 0;
+    if (!(g->by_rule = pg_calloc(n ? n : 1, sizeof *g->by_rule))) {
+        pg_free(g);
+        return NULL;
+    }
+    g->rs = rs;
+    g->owned = owned;
+    g->refs = 1;
+    return g;
+}
+
+/* Drop a reference (lock held); the last one folds the counts into the
+ * retired table and frees the generation. */
+static void gen_unref_locked(pipeline *p, rs_gen *g)
+{
+    if (!g || --g->refs > 0)
+        return;
+    for (size_t i = 0; g->rs && i < ruleset_count(g->rs); i++) {
+        if (!g->by_rule[i])
+            continue;
+        const rule_info *ri = ruleset_rule(g->rs, i);
+        size_t k = 0;
+        while (k < p->nretired && strcmp(p->retired[k].name, ri->name))
+            k++;
+        if (k == p->nretired) {
+            retired_count *n = pg_realloc(p->retired, (p->nretired + 1) * sizeof *n);
+            char *name = pg_strdup(ri->name);
+            if (!n || !name) {
+                if (n)
+                    p->retired = n;
+                pg_free(name);
+                continue;       /* out of memory: that count is lost from the summary only */
+            }
+            p->retired = n;
+            p->retired[p->nretired++] = (retired_count){name, ri->prio, 0};
+        }
+        p->retired[k].n += g->by_rule[i];
+    }
+    if (g->owned)
+        ruleset_free((ruleset *)g->rs);
+    pg_free(g->by_rule);
+    pg_free(g);
+}
+
+const ruleset *chunk_ruleset(const chunk *c) { return c->gen ? c->gen->rs : NULL; }
+
 /* ------------------------------------------------------------ evaluation */
+
+/* A worker's ruleset follows the chunks it takes. */
+static void follow_generation(pipeline *p, worker *w, rs_gen **cur, rs_gen *want)
+{
+    if (*cur == want)
+        return;
+    worker_set_ruleset(w, want->rs);
+    pthread_mutex_lock(&p->mu);
+    want->refs++;
+    gen_unref_locked(p, *cur);
+    pthread_mutex_unlock(&p->mu);
+    *cur = want;
+}
 
 static void process(worker *w, chunk *c)
 {
@@ -109,9 +197,12 @@ static void emit(pipeline *p, chunk *c)
         p->o.emit(p->o.ctx, c);
     pthread_mutex_lock(&p->mu);
     run_counts_add(&p->totals, &r->counts);
+    size_t nrules = c->gen->rs ? ruleset_count(c->gen->rs) : 0;
     for (size_t i = 0; i < r->nspans; i++)
-        if (r->spans[i].rule < p->nrules)
-            p->by_rule[r->spans[i].rule]++;
+        if (r->spans[i].rule < nrules)
+            c->gen->by_rule[r->spans[i].rule]++;
+    gen_unref_locked(p, c->gen);
+    c->gen = NULL;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -126,12 +217,14 @@ static void recycle_locked(pipeline *p, chunk *c)
 typedef struct worker_arg {
     pipeline *p;
     worker *w;
+    rs_gen *gen;                /* the generation w's evaluator is for */
 } worker_arg;
 
 static void *worker_main(void *arg)
 {
     pipeline *p = ((worker_arg *)arg)->p;
     worker *w = ((worker_arg *)arg)->w;
+    rs_gen *gen = ((worker_arg *)arg)->gen;
     pg_free(arg);
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -144,12 +237,14 @@ static void *worker_main(void *arg)
         if (!p->work_head)
             p->work_tail = NULL;
         pthread_mutex_unlock(&p->mu);
+        follow_generation(p, w, &gen, c->gen);
         process(w, c);
         pthread_mutex_lock(&p->mu);
         c->done = true;
         if (c->seq == p->next_emit)
             pthread_cond_signal(&p->cv_done);
     }
+    gen_unref_locked(p, gen);
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -207,11 +302,10 @@ pipeline *pipeline_new(const pipeline_opts *o)
     pthread_cond_init(&p->cv_work, NULL);
     pthread_cond_init(&p->cv_done, NULL);
     pthread_cond_init(&p->cv_emitted, NULL);
-    p->nrules = o->wo.rs ? ruleset_count(o->wo.rs) : 0;
-    p->by_rule = pg_calloc(p->nrules ? p->nrules : 1, sizeof *p->by_rule);
+    p->gen = gen_new(o->wo.rs, false);
     p->chunks = pg_calloc(p->o.nchunks, sizeof *p->chunks);
     p->ring = pg_calloc(p->o.nchunks, sizeof *p->ring);
-    if (!p->by_rule || !p->chunks || !p->ring)
+    if (!p->gen || !p->chunks || !p->ring)
         goto fail;
     for (size_t i = 0; i < p->o.nchunks; i++) {
         chunk *c = &p->chunks[i];
@@ -222,6 +316,8 @@ pipeline *pipeline_new(const pipeline_opts *o)
     if (p->o.nworkers == 0) {
         if (!(p->inline_worker = worker_new(&p->o.wo)))
             goto fail;
+        p->inline_gen = p->gen;
+        p->gen->refs++;
         return p;
     }
     p->workers = pg_calloc((size_t)p->o.nworkers, sizeof *p->workers);
@@ -235,8 +331,10 @@ pipeline *pipeline_new(const pipeline_opts *o)
         worker_arg *a = pg_malloc(sizeof *a);
         if (!a)
             goto fail;
-        *a = (worker_arg){p, p->workers[i]};
+        *a = (worker_arg){p, p->workers[i], p->gen};
+        p->gen->refs++;
         if (pthread_create(&p->threads[i], NULL, worker_main, a)) {
+            p->gen->refs--;
             pg_free(a);
             goto fail;
         }
@@ -278,7 +376,11 @@ void pipeline_free(pipeline *p)
     pg_free(p->threads);
     pg_free(p->chunks);
     pg_free(p->ring);
-    pg_free(p->by_rule);
+    gen_unref_locked(p, p->inline_gen);
+    gen_unref_locked(p, p->gen);
+    for (size_t i = 0; i < p->nretired; i++)
+        pg_free(p->retired[i].name);
+    pg_free(p->retired);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv_free);
     pthread_cond_destroy(&p->cv_work);
@@ -323,6 +425,9 @@ void pipeline_submit(pipeline *p, chunk *c)
 {
     if (!p->o.nworkers) {
         c->seq = p->next_seq++;
+        c->gen = p->gen;
+        p->gen->refs++;
+        follow_generation(p, p->inline_worker, &p->inline_gen, c->gen);
         process(p->inline_worker, c);
         emit(p, c);
         p->next_emit++;
@@ -331,6 +436,8 @@ void pipeline_submit(pipeline *p, chunk *c)
     }
     pthread_mutex_lock(&p->mu);
     c->seq = p->next_seq++;
+    c->gen = p->gen;
+    p->gen->refs++;
     p->ring[c->seq % p->o.nchunks] = c;
     if (p->work_tail)
         p->work_tail->next = c;
@@ -356,7 +463,50 @@ void pipeline_counts(pipeline *p, run_counts *out)
     pthread_mutex_unlock(&p->mu);
 }
 
-const uint64_t *pipeline_rule_counts(const pipeline *p) { return p->by_rule; }
+int pipeline_set_ruleset(pipeline *p, ruleset *rs)
+{
+    rs_gen *g = gen_new(rs, true);
+    if (!g)
+        return -ENOMEM;
+    pthread_mutex_lock(&p->mu);
+    rs_gen *old = p->gen;
+    p->gen = g;
+    gen_unref_locked(p, old);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+const ruleset *pipeline_ruleset(pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    const ruleset *rs = p->gen->rs;
+    pthread_mutex_unlock(&p->mu);
+    return rs;
+}
+
+void pipeline_rule_totals(pipeline *p, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    const ruleset *rs = p->gen->rs;
+    size_t n = rs ? ruleset_count(rs) : 0;
+    bool *merged = pg_calloc(p->nretired + 1, sizeof *merged);
+    for (size_t i = 0; i < n; i++) {
+        const rule_info *ri = ruleset_rule(rs, i);
+        uint64_t total = p->gen->by_rule[i];
+        for (size_t k = 0; merged && k < p->nretired; k++)
+            if (!merged[k] && !strcmp(p->retired[k].name, ri->name)) {
+                total += p->retired[k].n;
+                merged[k] = true;
+            }
+        if (total)
+            fn(ctx, ri->name, ri->prio, total);
+    }
+    for (size_t k = 0; k < p->nretired; k++)
+        if (!merged || !merged[k])
+            fn(ctx, p->retired[k].name, p->retired[k].prio, p->retired[k].n);
+    pg_free(merged);
+    pthread_mutex_unlock(&p->mu);
+}
 
 size_t pipeline_pending(pipeline *p)
 {

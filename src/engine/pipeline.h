@@ -31,6 +31,7 @@
 #include "engine/worker.h"
 #include "event/event.h"
 #include "json/json.h"
+#include "rules/ruleset.h"
 #include "util/buf.h"
 
 typedef enum chunk_kind {
@@ -58,10 +59,14 @@ struct chunk {
                                  * count (too_long, drops) and log into it */
     bool done;
     chunk *next;
+    struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
 };
 
 /* Append one line to a CHUNK_LINES chunk (copied).  0 or -ENOMEM. */
 int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno);
+
+/* The ruleset a chunk was evaluated with (valid during emit). */
+const ruleset *chunk_ruleset(const chunk *c);
 
 /* Called on the writer thread, in submission order. */
 typedef void (*pipeline_emit_fn)(void *ctx, const chunk *c);
@@ -95,9 +100,15 @@ void pipeline_drain(pipeline *p);
 
 /* Totals of everything emitted so far (a consistent copy). */
 void pipeline_counts(pipeline *p, run_counts *out);
-/* Alerts per rule index (array of ruleset_count entries; valid until
- * pipeline_free; read it after pipeline_drain). */
-const uint64_t *pipeline_rule_counts(const pipeline *p);
+/* Evaluate chunks submitted from now on with `rs` (the pipeline takes
+ * ownership and frees it once no chunk or worker uses it).  0 or -ENOMEM
+ * (then rs is still the caller's). */
+int pipeline_set_ruleset(pipeline *p, ruleset *rs);
+/* The ruleset chunks are stamped with now (borrowed). */
+const ruleset *pipeline_ruleset(pipeline *p);
+/* Alerts per rule name, across reloads: the current rules in rule order,
+ * then rules that only older rule sets had. */
+void pipeline_rule_totals(pipeline *p, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx);
 /* Chunks submitted and not yet emitted (queue depth). */
 size_t pipeline_pending(pipeline *p);
 

@@ -107,6 +107,15 @@ worker *worker_new(const worker_opts *o)
     return w;
 }
 
+void worker_set_ruleset(worker *w, const ruleset *rs)
+{
+    if (w->o.rs == rs)
+        return;
+    evaluator_free(w->ev);
+    w->o.rs = rs;
+    w->ev = rs ? evaluator_new(rs) : NULL;
+}
+
 void worker_free(worker *w)
 {
     if (!w)
@@ -215,8 +224,10 @@ static void run_events(worker *w, const event_batch *b, const char *cluster, wor
         };
         number_event(w, ev, &fc);
         r->counts.events++;
-        if (w->o.rs)
+        if (w->ev)
             evaluate_event(w, &fc, ev, r);
+        else if (w->o.rs)
+            continue;           /* no evaluator: see worker_set_ruleset */
         else
             extract_event(w, &fc, &r->text);
     }

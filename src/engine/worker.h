@@ -80,6 +80,10 @@ typedef struct worker worker;
 
 worker *worker_new(const worker_opts *o);
 void worker_free(worker *w);
+/* Evaluate with another ruleset from now on (a reload).  On allocation
+ * failure the worker keeps no evaluator and counts events as unmatched
+ * until the next successful switch. */
+void worker_set_ruleset(worker *w, const ruleset *rs);
 
 /* A payload (a JSONL line): parse (in place: the bytes are modified),
  * split, evaluate; results appended to r.  `origin`/`lineno` name it in

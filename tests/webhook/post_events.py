@@ -7,11 +7,13 @@ concurrent connections, retrying a 503 after its Retry-After (capped by
   {"events_acked": N, "requests": R, "status": {"200": ...}, "retries": k,
    "seconds": s, "events_per_s": x, "p50_ms": a, "p99_ms": b, "errors": e}
 
-Used by tests/webhook/run.sh and bench/webhook_bench.  Standard library only.
+SIGTERM stops it cleanly: requests in progress finish, no new ones start,
+the summary is printed.  Used by tests/webhook/run.sh and bench/webhook_bench.  Standard library only.
 """
 import argparse
 import http.client
 import json
+import signal
 import ssl
 import sys
 import threading
@@ -63,6 +65,9 @@ def main():
             ctx.load_cert_chain(a.cert, a.key)
     bodies = [(len(b), body_of(b)) for b in batches(a.file, a.batch)] * a.repeat
     lock = threading.Lock()
+    stop = threading.Event()
+    # SIGTERM: finish the requests in progress, send no more, print the summary
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     state = {"next": 0, "acked": 0, "requests": 0, "status": {}, "retries": 0, "errors": 0, "lat": []}
 
     def connect():
@@ -79,7 +84,7 @@ def main():
         while True:
             with lock:
                 i = state["next"]
-                if i >= len(bodies):
+                if i >= len(bodies) or stop.is_set():
                     return
                 state["next"] += 1
             n, body = bodies[i]
