@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_BOOL, K_PRIORITY, K_MATCHING } key_kind;
+typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE } key_kind;
 
 static const struct {
     const char *key;
@@ -31,6 +31,13 @@ static const struct {
     {"priority", K_PRIORITY, offsetof(config, priority)},
     {"rule_matching", K_MATCHING, offsetof(config, rule_matching_all)},
     {"watch_config_files", K_BOOL, offsetof(config, watch_config_files)},
+    {"webserver.enabled", K_BOOL, offsetof(config, webserver_enabled)},
+    {"webserver.listen_address", K_STR, offsetof(config, webserver_listen_address)},
+    {"webserver.listen_port", K_SIZE, offsetof(config, webserver_listen_port)},
+    {"webserver.k8s_healthz_endpoint", K_STR, offsetof(config, webserver_healthz)},
+    {"webserver.prometheus_metrics_enabled", K_BOOL, offsetof(config, webserver_metrics)},
+    {"webserver.ssl_enabled", K_BOOL, offsetof(config, webserver_ssl_enabled)},
+    {"webserver.ssl_certificate", K_STR, offsetof(config, webserver_ssl_certificate)},
 };
 
 void config_defaults(config *c)
@@ -46,6 +53,9 @@ void config_defaults(config *c)
     c->json_include_tags_property = true;
     c->stdout_enabled = true;
     c->watch_config_files = true;
+    c->webserver_enabled = true;
+    c->webserver_listen_port = 8765;
+    c->webserver_metrics = true;
     c->priority = PRI_DEBUG;
 }
 
@@ -53,6 +63,16 @@ static int parse_bool(const char *v, bool *out)
 {
     ynode n = {.kind = Y_SCALAR, .str = (char *)v, .len = strlen(v)};
     return yscalar_bool(&n, out);
+}
+
+static int set_str(char **dst, const char *v)
+{
+    char *p = pg_strdup(v);
+    if (!p)
+        return -1;
+    pg_free(*dst);
+    *dst = p;
+    return 0;
 }
 
 static int set_key(config *c, const char *key, const char *val, char *err, size_t errlen)
@@ -84,19 +104,26 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
             }
             snprintf(err, errlen, "config key 'rule_matching': '%s' is not 'first' or 'all'", val);
             return -1;
+        case K_STR:
+            if (set_str(p, val)) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            return 0;
+        case K_SIZE: {
+            char *end;
+            errno = 0;
+            unsigned long long x = strtoull(val, &end, 10);
+            if (!*val || *end || errno || *val == '-') {
+                snprintf(err, errlen, "config key '%s': '%s' is not a non-negative integer", key, val);
+                return -1;
+            }
+            *(size_t *)p = (size_t)x;
+            return 0;
+        }
         }
     }
     return 1; /* not a key we use: accepted and ignored */
-}
-
-static int set_str(char **dst, const char *v)
-{
-    char *p = pg_strdup(v);
-    if (!p)
-        return -1;
-    pg_free(*dst);
-    *dst = p;
-    return 0;
 }
 
 /* YAML mapping → compact JSON (for an init_config given as a mapping). */
@@ -209,10 +236,17 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
             if (v->kind == Y_SCALAR) {
                 if (set_key(c, k->str, v->str, err, errlen) < 0)
                     rc = -1;
-            } else if (v->kind == Y_MAP && !strcmp(k->str, "stdout_output")) {
-                const ynode *en = ymap_get(v, "enabled");
-                if (en && en->kind == Y_SCALAR && set_key(c, "stdout_output.enabled", en->str, err, errlen) < 0)
-                    rc = -1;
+            } else if (v->kind == Y_MAP) {
+                /* one level of nesting: stdout_output.enabled, http_output.url, ... */
+                for (size_t j = 0; j + 1 < v->n && !rc; j += 2) {
+                    const ynode *k2 = v->items[j], *v2 = v->items[j + 1];
+                    if (k2->kind != Y_SCALAR || v2->kind != Y_SCALAR)
+                        continue;
+                    char dotted[256];
+                    snprintf(dotted, sizeof dotted, "%s.%s", k->str, k2->str);
+                    if (set_key(c, dotted, v2->str, err, errlen) < 0)
+                        rc = -1;
+                }
             }
         }
         /* rules_files (current) or rules_file (older) */
@@ -377,6 +411,10 @@ void config_free(config *c)
     pg_free(c->client_ca);
     pg_free(c->bearer_token_file);
     pg_free(c->cluster_name);
+
     strvec_free(&c->bearer_tokens);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (keys[i].kind == K_STR)
+            pg_free(*(char **)((char *)c + keys[i].off));
     strvec_free(&c->rules_files);
 }

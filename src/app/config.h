@@ -41,7 +41,15 @@ typedef struct config {
     bool buffered_outputs;
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
-    bool watch_config_files;    /* reload rules when the config or rules files change (serving) */
+    bool watch_config_files;
+    /* webserver: the admin server (health, readiness, metrics) */
+    bool webserver_enabled;         /* default true */
+    char *webserver_listen_address; /* default 0.0.0.0 */
+    size_t webserver_listen_port;   /* default 8765 */
+    char *webserver_healthz;        /* k8s_healthz_endpoint, default /healthz */
+    bool webserver_metrics;         /* prometheus_metrics_enabled, default true (Falco: false) */
+    bool webserver_ssl_enabled;
+    char *webserver_ssl_certificate;    /* reload rules when the config or rules files change (serving) */
     strvec rules_files;
 } config;
 

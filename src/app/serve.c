@@ -9,6 +9,7 @@
  * in the middle of library code.
  */
 #include "app/serve.h"
+#include "ops/admin.h"
 #include "source/webhook.h"
 #include "util/log.h"
 
@@ -95,6 +96,34 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
         return 1;
     }
     double t0 = now_s();
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    metrics_sources ms = {
+        .eng = e,
+        .wh = w,
+        .source = "webhook",
+        .reload = rl ? &reload_stats : NULL,
+        .start_time = (double)wall.tv_sec,
+    };
+    admin *adm = NULL;
+    if (cfg->webserver_enabled) {
+        admin_opts ao = {
+            .listen_address = cfg->webserver_listen_address,
+            .port = (uint16_t)cfg->webserver_listen_port,
+            .healthz_path = cfg->webserver_healthz,
+            .metrics = cfg->webserver_metrics,
+            .ssl_certificate = cfg->webserver_ssl_enabled
+                                   ? (cfg->webserver_ssl_certificate ? cfg->webserver_ssl_certificate
+                                                                     : "/etc/falco/falco.pem")
+                                   : NULL,
+            .src = &ms,
+        };
+        if (admin_start(&ao, &adm, err, sizeof err)) {
+            fprintf(stderr, "peregrine: %s\n", err);
+            webhook_stop(w);
+            return 1;
+        }
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -130,6 +159,7 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
     }
     webhook_stop_accepting(w);
     engine_drain(e);
+    admin_stop(adm);
     engine_print_stats(e, now_s() - t0, stats_out);
     webhook_print_stats(w, stats_out);
     fflush(stats_out);

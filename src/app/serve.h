@@ -35,8 +35,9 @@ typedef struct serve_reload_stats {
 
 const serve_reload_stats *serve_get_reload_stats(void);
 
-/* Serve open_params until SIGTERM/SIGINT; statistics to stats_out.
- * Returns the exit status (0, or 1 when the webhook cannot start). */
+/* Serve open_params until SIGTERM/SIGINT, with the admin web server when
+ * cfg->webserver_enabled; statistics to stats_out.  Returns the exit
+ * status (0, or 1 when the webhook or the admin server cannot start). */
 int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out);
 
 #endif

@@ -246,6 +246,15 @@ static void print_rule_count(void *ctx, const char *name, int prio, uint64_t n)
 }
 
 int engine_set_ruleset(engine *e, ruleset *rs) { return pipeline_set_ruleset(e->pipe, rs); }
+size_t engine_pending(engine *e) { return pipeline_pending(e->pipe); }
+const struct histogram *engine_eval_histogram(engine *e) { return pipeline_eval_histogram(e->pipe); }
+const ruleset *engine_ruleset(engine *e) { return pipeline_ruleset(e->pipe); }
+uint64_t engine_busy_refusals(engine *e) { return atomic_load(&e->busy); }
+
+void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx)
+{
+    pipeline_rule_totals(e->pipe, fn, ctx);
+}
 
 void engine_print_stats(engine *e, double elapsed_s, FILE *out)
 {

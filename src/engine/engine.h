@@ -86,6 +86,15 @@ int engine_set_ruleset(engine *e, ruleset *rs);
 void engine_drain(engine *e);
 /* Counters so far (consistent copy). */
 void engine_counts(engine *e, run_counts *out);
+/* For metrics: chunks queued and not yet emitted; evaluation time per
+ * chunk; the ruleset in use now (borrowed); webhook bodies refused busy;
+ * alerts per rule name across reloads. */
+size_t engine_pending(engine *e);
+const struct histogram *engine_eval_histogram(engine *e);
+const ruleset *engine_ruleset(engine *e);
+uint64_t engine_busy_refusals(engine *e);
+void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx);
+
 /* Falco's end-of-run block (and our run summary before it). */
 void engine_print_stats(engine *e, double elapsed_s, FILE *out);
 

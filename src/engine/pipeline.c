@@ -9,11 +9,13 @@
 #include "engine/pipeline.h"
 #include "rules/ruleset.h"
 #include "util/alloc.h"
+#include "util/histogram.h"
 #include "util/log.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 /* Buffers above this are released when a chunk is recycled, so one huge
  * body or line does not pin its memory in the pool for ever. */
@@ -63,6 +65,7 @@ struct pipeline {
     worker *inline_worker;
     rs_gen *inline_gen;
     run_counts totals;
+    histogram eval_time;        /* seconds per chunk evaluated */
 };
 
 int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
@@ -188,6 +191,20 @@ static void process(worker *w, chunk *c)
     }
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void timed_process(pipeline *p, worker *w, chunk *c)
+{
+    uint64_t t0 = mono_ns();
+    process(w, c);
+    hist_observe(&p->eval_time, mono_ns() - t0);
+}
+
 /* Writer side: account, emit, recycle.  Called without the lock. */
 static void emit(pipeline *p, chunk *c)
 {
@@ -238,7 +255,7 @@ static void *worker_main(void *arg)
             p->work_tail = NULL;
         pthread_mutex_unlock(&p->mu);
         follow_generation(p, w, &gen, c->gen);
-        process(w, c);
+        timed_process(p, w, c);
         pthread_mutex_lock(&p->mu);
         c->done = true;
         if (c->seq == p->next_emit)
@@ -428,7 +445,7 @@ void pipeline_submit(pipeline *p, chunk *c)
         c->gen = p->gen;
         p->gen->refs++;
         follow_generation(p, p->inline_worker, &p->inline_gen, c->gen);
-        process(p->inline_worker, c);
+        timed_process(p, p->inline_worker, c);
         emit(p, c);
         p->next_emit++;
         pipeline_chunk_put(p, c);
@@ -515,3 +532,5 @@ size_t pipeline_pending(pipeline *p)
     pthread_mutex_unlock(&p->mu);
     return n;
 }
+
+const histogram *pipeline_eval_histogram(const pipeline *p) { return &p->eval_time; }

@@ -109,6 +109,9 @@ const ruleset *pipeline_ruleset(pipeline *p);
 /* Alerts per rule name, across reloads: the current rules in rule order,
  * then rules that only older rule sets had. */
 void pipeline_rule_totals(pipeline *p, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx);
+/* Time spent evaluating each chunk. */
+struct histogram;
+const struct histogram *pipeline_eval_histogram(const pipeline *p);
 /* Chunks submitted and not yet emitted (queue depth). */
 size_t pipeline_pending(pipeline *p);
 

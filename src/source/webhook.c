@@ -17,6 +17,7 @@
 #include "source/webhook.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/histogram.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
@@ -48,6 +49,7 @@ struct webhook {
     _Atomic size_t inflight;    /* body bytes held by requests in progress */
     _Atomic int active;         /* requests between begin and completion */
     _Atomic uint64_t status[WH__COUNT];
+    histogram latency;          /* request start → response queued */
 };
 
 typedef struct request {
@@ -392,7 +394,16 @@ static enum MHD_Result body(webhook *w, struct MHD_Connection *c, request *rq, c
 }
 
 /* The body is complete: queue it and answer. */
+static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, request *rq);
+
 static enum MHD_Result finish(webhook *w, struct MHD_Connection *c, request *rq)
+{
+    enum MHD_Result r = finish_request(w, c, rq);
+    hist_observe(&w->latency, (uint64_t)(elapsed_s(&rq->start) * 1e9));
+    return r;
+}
+
+static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, request *rq)
 {
     if (rq->refuse >= 0)
         return respond(w, c, rq->refuse, rq->reason);
@@ -581,3 +592,7 @@ void webhook_print_stats(const webhook *w, FILE *out)
             fprintf(out, " %d: %llu", webhook_status_code[i], (unsigned long long)n[i]);
     fputc('\n', out);
 }
+
+const histogram *webhook_latency(const webhook *w) { return &w->latency; }
+size_t webhook_inflight_bytes(const webhook *w) { return atomic_load(&((webhook *)w)->inflight); }
+bool webhook_running(const webhook *w) { return w && w->d; }

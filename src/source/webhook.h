@@ -61,5 +61,9 @@ enum { WH_200, WH_400, WH_401, WH_404, WH_405, WH_413, WH_415, WH_500, WH_503, W
 extern const int webhook_status_code[WH__COUNT];
 void webhook_counts(const webhook *w, uint64_t out[WH__COUNT]);
 void webhook_print_stats(const webhook *w, FILE *out);
+struct histogram;
+const struct histogram *webhook_latency(const webhook *w);   /* request duration */
+size_t webhook_inflight_bytes(const webhook *w);
+bool webhook_running(const webhook *w);                     /* listening */
 
 #endif

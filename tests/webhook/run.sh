@@ -41,6 +41,9 @@ load_plugins: [k8saudit, json]
 json_output: true
 priority: debug
 rule_matching: first
+webserver:
+  listen_address: 127.0.0.1
+  listen_port: 0
 YAML
 RULES=(-r "$DATA/rules/falco_rules-1.0.1.yaml" -r "$DATA/rules/k8s_audit_rules-0.6.0.yaml")
 
@@ -52,7 +55,8 @@ start() {
     PORT=
     for _ in $(seq 100); do
         PORT=$(sed -n 's/.*webhook: listening on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
-        [ -n "$PORT" ] && return 0
+        ADMIN=$(sed -n 's/.*admin: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
+        [ -n "$PORT" ] && [ -n "$ADMIN" ] && return 0
         kill -0 $PID 2>/dev/null || break
         sleep 0.05
     done
@@ -112,7 +116,7 @@ cat > "$T/cluster.yaml" <<'YAML'
   priority: INFO
   source: k8s_audit
 YAML
-"$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false >"$T/cl.out" 2>"$T/cl.err" &
+"$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false -o webserver.enabled=false >"$T/cl.out" 2>"$T/cl.err" &
 PID=$!
 for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/cl.err"); [ -n "$PORT" ] && break; sleep 0.05; done
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/k8s-audit/prod-eu
@@ -125,6 +129,24 @@ check "no cluster on the bare path"   "$(grep -c 'cluster=<NA> ' "$T/cl.out")" 1
 EXPECTED=$(wc -l < "$DATA/oracle/corpus-sample.jsonl")
 start load_http
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 > "$T/lh.json"
+# /metrics agrees with what was posted (counters move when the writer has emitted: poll briefly)
+A=http://127.0.0.1:$ADMIN
+for _ in $(seq 50); do
+    curl -s $A/metrics > "$T/metrics.txt"
+    grep -q '^peregrine_events_evaluated_total{source="webhook"} 3000$' "$T/metrics.txt" && break
+    sleep 0.1
+done
+metric() { awk -v k="$1" '$1 == k {print $2}' "$T/metrics.txt"; }
+check "metrics: events evaluated"   "$(metric 'peregrine_events_evaluated_total{source="webhook"}')" 3000
+check "metrics: payloads received"  "$(metric 'peregrine_payloads_received_total{source="webhook"}')" 8
+check "metrics: 200 responses"      "$(metric 'peregrine_webhook_requests_total{code="200"}')" 8
+check "metrics: request histogram"  "$(metric 'peregrine_webhook_request_duration_seconds_count')" 8
+check "metrics: alerts = Falco's"   "$(grep '^peregrine_alerts_total' "$T/metrics.txt" | awk '{s += $NF} END {print s}')" "$EXPECTED"
+check "metrics: rules loaded"       "$( [ "$(metric peregrine_rules_loaded)" -gt 0 ] && echo yes)" yes
+check "metrics: queue drained"      "$(metric peregrine_queue_chunks)" 0
+check "healthz"                     "$(curl -s -o /dev/null -w '%{http_code}' $A/healthz)" 200
+check "readyz"                      "$(curl -s $A/readyz)" '{"status": "ready"}'
+check "admin: unknown path"         "$(curl -s -o /dev/null -w '%{http_code}' $A/nope)" 404
 stop load_http
 check "HTTP load: events acknowledged" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/lh.json")" 3000
 check "HTTP load: JSON alerts = real Falco's" "$(grep -c '^{"hostname"' "$T/load_http.out")" "$EXPECTED"
@@ -172,7 +194,7 @@ cat <<YAML
 YAML
 }
 rules_gen A > "$T/live.yaml"
-"$BIN" -c "$T/falco.yaml" -r "$T/live.yaml" -o json_output=false -o watch_config_files=true --threads 2 \
+"$BIN" -c "$T/falco.yaml" -r "$T/live.yaml" -o json_output=false -o watch_config_files=true -o webserver.enabled=false --threads 2 \
     >"$T/rl.out" 2>"$T/rl.err" &
 PID=$!
 for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/rl.err"); [ -n "$PORT" ] && break; sleep 0.05; done

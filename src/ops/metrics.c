@@ -1,0 +1,127 @@
+/*
+ * metrics — Prometheus text format (see metrics.h).
+ */
+#include "ops/metrics.h"
+#include "util/histogram.h"
+
+#include <string.h>
+
+#ifndef PEREGRINE_VERSION
+#define PEREGRINE_VERSION "0.1.0"
+#endif
+
+void metrics_label(buf *out, const char *s)
+{
+    buf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            buf_putc(out, '\\');
+        if (*s == '\n') {
+            buf_puts(out, "\\n");
+            continue;
+        }
+        buf_putc(out, *s);
+    }
+    buf_putc(out, '"');
+}
+
+static void help(buf *o, const char *name, const char *type, const char *text)
+{
+    buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void counter(buf *o, const char *name, const char *labels, uint64_t v)
+{
+    buf_printf(o, "%s%s%s%s %llu\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+               (unsigned long long)v);
+}
+
+typedef struct alert_ctx {
+    buf *o;
+} alert_ctx;
+
+static void alert_line(void *ctx, const char *name, int prio, uint64_t n)
+{
+    buf *o = ((alert_ctx *)ctx)->o;
+    buf_puts(o, "peregrine_alerts_total{rule=");
+    metrics_label(o, name);
+    buf_printf(o, ",priority=\"%s\"} %llu\n", priority_names[prio], (unsigned long long)n);
+}
+
+void metrics_render(const metrics_sources *m, buf *o)
+{
+    run_counts c;
+    engine_counts(m->eng, &c);
+    char src[64];
+    snprintf(src, sizeof src, "source=\"%s\"", m->source);
+    char lb[160];
+
+    help(o, "peregrine_build_info", "gauge", "Build information.");
+    buf_printf(o, "peregrine_build_info{version=\"%s\",k8saudit=\"0.18.0\",json=\"0.7.4\"} 1\n", PEREGRINE_VERSION);
+    help(o, "peregrine_start_time_seconds", "gauge", "Start time, Unix seconds.");
+    buf_printf(o, "peregrine_start_time_seconds %.3f\n", m->start_time);
+
+    help(o, "peregrine_payloads_received_total", "counter", "Payloads (JSONL lines, request bodies) received.");
+    counter(o, "peregrine_payloads_received_total", src, c.payloads);
+    help(o, "peregrine_payload_bytes_total", "counter", "Bytes of the payloads received.");
+    counter(o, "peregrine_payload_bytes_total", src, c.bytes);
+    help(o, "peregrine_payloads_rejected_total", "counter", "Payloads rejected whole, by reason.");
+    snprintf(lb, sizeof lb, "%s,reason=\"malformed_json\"", src);
+    counter(o, "peregrine_payloads_rejected_total", lb, c.malformed);
+    snprintf(lb, sizeof lb, "%s,reason=\"not_audit_event\"", src);
+    counter(o, "peregrine_payloads_rejected_total", lb, c.unrecognized);
+    snprintf(lb, sizeof lb, "%s,reason=\"over_size_limit\"", src);
+    counter(o, "peregrine_payloads_rejected_total", lb, c.too_long);
+    help(o, "peregrine_events_evaluated_total", "counter", "Audit events parsed and evaluated against the rules.");
+    counter(o, "peregrine_events_evaluated_total", src, c.events);
+    help(o, "peregrine_events_dropped_total", "counter", "Single events dropped, by reason.");
+    snprintf(lb, sizeof lb, "%s,reason=\"oversized\"", src);
+    counter(o, "peregrine_events_dropped_total", lb, c.oversized_events);
+    snprintf(lb, sizeof lb, "%s,reason=\"bad_timestamp\"", src);
+    counter(o, "peregrine_events_dropped_total", lb, c.dropped_events - c.oversized_events);
+
+    help(o, "peregrine_alerts_total", "counter", "Alerts raised, by rule and priority.");
+    alert_ctx ac = {o};
+    engine_rule_totals(m->eng, alert_line, &ac);
+
+    help(o, "peregrine_queue_chunks", "gauge", "Work units queued or being evaluated.");
+    buf_printf(o, "peregrine_queue_chunks %zu\n", engine_pending(m->eng));
+    help(o, "peregrine_chunk_evaluation_seconds", "histogram", "Time to evaluate one work unit (lines or a request body).");
+    hist_render(engine_eval_histogram(m->eng), "peregrine_chunk_evaluation_seconds", "", o);
+
+    const ruleset *rs = engine_ruleset(m->eng);
+    size_t on = 0, n = rs ? ruleset_count(rs) : 0;
+    for (size_t i = 0; i < n; i++)
+        on += ruleset_rule(rs, i)->enabled;
+    help(o, "peregrine_rules_loaded", "gauge", "Rules in the ruleset in use.");
+    buf_printf(o, "peregrine_rules_loaded %zu\n", n);
+    help(o, "peregrine_rules_enabled", "gauge", "Enabled rules in the ruleset in use.");
+    buf_printf(o, "peregrine_rules_enabled %zu\n", on);
+    if (m->reload) {
+        help(o, "peregrine_rules_reloads_total", "counter", "Rules reloads, by result.");
+        counter(o, "peregrine_rules_reloads_total", "result=\"success\"", m->reload->ok);
+        counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", m->reload->failed);
+        help(o, "peregrine_rules_last_reload_timestamp_seconds", "gauge", "Time of the last reload attempt (0: none).");
+        buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", m->reload->last_time);
+        help(o, "peregrine_rules_last_reload_success", "gauge", "1 if the last reload attempt succeeded (or none was made).");
+        buf_printf(o, "peregrine_rules_last_reload_success %d\n", m->reload->last_time == 0 || m->reload->last_ok);
+    }
+
+    if (m->wh) {
+        uint64_t st[WH__COUNT];
+        webhook_counts(m->wh, st);
+        help(o, "peregrine_webhook_requests_total", "counter", "Webhook requests answered, by HTTP status.");
+        for (int i = 0; i < WH__COUNT; i++) {
+            snprintf(lb, sizeof lb, "code=\"%d\"", webhook_status_code[i]);
+            counter(o, "peregrine_webhook_requests_total", lb, st[i]);
+        }
+        help(o, "peregrine_webhook_request_duration_seconds", "histogram", "Webhook request duration, first byte of headers to response.");
+        hist_render(webhook_latency(m->wh), "peregrine_webhook_request_duration_seconds", "", o);
+        help(o, "peregrine_webhook_inflight_bytes", "gauge", "Request body bytes held by requests in progress.");
+        buf_printf(o, "peregrine_webhook_inflight_bytes %zu\n", webhook_inflight_bytes(m->wh));
+        help(o, "peregrine_webhook_busy_refusals_total", "counter", "Bodies refused with 503 because the evaluation queue was full.");
+        counter(o, "peregrine_webhook_busy_refusals_total", "", engine_busy_refusals(m->eng));
+    }
+    if (m->extra)
+        m->extra(m->extra_ctx, o);
+}

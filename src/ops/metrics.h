@@ -1,0 +1,35 @@
+/*
+ * metrics — the Prometheus text exposition of everything Peregrine counts:
+ * input (payloads, events, malformed, dropped by reason), webhook
+ * responses and request latency, alerts by rule and priority, queue
+ * depth and evaluation latency, rules loaded and reloads, build info.
+ * Names follow Prometheus conventions: peregrine_<thing>_<unit>_total.
+ *
+ * Ownership: the sources are borrowed for the call; text is appended to
+ * the caller's buffer.
+ */
+#ifndef PEREGRINE_METRICS_H
+#define PEREGRINE_METRICS_H
+
+#include "app/serve.h"
+#include "engine/engine.h"
+#include "source/webhook.h"
+#include "util/buf.h"
+
+typedef struct metrics_sources {
+    engine *eng;
+    const webhook *wh;                  /* NULL without the webhook */
+    const char *source;                 /* "webhook", "file" */
+    const serve_reload_stats *reload;   /* NULL when reloading is off */
+    double start_time;                  /* Unix seconds */
+    /* Optional extra lines (output channels), appended verbatim. */
+    void (*extra)(void *ctx, buf *out);
+    void *extra_ctx;
+} metrics_sources;
+
+void metrics_render(const metrics_sources *m, buf *out);
+
+/* Append s as a Prometheus label value (quotes, backslashes, newlines escaped). */
+void metrics_label(buf *out, const char *s);
+
+#endif
