@@ -27,6 +27,7 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,30 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* A body must arrive within this many idle timeouts (a client trickling a
+ * byte now and then never trips the idle timeout alone). */
+#define REQUEST_DEADLINE_FACTOR 3
+
 const int webhook_status_code[WH__COUNT] = {200, 400, 401, 404, 405, 413, 415, 500, 503};
+
+/* Every open connection, so the reaper can cut one whose request has taken
+ * longer than the deadline: MHD's idle timeout restarts with every byte,
+ * so a client trickling its headers (slowloris) would otherwise hold a
+ * connection slot for ever. */
+typedef struct conn_track conn_track;
+struct conn_track {
+    int fd;
+    struct timespec since;      /* connection start, or end of its last request */
+    conn_track *prev, *next;
+};
 
 struct webhook {
     const config *cfg;
+    pthread_mutex_t conns_mu;
+    conn_track *conns;
+    pthread_t reaper;
+    bool reaper_started;
+    _Atomic bool stopping;
     engine *eng;
     struct MHD_Daemon *d;
     webhook_url url;
@@ -51,6 +72,8 @@ struct webhook {
     _Atomic uint64_t status[WH__COUNT];
     histogram latency;          /* request start → response queued */
 };
+
+static void conn_request_done(webhook *w, struct MHD_Connection *c);
 
 typedef struct request {
     buf body;
@@ -302,7 +325,6 @@ static void release(webhook *w, request *rq)
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     request *rq = *con_cls;
     if (!rq)
@@ -310,6 +332,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     release(cls, rq);
     pg_free(rq);
     *con_cls = NULL;
+    conn_request_done(cls, c);
     atomic_fetch_sub(&((webhook *)cls)->active, 1);
 }
 
@@ -364,9 +387,9 @@ static enum MHD_Result body(webhook *w, struct MHD_Connection *c, request *rq, c
     *size = 0;
     if (rq->refuse >= 0)
         return MHD_YES;                 /* discarding what is left */
-    if (elapsed_s(&rq->start) > (double)w->cfg->webhook_timeout_s * 6) {
+    if (elapsed_s(&rq->start) > (double)w->cfg->webhook_timeout_s * REQUEST_DEADLINE_FACTOR) {
         log_msg("webhook: %s took longer than %zu s to send its body; connection closed", rq->origin,
-                w->cfg->webhook_timeout_s * 6);
+                w->cfg->webhook_timeout_s * REQUEST_DEADLINE_FACTOR);
         return MHD_NO;
     }
     if (rq->body.len + n > w->cfg->webhook_max_batch) {
@@ -454,6 +477,74 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_msg("webhook: %s", msg);
 }
 
+/* ------------------------------------------------------------ connections */
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    webhook *w = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_track *t = ci ? pg_calloc(1, sizeof *t) : NULL;
+        if (!t)
+            return;             /* untracked: still bounded by the idle timeout */
+        t->fd = ci->connect_fd;
+        clock_gettime(CLOCK_MONOTONIC, &t->since);
+        pthread_mutex_lock(&w->conns_mu);
+        t->next = w->conns;
+        if (w->conns)
+            w->conns->prev = t;
+        w->conns = t;
+        pthread_mutex_unlock(&w->conns_mu);
+        *socket_context = t;
+        return;
+    }
+    conn_track *t = *socket_context;
+    if (!t)
+        return;
+    /* MHD notifies before it closes the socket, so the fd is never shut
+     * down after being reused */
+    pthread_mutex_lock(&w->conns_mu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        w->conns = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&w->conns_mu);
+    pg_free(t);
+    *socket_context = NULL;
+}
+
+/* A request finished: the deadline starts again for the next one. */
+static void conn_request_done(webhook *w, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_track *t = ci ? ci->socket_context : NULL;
+    if (!t)
+        return;
+    pthread_mutex_lock(&w->conns_mu);
+    clock_gettime(CLOCK_MONOTONIC, &t->since);
+    pthread_mutex_unlock(&w->conns_mu);
+}
+
+static void *reaper_main(void *arg)
+{
+    webhook *w = arg;
+    double deadline = (double)w->cfg->webhook_timeout_s * REQUEST_DEADLINE_FACTOR;
+    while (!atomic_load(&w->stopping)) {
+        nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
+        pthread_mutex_lock(&w->conns_mu);
+        for (conn_track *t = w->conns; t; t = t->next)
+            if (t->fd >= 0 && elapsed_s(&t->since) > deadline) {
+                shutdown(t->fd, SHUT_RDWR);   /* MHD sees the end and cleans up */
+                t->fd = -1;
+            }
+        pthread_mutex_unlock(&w->conns_mu);
+    }
+    return NULL;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, char *err, size_t errlen)
@@ -466,6 +557,7 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     }
     w->cfg = cfg;
     w->eng = eng;
+    pthread_mutex_init(&w->conns_mu, NULL);
     if (webhook_parse_url(cfg->open_params, &w->url, err, errlen))
         goto fail;
     w->pathlen = strlen(w->url.path);
@@ -511,6 +603,7 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     int k = 0;
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->webhook_timeout_s, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->webhook_max_connections, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads < 2 ? 2 : threads, NULL};
@@ -540,6 +633,10 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
     w->port = di ? di->port : w->url.port;
+    if (pthread_create(&w->reaper, NULL, reaper_main, w) == 0)
+        w->reaper_started = true;
+    else
+        log_msg("webhook: cannot start the slow-request reaper; relying on the idle timeout");
     log_msg("webhook: listening on %s://%s:%u%s%s%s", w->url.tls ? "https" : "http",
             w->url.host[0] ? w->url.host : "*", w->port, w->url.path,
             w->tokens.n ? ", bearer tokens required" : "", w->ca_pem ? ", client certificates required" : "");
@@ -563,6 +660,11 @@ void webhook_stop_accepting(webhook *w)
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     MHD_stop_daemon(w->d);
     w->d = NULL;
+    atomic_store(&w->stopping, true);
+    if (w->reaper_started) {
+        pthread_join(w->reaper, NULL);
+        w->reaper_started = false;
+    }
 }
 
 void webhook_stop(webhook *w)
@@ -570,6 +672,7 @@ void webhook_stop(webhook *w)
     if (!w)
         return;
     webhook_stop_accepting(w);
+    pthread_mutex_destroy(&w->conns_mu);
     pg_free(w->cert_pem);
     pg_free(w->ca_pem);
     strvec_free(&w->tokens);
