@@ -31,13 +31,15 @@ $(BUILD)/peregrine: $(BUILD)/obj/src/app/main.o $(BUILD)/libperegrine.a
 $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcjson
 
-# Unit tests, then the data-driven end-to-end cases.
+# Unit tests, then the data-driven end-to-end cases, the webhook, the rule
+# test harness, our ruleset's tests, and follow mode end to end.
 test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
 	tests/webhook/run.sh $(BUILD)/peregrine
 	tests/ruletest/run.sh $(BUILD)/peregrine
 	$(BUILD)/peregrine -r rules --test rules/tests
+	tests/follow/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, and

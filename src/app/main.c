@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,9 @@ static const char usage[] =
     "                        -o plugins[0].open_params=/var/log/audit.log. Repeatable.\n"
     "  -e FILE               Read audit events from FILE: JSONL (one Event, EventList or\n"
     "                        JSON array per line), a directory of such files (read in\n"
-    "                        modification-time order), or - for stdin. Overrides open_params.\n"
+    "                        modification-time order), or - for stdin. file:///PATH follows\n"
+    "                        a growing file from its end across rotations until SIGTERM.\n"
+    "                        Overrides open_params.\n"
     "  -r PATH               Rules file, or directory of .yaml/.yml rules files (sorted).\n"
     "                        Repeatable, loaded in order. Default: rules_files of the\n"
     "                        configuration, else " PEREGRINE_SYSCONFDIR "/rules, else the bundled\n"
@@ -199,6 +202,27 @@ static void list_rules(const ruleset *rs)
         }
         printf("\n\n");
     }
+}
+
+/* SIGTERM/SIGINT end a run that never ends by itself (follow mode): the
+ * source drains what was written, then the statistics are printed, exit 0. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits return EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* no reload or reopen in follow mode yet: these must not kill the run */
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN);
 }
 
 static double now_s(void)
@@ -416,8 +440,9 @@ int main(int argc, char **argv)
         goto out;
     }
     bool serving = webhook_is_url(cfg.open_params);
-    if (!serving && strstr(cfg.open_params, "://")) {
-        fprintf(stderr, "peregrine: open_params '%s': scheme not supported (use http://, https:// or a path)\n",
+    bool follow = !strncmp(cfg.open_params, "file://", 7);
+    if (!serving && !follow && strstr(cfg.open_params, "://")) {
+        fprintf(stderr, "peregrine: open_params '%s': scheme not supported (use http://, https://, file:// or a path)\n",
                 cfg.open_params);
         ruleset_free(rs);
         rc = 1;
@@ -425,7 +450,10 @@ int main(int argc, char **argv)
     }
     if (serving)
         serve_block_signals();
-    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving,
+    else if (follow)
+        on_stop_signals();
+    /* follow is live like the webhook: a writer thread flushes alerts when idle */
+    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving || follow,
                       .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
     engine *e = engine_new(&eo);
     if (!e) {
@@ -445,7 +473,8 @@ int main(int argc, char **argv)
             buf_free(&ignored);
             rc = serve_webhook(&cfg, e, eo.threads, &rl, stdout);
             strvec_free(&rl.watch);
-        } else if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
+        } else if (follow ? engine_run_follow(e, cfg.open_params, &stop_requested, err, sizeof err)
+                          : engine_run_input(e, cfg.open_params, err, sizeof err)) {
             fprintf(stderr, "peregrine: %s\n", err);
             rc = 1;
         }

@@ -5,6 +5,7 @@
 #include "engine/pipeline.h"
 #include "json/json.h"
 #include "source/file_source.h"
+#include "source/follow_source.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -138,16 +139,16 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
     return 0;
 }
 
-int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
+/* The end of a file or follow run: the last chunk, the count of lines over
+ * the payload limit, then wait for every alert to be written. */
+static int finish_input(engine *e, int rc, const file_stats *fs, char *err, size_t errlen)
 {
-    file_stats fs = {0};
-    int rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
     submit_current(e);
     /* lines over the payload limit never reach a chunk: count them here */
-    if (fs.too_long) {
+    if (fs->too_long) {
         chunk *c = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
         if (c) {
-            c->res.counts.too_long = fs.too_long;
+            c->res.counts.too_long = fs->too_long;
             pipeline_submit(e->pipe, c);
         }
     }
@@ -155,6 +156,24 @@ int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
     if (rc == -ENOMEM && !err[0])
         snprintf(err, errlen, "out of memory");
     return rc < 0 ? -1 : 0;
+}
+
+int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
+{
+    file_stats fs = {0};
+    int rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
+    return finish_input(e, rc, &fs, err, errlen);
+}
+
+int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+    char path[4096];
+    if (follow_source_url_path(url, path, sizeof path, err, errlen))
+        return -1;
+    file_stats fs = {0};
+    follow_opts fo = {.max_line = config_payload_limit(e->o.cfg), .stop = stop};
+    int rc = follow_source_run(path, &fo, on_line, e, &fs, NULL, err, errlen);
+    return finish_input(e, rc, &fs, err, errlen);
 }
 
 /* ------------------------------------------------------------ webhook input */

@@ -13,6 +13,7 @@
 #ifndef PEREGRINE_ENGINE_H
 #define PEREGRINE_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +56,11 @@ void engine_free(engine *e);
 /* Process one input (file, directory or "-").  Returns 0, or -1 with a
  * message in err when the input cannot be read. */
 int engine_run_input(engine *e, const char *path, char *err, size_t errlen);
+/* Follow a growing file (open_params `file:///path`) until *stop is set,
+ * then drain and return 0; -1 with a message in err when it cannot.  A
+ * live source: create the engine with concurrent_sources so that the
+ * writer thread flushes alerts whenever it is idle. */
+int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 /* Webhook path: parse and split one request body and queue its events.
  * `body` is moved into the engine's chunk (its bytes are copied; the caller

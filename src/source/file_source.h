@@ -7,29 +7,17 @@
  * and line number, counted, and skipped to the next newline without being
  * held in memory), and a bad line never stops the stream.
  *
+ * Lines are split by line_reader (shared with follow_source).
+ *
  * Ownership: the reader owns its buffer; the data handed to the callback is
  * valid only during the call (the callback may modify it in place).
  */
 #ifndef PEREGRINE_FILE_SOURCE_H
 #define PEREGRINE_FILE_SOURCE_H
 
+#include "source/line_reader.h"
+
 #include <stddef.h>
-#include <stdint.h>
-
-typedef struct file_stats {
-    uint64_t lines;        /* non-empty lines handed out */
-    uint64_t bytes;
-    uint64_t too_long;     /* lines skipped for exceeding max_line */
-    uint64_t files;
-} file_stats;
-
-/* Called for each non-empty line (trailing \r stripped).  `origin` is the
- * file name, `lineno` the 1-based line number in it.  Also called with
- * line == NULL before the reader may block for more input (every buffered
- * complete line has been handed out): a flush point for batching callers.
- * Return 0 to go on, non-zero to stop reading (that value is returned by
- * file_source_run). */
-typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno);
 
 /* Read `path` ("-" = stdin; a directory = its non-directory entries by
  * modification time).  Returns 0 at end of input, the callback's non-zero

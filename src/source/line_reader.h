@@ -1,0 +1,80 @@
+/*
+ * line_reader — splits a byte stream read from a file descriptor into
+ * lines, with a per-line limit, for both the one-shot file source and the
+ * follow source.
+ *
+ * Lines end at '\n'; a trailing '\r' is stripped and empty lines are
+ * skipped (spec/source.md §5).  A line longer than `max_line` is never held
+ * in memory: it is counted, reported with its origin and line number, and
+ * skipped to its newline.  So memory stays below max_line + one read chunk
+ * whatever the input.
+ *
+ * The reader keeps an unterminated last line between calls: the file source
+ * reads to EOF once and then calls line_reader_finish() to hand out that
+ * final line; the follow source keeps it until the rest of the line is
+ * written (or the file is rotated away).
+ *
+ * Ownership: the reader owns its buffer (line_reader_free); `origin` is
+ * borrowed and must outlive the file it names.  The data handed to the
+ * callback is valid only during the call (the callback may modify it).
+ */
+#ifndef PEREGRINE_LINE_READER_H
+#define PEREGRINE_LINE_READER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct file_stats {
+    uint64_t lines;        /* non-empty lines handed out */
+    uint64_t bytes;
+    uint64_t too_long;     /* lines skipped for exceeding max_line */
+    uint64_t files;
+} file_stats;
+
+/* Called for each non-empty line (trailing \r stripped).  `origin` is the
+ * file name, `lineno` the 1-based line number in it.  Also called with
+ * line == NULL before the reader may block for more input (every buffered
+ * complete line has been handed out): a flush point for batching callers.
+ * Return 0 to go on, non-zero to stop reading (that value is returned to
+ * the caller). */
+typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno);
+
+#define LINE_READER_TAIL 64
+
+typedef struct line_reader {
+    char *buf;
+    size_t cap, len, pos;     /* unconsumed data is buf[pos..len) */
+    size_t max_line;
+    const char *origin;
+    uint64_t lineno;          /* lines seen in the current file */
+    int skipping;             /* inside an over-long line: drop bytes until '\n' */
+    int discard;              /* drop bytes until '\n' silently (a line begun before we started) */
+    uint64_t skip_bytes;
+    file_stats *st;
+    volatile sig_atomic_t *stop; /* optional: fill returns early when set */
+    /* The last bytes read from the file, so that a follower can tell whether
+     * the file was rewritten under it (copy-truncate, then new data). */
+    char tail[LINE_READER_TAIL];
+    size_t tail_len;
+} line_reader;
+
+void line_reader_init(line_reader *r, size_t max_line, file_stats *st);
+/* A new file begins: line numbers restart at 1 under `origin`.  Any
+ * unterminated line kept from before is dropped (call finish first). */
+void line_reader_start(line_reader *r, const char *origin);
+/* Drop silently everything up to and including the next '\n': used when
+ * starting in the middle of a line that was written before we looked. */
+void line_reader_discard_partial(line_reader *r);
+/* Read `fd` until read() returns 0, handing every complete line to fn; an
+ * unterminated last line is kept.  Returns 0 at EOF (or when *stop was set),
+ * the callback's non-zero value, or a negative errno (message in err). */
+int line_reader_fill(line_reader *r, int fd, line_fn fn, void *ctx, char *err, size_t errlen);
+/* End of this file: hand out the kept unterminated line, if any (the last
+ * line of a file does not need a newline).  Returns 0 or the callback's value. */
+int line_reader_finish(line_reader *r, line_fn fn, void *ctx);
+/* Bytes of an unterminated line currently held (or being skipped). */
+size_t line_reader_pending(const line_reader *r);
+void line_reader_free(line_reader *r);
+
+#endif
