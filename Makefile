@@ -1,5 +1,6 @@
 # Peregrine build. `make` leaves the binary at build/peregrine.
-# Targets: all (default), test, asan, bench, clean.  CC=clang works too.
+# Targets: all (default), test, check, asan, bench, install, uninstall, clean.
+# CC=clang works too.
 
 CC      ?= cc
 PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls
@@ -42,13 +43,15 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	tests/follow/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
-# errors under gcc and clang, tests, tests again under ASan+UBSan, and
-# the conformance fields suite.
+# errors under gcc and clang, tests, tests again under ASan+UBSan, the
+# conformance fields suite, and the install and deploy kit checks.
 check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan
 	../shared/conformance/run $(BUILD)/peregrine --suite fields
+	tests/install/run.sh             # make install DESTDIR=… and make uninstall
+	tests/deploy/run.sh              # deploy/ manifests, default config, unit, Dockerfile
 
 deps:
 	scripts/deps.sh
@@ -64,8 +67,38 @@ asan:
 bench: $(BUILD)/peregrine
 	$(MAKE) -C bench
 
+# Installation: PREFIX (default /usr/local) and DESTDIR (staging) as usual.
+# The configuration and rules always go to /etc/peregrine, where the binary
+# looks for them; an existing peregrine.yaml is never overwritten.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CONFDIR := /etc/peregrine
+RULES   := $(sort $(wildcard rules/*.yaml))
+
+install: $(BUILD)/peregrine
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)/rules
+	install -m 0755 $(BUILD)/peregrine $(DESTDIR)$(BINDIR)/peregrine
+	install -m 0644 docs/peregrine.1 $(DESTDIR)$(MANDIR)/man1/peregrine.1
+	sed 's|/usr/local/bin/peregrine|$(BINDIR)/peregrine|' deploy/systemd/peregrine.service \
+	    > $(DESTDIR)$(UNITDIR)/peregrine.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/peregrine.service
+	install -m 0644 $(RULES) $(DESTDIR)$(CONFDIR)/rules/
+	test -e $(DESTDIR)$(CONFDIR)/peregrine.yaml || \
+	    install -m 0644 deploy/peregrine.yaml $(DESTDIR)$(CONFDIR)/peregrine.yaml
+
+# Removes what install put there; a changed peregrine.yaml and files added
+# to the rules directory stay.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/peregrine $(DESTDIR)$(MANDIR)/man1/peregrine.1 \
+	    $(DESTDIR)$(UNITDIR)/peregrine.service $(addprefix $(DESTDIR)$(CONFDIR)/rules/,$(notdir $(RULES)))
+	if cmp -s deploy/peregrine.yaml $(DESTDIR)$(CONFDIR)/peregrine.yaml; then \
+	    rm -f $(DESTDIR)$(CONFDIR)/peregrine.yaml; fi
+	-rmdir $(DESTDIR)$(CONFDIR)/rules $(DESTDIR)$(CONFDIR) 2>/dev/null
+
 clean:
 	rm -rf build
 
-.PHONY: all test check deps demo asan bench clean
+.PHONY: all test check deps demo asan bench install uninstall clean
 -include $(DEPS)

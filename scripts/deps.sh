@@ -1,20 +1,26 @@
 #!/bin/sh
 # Install what the build and the tests need on Debian 12, only when missing
 # (idempotent; needs root for apt-get).  pkg-config decides what is present.
+#   --build   only what `make` needs (the Docker build stage uses this)
+#   --bench   also what the benchmarks need
 set -e
 need=""
 pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
 pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
 pkg-config --exists libmicrohttpd 2>/dev/null || need="$need libmicrohttpd-dev"
 pkg-config --exists gnutls 2>/dev/null || need="$need libgnutls28-dev"
-pkg-config --exists libcjson 2>/dev/null || need="$need libcjson-dev"   # tests only
 command -v cc >/dev/null 2>&1 || need="$need gcc"
-command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"
-command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
-command -v curl >/dev/null 2>&1 || need="$need curl"                     # webhook tests
-command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
+if [ "${1:-}" != "--build" ]; then
+    pkg-config --exists libcjson 2>/dev/null || need="$need libcjson-dev"   # tests only
+    command -v clang >/dev/null 2>&1 || need="$need clang"
+    command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
+    command -v curl >/dev/null 2>&1 || need="$need curl"                     # webhook tests
+    command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
+    # tests/deploy: Debian's python3 with PyYAML parses the manifests
+    /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need="$need python3-yaml"
+fi
 if [ "${1:-}" = "--bench" ]; then
     pkg-config --exists simdjson 2>/dev/null || need="$need libsimdjson-dev g++"
 fi
