@@ -2,8 +2,9 @@
 # The deploy kit: Kubernetes manifests, audit policy and webhook kubeconfig
 # (tests/deploy/check.py, with Debian's python3-yaml), the configurations
 # they embed load in peregrine with the bundled and local rules, the systemd
-# unit keeps its hardening, the Dockerfile its promises.  kubectl, when
-# present, must also build the kustomization.
+# unit keeps its hardening, the Dockerfile its promises, and the guide's
+# TLS setup works (tests/deploy/tls.sh).  kubectl, when present, must also
+# build the kustomization.
 set -u
 bin=${1:-build/peregrine}
 tmp=$(mktemp -d)
@@ -45,6 +46,9 @@ done
 if command -v kubectl >/dev/null; then
     kubectl kustomize deploy/kubernetes >/dev/null 2>"$tmp/err" || fail "kubectl kustomize: $(cat "$tmp/err")"
 fi
+
+# the guide's TLS walkthrough against a running peregrine
+tests/deploy/tls.sh "$bin" || fails=$((fails + 1))
 
 [ $fails -eq 0 ] || exit 1
 echo "deploy: $(ls deploy/kubernetes/*.yaml | wc -l) manifests, default config, systemd unit and Dockerfile ok"
