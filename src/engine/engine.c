@@ -3,6 +3,7 @@
  */
 #include "engine/engine.h"
 #include "engine/pipeline.h"
+#include "engine/progress.h"
 #include "json/json.h"
 #include "source/file_source.h"
 #include "source/follow_source.h"
@@ -26,6 +27,8 @@ struct engine {
     chunk *cur;                 /* file input: the chunk being filled */
     const char *cur_origin;
     _Atomic uint64_t busy;      /* webhook bodies refused for lack of room */
+    progress prog;              /* file input on a terminal */
+    uint64_t bytes_in, lines_in;
 };
 
 /* ------------------------------------------------------------ output */
@@ -119,6 +122,13 @@ static void submit_current(engine *e)
 static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
 {
     engine *e = ctx;
+    if (line && (++e->lines_in & 4095) == 0 && progress_due(&e->prog)) {
+        run_counts c;
+        pipeline_counts(e->pipe, &c);
+        progress_draw(&e->prog, e->bytes_in, c.events, c.alerts);
+    }
+    if (line)
+        e->bytes_in += len + 1;
     if (!line) {                /* the reader may block: let what we have go */
         submit_current(e);
         return 0;
@@ -161,8 +171,11 @@ static int finish_input(engine *e, int rc, const file_stats *fs, char *err, size
 int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
 {
     file_stats fs = {0};
+    progress_start(&e->prog, path);
     int rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
-    return finish_input(e, rc, &fs, err, errlen);
+    rc = finish_input(e, rc, &fs, err, errlen);
+    progress_end(&e->prog);
+    return rc;
 }
 
 int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen)
