@@ -204,27 +204,6 @@ static void list_rules(const ruleset *rs)
     }
 }
 
-/* SIGTERM/SIGINT end a run that never ends by itself (follow mode): the
- * source drains what was written, then the statistics are printed, exit 0. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void on_stop_signals(void)
-{
-    struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits return EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    /* no reload or reopen in follow mode yet: these must not kill the run */
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGUSR1, SIG_IGN);
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -448,10 +427,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (serving)
+    if (serving || follow)
         serve_block_signals();
-    else if (follow)
-        on_stop_signals();
     /* follow is live like the webhook: a writer thread flushes alerts when idle */
     engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving || follow,
                       .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
@@ -461,7 +438,7 @@ int main(int argc, char **argv)
         rc = 1;
     } else {
         double t0 = now_s();
-        if (serving) {
+        if (serving || follow) {
             reload_ctx rctx = {rule_paths, &cfg};
             serve_reload rl = {.reload = reload_rules, .ctx = &rctx};
             buf ignored = BUF_INIT;
@@ -471,14 +448,13 @@ int main(int argc, char **argv)
             if (cfgpath)
                 strvec_push(&rl.watch, cfgpath);
             buf_free(&ignored);
-            rc = serve_webhook(&cfg, e, eo.threads, &rl, stdout);
+            rc = serve(&cfg, e, eo.threads, &rl, stdout);
             strvec_free(&rl.watch);
-        } else if (follow ? engine_run_follow(e, cfg.open_params, &stop_requested, err, sizeof err)
-                          : engine_run_input(e, cfg.open_params, err, sizeof err)) {
+        } else if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
             fprintf(stderr, "peregrine: %s\n", err);
             rc = 1;
         }
-        if (!serving)
+        if (!serving && !follow)
             engine_print_stats(e, now_s() - t0, stdout);
     }
     engine_free(e);

@@ -1,8 +1,9 @@
 /*
- * serve — the long-running mode: the webhook feeding the engine until
- * SIGTERM or SIGINT, then an orderly stop in which nothing acknowledged is
- * lost: stop accepting, evaluate everything queued, flush the outputs,
- * print the statistics.
+ * serve — the long-running modes: the webhook (http://, https://) or a
+ * followed file (file://) feeding the engine until SIGTERM or SIGINT, with
+ * the admin server and rules reloads, then an orderly stop in which
+ * nothing acknowledged is lost: stop accepting (or reading), evaluate
+ * everything queued, flush the outputs, print the statistics.
  *
  * Signals are blocked in every thread (the mask is set before any thread
  * starts) and taken synchronously here with sigwait, so no handler runs
@@ -11,9 +12,13 @@
 #include "app/serve.h"
 #include "ops/admin.h"
 #include "source/webhook.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -87,11 +92,35 @@ static void do_reload(engine *e, serve_reload *rl, const char *why)
     buf_free(&err);
 }
 
-int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out)
+/* The follow source (file://) runs on its own thread; the signal loop
+ * stops it through `stop`. */
+typedef struct follow_run {
+    pthread_t thread;
+    engine *e;
+    const char *url;
+    volatile sig_atomic_t stop;
+    _Atomic bool alive;
+    int rc;
+    char err[512];
+} follow_run;
+
+static void *follow_main(void *arg)
+{
+    follow_run *f = arg;
+    f->rc = engine_run_follow(f->e, f->url, &f->stop, f->err, sizeof f->err);
+    atomic_store(&f->alive, false);
+    if (f->rc)
+        kill(getpid(), SIGTERM);    /* the input failed: end the run (its error is printed) */
+    return NULL;
+}
+
+int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out)
 {
     char err[512];
     webhook *w = NULL;
-    if (webhook_start(cfg, e, threads, &w, err, sizeof err)) {
+    follow_run *fr = NULL;
+    bool follow = !webhook_is_url(cfg->open_params);
+    if (!follow && webhook_start(cfg, e, threads, &w, err, sizeof err)) {
         fprintf(stderr, "peregrine: %s\n", err);
         return 1;
     }
@@ -101,10 +130,20 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
     metrics_sources ms = {
         .eng = e,
         .wh = w,
-        .source = "webhook",
+        .source = follow ? "file" : "webhook",
         .reload = rl ? &reload_stats : NULL,
         .start_time = (double)wall.tv_sec,
     };
+    if (follow) {
+        if (!(fr = pg_calloc(1, sizeof *fr))) {
+            fprintf(stderr, "peregrine: out of memory\n");
+            return 1;
+        }
+        fr->e = e;
+        fr->url = cfg->open_params;
+        atomic_init(&fr->alive, true);
+        ms.input_alive = &fr->alive;
+    }
     admin *adm = NULL;
     if (cfg->webserver_enabled) {
         admin_opts ao = {
@@ -121,8 +160,15 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
         if (admin_start(&ao, &adm, err, sizeof err)) {
             fprintf(stderr, "peregrine: %s\n", err);
             webhook_stop(w);
+            pg_free(fr);
             return 1;
         }
+    }
+    if (fr && pthread_create(&fr->thread, NULL, follow_main, fr)) {
+        fprintf(stderr, "peregrine: cannot start the follow thread\n");
+        admin_stop(adm);
+        pg_free(fr);
+        return 1;
     }
     sigset_t set;
     sigemptyset(&set);
@@ -146,7 +192,8 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
             continue;
         }
         if (sig == SIGTERM || sig == SIGINT) {
-            log_msg("%s received: stopping (queued events are evaluated first)", strsignal(sig));
+            if (!fr || atomic_load(&fr->alive))
+                log_msg("%s received: stopping (queued events are evaluated first)", strsignal(sig));
             break;
         }
         if (sig == SIGHUP && rl) {
@@ -157,12 +204,23 @@ int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, F
         }
         log_msg("%s received: ignored", strsignal(sig));
     }
+    int rc = 0;
+    if (fr) {
+        fr->stop = 1;
+        pthread_join(fr->thread, NULL);
+        if (fr->rc) {
+            fprintf(stderr, "peregrine: %s\n", fr->err);
+            rc = 1;
+        }
+    }
     webhook_stop_accepting(w);
     engine_drain(e);
     admin_stop(adm);
     engine_print_stats(e, now_s() - t0, stats_out);
-    webhook_print_stats(w, stats_out);
+    if (w)
+        webhook_print_stats(w, stats_out);
     fflush(stats_out);
     webhook_stop(w);
-    return 0;
+    pg_free(fr);
+    return rc;
 }

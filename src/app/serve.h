@@ -1,5 +1,6 @@
 /*
- * serve — running as the audit webhook until told to stop (see serve.c).
+ * serve — running as the audit webhook, or following a file, until told to
+ * stop (see serve.c).
  */
 #ifndef PEREGRINE_SERVE_H
 #define PEREGRINE_SERVE_H
@@ -35,9 +36,10 @@ typedef struct serve_reload_stats {
 
 const serve_reload_stats *serve_get_reload_stats(void);
 
-/* Serve open_params until SIGTERM/SIGINT, with the admin web server when
- * cfg->webserver_enabled; statistics to stats_out.  Returns the exit
- * status (0, or 1 when the webhook or the admin server cannot start). */
-int serve_webhook(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out);
+/* Serve open_params — a webhook URL or a file:// to follow — until
+ * SIGTERM/SIGINT, with the admin web server when cfg->webserver_enabled;
+ * statistics to stats_out.  Returns the exit status (0, or 1 when the
+ * input or the admin server cannot start or fails). */
+int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out);
 
 #endif

@@ -37,6 +37,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 static bool healthy(const admin *a)
 {
     const metrics_sources *m = a->o.src;
+    if (m->input_alive && !atomic_load(m->input_alive))
+        return false;
     return !m->wh || webhook_running(m->wh);
 }
 

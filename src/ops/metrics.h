@@ -11,6 +11,9 @@
 #ifndef PEREGRINE_METRICS_H
 #define PEREGRINE_METRICS_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
+
 #include "app/serve.h"
 #include "engine/engine.h"
 #include "source/webhook.h"
@@ -19,6 +22,7 @@
 typedef struct metrics_sources {
     engine *eng;
     const webhook *wh;                  /* NULL without the webhook */
+    const _Atomic bool *input_alive;    /* other live sources (follow): false once it ended */
     const char *source;                 /* "webhook", "file" */
     const serve_reload_stats *reload;   /* NULL when reloading is off */
     double start_time;                  /* Unix seconds */

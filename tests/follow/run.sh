@@ -38,7 +38,8 @@ wait_for() {
 
 events old 20 > "$log"
 printf '{"kind":"Event","auditID":"old-partial"' >> "$log"   # a line being written as we start
-TZ=UTC FALCO_HOSTNAME=test "$bin" -U -r "$tmp/rules.yaml" -e "file://$log" > "$out" 2> "$tmp/err" &
+TZ=UTC FALCO_HOSTNAME=test "$bin" -U -r "$tmp/rules.yaml" -e "file://$log" \
+    -o webserver.listen_address=127.0.0.1 -o webserver.listen_port=0 > "$out" 2> "$tmp/err" &
 pid=$!
 
 # the end of the old line: not ours.  Then probe until peregrine is following.
@@ -71,6 +72,12 @@ events e 50 >> "$log"; wait_for e-50
 events f 1000 >> "$log"
 mv "$log" "$log.3"
 events g 1000 >> "$log"
+# the admin server runs in follow mode too: health, and metrics from the file source
+adm=$(sed -n 's|.*admin: listening on http://[^:]*:\([0-9]*\) .*|\1|p' "$tmp/err")
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$adm/healthz")" = 200 ] || fail "follow: /healthz is not 200"
+curl -s "http://127.0.0.1:$adm/metrics" | grep -q '^peregrine_events_evaluated_total{source="file"} ' ||
+    fail "follow: /metrics has no file-source counters"
+
 # 6. SIGTERM right away: what was written before it is still evaluated
 kill -TERM "$pid"
 wait "$pid"; code=$?
