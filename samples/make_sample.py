@@ -205,7 +205,8 @@ def cronjob_controller():
 def dev_exec_benign():
     d = rnd.choice(DEVS)
     ns, app, _ = rnd.choice(APPS)
-    # request received (no alert), then the stream (an ordinary exec alert is expected here: NOTICE)
+    # a developer's routine exec: recorded by Pod Exec Or Attach only when
+    # peregrine_access_activity_enabled is on, silent by default
     emit(g.exec_(ns, "%s-6c9f7d-%s" % (app, suffix()), ["ls", "/app/config"], user=d), DEV_IP[d])
 
 
