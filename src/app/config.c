@@ -364,6 +364,38 @@ bad:
     return -1;
 }
 
+/* An object of strings: keys and values appended to the two lists. */
+static int init_string_map(const json_doc *d, const char *key, strvec *keys_out, strvec *vals_out, char *err,
+                           size_t errlen)
+{
+    uint32_t v = json_get(d, 0, key, strlen(key));
+    if (v == JSON_NONE)
+        return 0;
+    if (json_type_of(d, v) != JSON_OBJECT)
+        goto bad;
+    /* members are key, value, key, value ... children */
+    for (uint32_t k = json_first(d, v); k != JSON_NONE;) {
+        uint32_t val = json_next(d, v, k);
+        if (val == JSON_NONE)
+            break;
+        char *ks = json_strdup(d, k), *vs = json_strdup(d, val);
+        if (!ks || !vs) {
+            pg_free(ks);
+            pg_free(vs);
+            goto bad;
+        }
+        strvec_push(keys_out, ks);
+        strvec_push(vals_out, vs);
+        pg_free(ks);
+        pg_free(vs);
+        k = json_next(d, v, val);
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "error in plugin k8saudit init config: %s must map strings to strings", key);
+    return -1;
+}
+
 int config_decode_init(config *c, char *err, size_t errlen)
 {
     const char *text = c->init_config && *c->init_config ? c->init_config : "{}";
@@ -385,7 +417,8 @@ int config_decode_init(config *c, char *err, size_t errlen)
                 init_uint(&d, "webhookMaxConnections", &c->webhook_max_connections, err, errlen) ||
                 init_uint(&d, "webhookTimeoutSeconds", &c->webhook_timeout_s, err, errlen) ||
                 init_uint(&d, "webhookMaxInflightBytes", &c->webhook_max_inflight, err, errlen) ||
-                init_string(&d, "clusterName", &c->cluster_name, err, errlen)))
+                init_string(&d, "clusterName", &c->cluster_name, err, errlen) ||
+                init_string_map(&d, "clusterPaths", &c->cluster_paths, &c->cluster_path_names, err, errlen)))
         rc = -1;
     if (!rc) {
         uint32_t v = json_get(&d, 0, "useAsync", 8);
@@ -413,6 +446,8 @@ void config_free(config *c)
     pg_free(c->cluster_name);
 
     strvec_free(&c->bearer_tokens);
+    strvec_free(&c->cluster_paths);
+    strvec_free(&c->cluster_path_names);
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (keys[i].kind == K_STR)
             pg_free(*(char **)((char *)c + keys[i].off));

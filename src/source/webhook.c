@@ -261,6 +261,20 @@ static bool valid_cluster(const char *s, size_t n)
 /* 1: the webhook path (cluster set, maybe ""), 0: another path. */
 static int route(webhook *w, const char *url, char *cluster, size_t clen)
 {
+    /* clusterPaths first: a configured path names its cluster */
+    size_t ulen = strlen(url);
+    while (ulen > 1 && url[ulen - 1] == '/')
+        ulen--;
+    for (size_t i = 0; i < w->cfg->cluster_paths.n; i++) {
+        const char *p = w->cfg->cluster_paths.v[i];
+        size_t plen = strlen(p);
+        while (plen > 1 && p[plen - 1] == '/')
+            plen--;
+        if (plen == ulen && !strncmp(p, url, plen)) {
+            snprintf(cluster, clen, "%s", w->cfg->cluster_path_names.v[i]);
+            return 1;
+        }
+    }
     size_t n = w->pathlen;
     const char *base = w->url.path;
     if (n == 1 && base[0] == '/')

@@ -14,7 +14,9 @@
  * Paths: the configured path itself (no cluster), or one segment below it,
  * which names the cluster (POST /k8s-audit/prod-eu → ka.cluster.name
  * "prod-eu" for events without a cluster_name annotation); init_config
- * clusterName names the cluster for the bare path.
+ * clusterName names the cluster for the bare path, and clusterPaths maps
+ * any request path to a cluster name (checked first, e.g. for a proxy that
+ * cannot add a segment).
  *
  * Ownership: webhook_start() returns a server the caller stops and frees
  * with webhook_stop(); it borrows the config and the engine, which must

@@ -123,12 +123,15 @@ cat > "$T/cluster.yaml" <<'YAML'
   priority: INFO
   source: k8s_audit
 YAML
-"$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false -o webserver.enabled=false >"$T/cl.out" 2>"$T/cl.err" &
+"$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false -o webserver.enabled=false \
+    -o 'plugins[0].init_config={"clusterPaths":{"/eu-proxy/audit":"prod-eu-2"}}' >"$T/cl.out" 2>"$T/cl.err" &
 PID=$!
 for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/cl.err"); [ -n "$PORT" ] && break; sleep 0.05; done
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/k8s-audit/prod-eu
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/k8s-audit
+curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/eu-proxy/audit
 stop cluster
+check "clusterPaths maps a path" "$(grep -c 'cluster=prod-eu-2 ' "$T/cl.out")" 1
 check "ka.cluster.name from the path" "$(grep -c 'cluster=prod-eu ' "$T/cl.out")" 1
 check "no cluster on the bare path"   "$(grep -c 'cluster=<NA> ' "$T/cl.out")" 1
 
