@@ -3,7 +3,7 @@
 # CC=clang works too.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls
+PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls libcurl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS))
@@ -33,7 +33,7 @@ $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcjson
 
 # Unit tests, then the data-driven end-to-end cases, the webhook, the rule
-# test harness, our ruleset's tests, and follow mode end to end.
+# test harness, our ruleset's tests, follow mode and the alert channels end to end.
 test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
@@ -41,6 +41,7 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	tests/ruletest/run.sh $(BUILD)/peregrine
 	$(BUILD)/peregrine -r rules --test rules/tests
 	tests/follow/run.sh $(BUILD)/peregrine
+	tests/outputs/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, the

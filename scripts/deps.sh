@@ -9,6 +9,7 @@ pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
 pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
 pkg-config --exists libmicrohttpd 2>/dev/null || need="$need libmicrohttpd-dev"
 pkg-config --exists gnutls 2>/dev/null || need="$need libgnutls28-dev"
+pkg-config --exists libcurl 2>/dev/null || need="$need libcurl4-openssl-dev"   # http_output
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v pkg-config >/dev/null 2>&1 || need="pkg-config $need"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE } key_kind;
+typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE, K_DOUBLE } key_kind;
 
 static const struct {
     const char *key;
@@ -38,6 +38,36 @@ static const struct {
     {"webserver.prometheus_metrics_enabled", K_BOOL, offsetof(config, webserver_metrics)},
     {"webserver.ssl_enabled", K_BOOL, offsetof(config, webserver_ssl_enabled)},
     {"webserver.ssl_certificate", K_STR, offsetof(config, webserver_ssl_certificate)},
+    {"file_output.enabled", K_BOOL, offsetof(config, file_output_enabled)},
+    {"file_output.keep_alive", K_BOOL, offsetof(config, file_output_keep_alive)},
+    {"file_output.filename", K_STR, offsetof(config, file_output_filename)},
+    {"syslog_output.enabled", K_BOOL, offsetof(config, syslog_output_enabled)},
+    {"syslog_output.socket", K_STR, offsetof(config, syslog_output_socket)},
+    {"program_output.enabled", K_BOOL, offsetof(config, program_output_enabled)},
+    {"program_output.keep_alive", K_BOOL, offsetof(config, program_output_keep_alive)},
+    {"program_output.program", K_STR, offsetof(config, program_output_program)},
+    {"http_output.enabled", K_BOOL, offsetof(config, http_output_enabled)},
+    {"http_output.url", K_STR, offsetof(config, http_output_url)},
+    {"http_output.user_agent", K_STR, offsetof(config, http_output_user_agent)},
+    {"http_output.insecure", K_BOOL, offsetof(config, http_output_insecure)},
+    {"http_output.ca_cert", K_STR, offsetof(config, http_output_ca_cert)},
+    {"http_output.ca_bundle", K_STR, offsetof(config, http_output_ca_bundle)},
+    {"http_output.ca_path", K_STR, offsetof(config, http_output_ca_path)},
+    {"http_output.mtls", K_BOOL, offsetof(config, http_output_mtls)},
+    {"http_output.client_cert", K_STR, offsetof(config, http_output_client_cert)},
+    {"http_output.client_key", K_STR, offsetof(config, http_output_client_key)},
+    {"http_output.echo", K_BOOL, offsetof(config, http_output_echo)},
+    {"http_output.compress_uploads", K_BOOL, offsetof(config, http_output_compress_uploads)},
+    {"http_output.keep_alive", K_BOOL, offsetof(config, http_output_keep_alive)},
+    {"http_output.max_consecutive_timeouts", K_SIZE, offsetof(config, http_output_max_consecutive_timeouts)},
+    {"output_timeout", K_SIZE, offsetof(config, output_timeout_ms)},
+    {"outputs_queue.capacity", K_SIZE, offsetof(config, outputs_queue_capacity)},
+    {"outputs_queue.max_bytes", K_SIZE, offsetof(config, outputs_queue_max_bytes)},
+    {"alert_rate_limit.enabled", K_BOOL, offsetof(config, rate_limit_enabled)},
+    {"alert_rate_limit.rate", K_DOUBLE, offsetof(config, rate_limit_rate)},
+    {"alert_rate_limit.max_burst", K_DOUBLE, offsetof(config, rate_limit_max_burst)},
+    {"alert_dedup.enabled", K_BOOL, offsetof(config, dedup_enabled)},
+    {"alert_dedup.window", K_DOUBLE, offsetof(config, dedup_window_s)},
 };
 
 void config_defaults(config *c)
@@ -57,6 +87,12 @@ void config_defaults(config *c)
     c->webserver_listen_port = 8765;
     c->webserver_metrics = true;
     c->priority = PRI_DEBUG;
+    c->http_output_max_consecutive_timeouts = 5;
+    c->output_timeout_ms = 2000;
+    c->outputs_queue_max_bytes = 8u << 20;
+    c->rate_limit_rate = 1;
+    c->rate_limit_max_burst = 10;
+    c->dedup_window_s = 60;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -119,6 +155,16 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
                 return -1;
             }
             *(size_t *)p = (size_t)x;
+            return 0;
+        }
+        case K_DOUBLE: {
+            char *end;
+            double x = strtod(val, &end);
+            if (!*val || *end || !(x >= 0)) {
+                snprintf(err, errlen, "config key '%s': '%s' is not a non-negative number", key, val);
+                return -1;
+            }
+            *(double *)p = x;
             return 0;
         }
         }

@@ -41,6 +41,39 @@ typedef struct config {
     bool time_format_iso_8601;
     bool stdout_enabled;
     bool buffered_outputs;
+    /* alert channels: Falco's keys (src/output/).  A NULL or "" string
+     * means "not set"; the channel applies Falco's default. */
+    bool file_output_enabled;
+    bool file_output_keep_alive;
+    char *file_output_filename;
+    bool syslog_output_enabled;
+    char *syslog_output_socket;         /* ours: a unix datagram socket instead of syslog(3) */
+    bool program_output_enabled;
+    bool program_output_keep_alive;
+    char *program_output_program;
+    bool http_output_enabled;
+    char *http_output_url;
+    char *http_output_user_agent;       /* default "falcosecurity/falco" */
+    bool http_output_insecure;
+    char *http_output_ca_cert;
+    char *http_output_ca_bundle;
+    char *http_output_ca_path;          /* default /etc/ssl/certs */
+    bool http_output_mtls;
+    char *http_output_client_cert;      /* default /etc/ssl/certs/client.crt */
+    char *http_output_client_key;       /* default /etc/ssl/certs/client.key */
+    bool http_output_echo;
+    bool http_output_compress_uploads;
+    bool http_output_keep_alive;
+    size_t http_output_max_consecutive_timeouts;
+    size_t output_timeout_ms;           /* output_timeout, default 2000 */
+    size_t outputs_queue_capacity;      /* outputs_queue.capacity: alerts per channel queue, 0 = no count bound */
+    size_t outputs_queue_max_bytes;     /* ours: bytes per channel queue, default 8 MiB */
+    /* noise control (ours, opt-in) */
+    bool rate_limit_enabled;            /* alert_rate_limit.* : token bucket per rule */
+    double rate_limit_rate;             /* alerts per second, default 1 */
+    double rate_limit_max_burst;        /* default 10 */
+    bool dedup_enabled;                 /* alert_dedup.* : identical alerts within a window */
+    double dedup_window_s;              /* default 60 */
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
     bool watch_config_files;

@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "harness/ruletest.h"
 #include "fields/fields.h"
+#include "output/outputs.h"
 #include "rules/rulefiles.h"
 #include "rules/ruleset.h"
 #include "source/webhook.h"
@@ -202,6 +203,61 @@ static void list_rules(const ruleset *rs)
         }
         printf("\n\n");
     }
+}
+
+/* Alerts → the alert channels (src/output/).  The engine's writer thread
+ * calls emit/flush; SIGUSR1 only sets a flag, acted on there. */
+typedef struct alert_out {
+    outputs *outs;
+    alert_rec *recs;
+    size_t cap;
+} alert_out;
+
+static volatile sig_atomic_t reopen_requested;
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
+
+static void alert_out_reopen_check(alert_out *a)
+{
+    if (reopen_requested) {
+        reopen_requested = 0;
+        outputs_reopen(a->outs);
+    }
+}
+
+static void alert_out_emit(void *ctx, const ruleset *rs, const char *text, size_t len, const alert_span *spans,
+                           size_t n)
+{
+    alert_out *a = ctx;
+    alert_out_reopen_check(a);
+    if (n > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (cap < n)
+            cap *= 2;
+        alert_rec *r = pg_realloc(a->recs, cap * sizeof *r);
+        if (!r) {
+            log_msg("out of memory: %zu alert(s) not sent", n);
+            return;
+        }
+        a->recs = r;
+        a->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rule_info *ri = ruleset_rule(rs, spans[i].rule);
+        a->recs[i] = (alert_rec){.text = text + spans[i].off, .len = spans[i].len, .prio = ri->prio, .rule = ri->name};
+    }
+    outputs_emit(a->outs, a->recs, n, text, len);
+}
+
+static void alert_out_flush(void *ctx)
+{
+    alert_out *a = ctx;
+    alert_out_reopen_check(a);
+    outputs_flush(a->outs);
 }
 
 static double now_s(void)
@@ -430,8 +486,25 @@ int main(int argc, char **argv)
     if (serving || follow)
         serve_block_signals();
     /* follow is live like the webhook: a writer thread flushes alerts when idle */
+    if (o.unbuffered)
+        cfg.buffered_outputs = false;
+    /* after serve_block_signals: the channels' threads inherit the mask */
+    alert_out aout = {.outs = outputs_new(&cfg, err, sizeof err)};
+    if (!aout.outs) {
+        fprintf(stderr, "peregrine: %s\n", err);
+        ruleset_free(rs);
+        rc = 1;
+        goto out;
+    }
+    if (!serving && !follow) {
+        struct sigaction sa = {.sa_handler = on_sigusr1, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
+    /* follow is live like the webhook: a writer thread flushes alerts when idle */
     engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving || follow,
-                      .unbuffered = o.unbuffered || !cfg.buffered_outputs, .out = stdout};
+                      .unbuffered = !cfg.buffered_outputs, .out = stdout,
+                      .sink = {.emit = alert_out_emit, .flush = alert_out_flush, .ctx = &aout}};
     engine *e = engine_new(&eo);
     if (!e) {
         fprintf(stderr, "peregrine: out of memory\n");
@@ -440,7 +513,7 @@ int main(int argc, char **argv)
         double t0 = now_s();
         if (serving || follow) {
             reload_ctx rctx = {rule_paths, &cfg};
-            serve_reload rl = {.reload = reload_rules, .ctx = &rctx};
+            serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested};
             buf ignored = BUF_INIT;
             rulefiles_expand(rule_paths, &rl.watch, &ignored);
             for (size_t i = 0; i < rule_paths->n; i++)
@@ -450,14 +523,21 @@ int main(int argc, char **argv)
             buf_free(&ignored);
             rc = serve(&cfg, e, eo.threads, &rl, stdout);
             strvec_free(&rl.watch);
-        } else if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
-            fprintf(stderr, "peregrine: %s\n", err);
-            rc = 1;
+            outputs_drain(aout.outs);
+        } else {
+            if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
+                fprintf(stderr, "peregrine: %s\n", err);
+                rc = 1;
+            }
+            double elapsed = now_s() - t0;
+            outputs_drain(aout.outs);
+            engine_print_stats(e, elapsed, stdout);
         }
-        if (!serving && !follow)
-            engine_print_stats(e, now_s() - t0, stdout);
+        outputs_print_stats(aout.outs, stdout);
     }
     engine_free(e);
+    outputs_close(aout.outs);
+    pg_free(aout.recs);
     ruleset_free(rs);
 out:
     strvec_free(&fallback);

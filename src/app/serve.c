@@ -202,6 +202,11 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
                 seen = fingerprint(&rl->watch);
             continue;
         }
+        if (sig == SIGUSR1 && rl && rl->reopen) {
+            *rl->reopen = 1; /* the writer thread reopens at its next flush */
+            log_msg("SIGUSR1 received: reopening the alert outputs");
+            continue;
+        }
         log_msg("%s received: ignored", strsignal(sig));
     }
     int rc = 0;

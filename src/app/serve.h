@@ -5,6 +5,7 @@
 #ifndef PEREGRINE_SERVE_H
 #define PEREGRINE_SERVE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ typedef struct serve_reload {
     ruleset *(*reload)(void *ctx, buf *err);
     void *ctx;
     strvec watch;               /* files polled for changes (mtime, size, inode) */
+    volatile sig_atomic_t *reopen;  /* SIGUSR1 sets it: the alert outputs reopen (logrotate) */
 } serve_reload;
 
 /* Outcome of reloads, for logs and metrics. */
