@@ -4,15 +4,21 @@
 Appends every POST body as one line to OUT, and "content-type|user-agent"
 to OUT.meta.  Listens on 127.0.0.1:PORT (0 = any free port; the port is
 written to OUT.port).  --fail-first N answers 503 to the first N POSTs.
+--cert/--key serve HTTPS; --client-ca also requires a client certificate
+signed by that CA (mutual TLS).
 """
 import argparse
 import http.server
+import ssl
 import sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("out")
 ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--fail-first", type=int, default=0)
+ap.add_argument("--cert")
+ap.add_argument("--key")
+ap.add_argument("--client-ca")
 args = ap.parse_args()
 state = {"seen": 0}
 
@@ -42,6 +48,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 srv = http.server.HTTPServer(("127.0.0.1", args.port), Handler)
+if args.cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(args.client_ca)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(args.out + ".port", "w") as f:
     f.write(str(srv.server_address[1]))
 sys.stdout.flush()

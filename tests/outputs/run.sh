@@ -246,6 +246,38 @@ check "503: every alert delivered" "$n1" "$(lines http.out)"
 check_grep "503: reported" "HTTP status 503" err
 kill "$RPID"
 
+# --- 6b. https: ca_cert, insecure, and mutual TLS (when the openssl tool is there)
+if command -v openssl > /dev/null; then
+    d=$tmp/tls && mkdir -p "$d" && cd "$d"
+    for who in server client; do
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -addext subjectAltName=IP:127.0.0.1 -keyout $who.key -out $who.crt > /dev/null 2>&1
+    done
+    ev="$data/traces/create_configmap.json"
+    start_receiver "$d/https.out" --cert server.crt --key server.key
+    https=(-o json_output=true -o http_output.enabled=true -o http_output.url="https://127.0.0.1:$PORT/" -o output_timeout=500)
+    run "${rules[@]}" "${https[@]}" -o http_output.ca_cert="$d/server.crt" -e "$ev" > out 2> err
+    check_grep "https: ca_cert verifies the receiver" "^   http: 1 delivered, 0 failed, 0 dropped" out
+    run "${rules[@]}" "${https[@]}" -o http_output.ca_path="$d/none" -e "$ev" > out 2> err
+    check_grep "https: unknown CA refused" "^   http: 0 delivered, 0 failed, 1 dropped" out
+    check_grep "https: unknown CA reported" "http output: delivery failed, will retry: POST https://.*(certificate|SSL)" err
+    run "${rules[@]}" "${https[@]}" -o http_output.insecure=true -o http_output.ca_path="$d/none" -e "$ev" > out 2> err
+    check_grep "https: insecure skips verification" "^   http: 1 delivered, 0 failed, 0 dropped" out
+    kill "$RPID"
+    start_receiver "$d/mtls.out" --cert server.crt --key server.key --client-ca client.crt
+    https=(-o json_output=true -o http_output.enabled=true -o http_output.url="https://127.0.0.1:$PORT/"
+        -o output_timeout=500 -o http_output.ca_cert="$d/server.crt")
+    run "${rules[@]}" "${https[@]}" -o http_output.mtls=true -o http_output.client_cert="$d/client.crt" \
+        -o http_output.client_key="$d/client.key" -e "$ev" > out 2> err
+    check_grep "https: mtls with client_cert/client_key" "^   http: 1 delivered, 0 failed, 0 dropped" out
+    run "${rules[@]}" "${https[@]}" -e "$ev" > out 2> err
+    check_grep "https: mtls receiver refuses a client without certificate" "^   http: 0 delivered, 0 failed, 1 dropped" out
+    check "https: one alert per accepted POST" 3 "$(($(lines https.out) + $(lines mtls.out)))"
+    kill "$RPID"
+else
+    echo "outputs: skipping the https cases (no openssl tool)"
+fi
+
 # --- 7. program_output keep_alive: the program is killed, a new one is started
 d=$tmp/prog && mkdir -p "$d" && cd "$d"
 stream_start "$d" "${rules[@]}" -U -o json_output=true -o program_output.enabled=true \
