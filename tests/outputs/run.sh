@@ -220,6 +220,29 @@ check "rotate: exit status" 0 $?
 check "rotate: rotated file has the first batch" "$n1" "$(lines alerts.log.1)"
 check "rotate: new file has the second batch" "$n2" "$(lines alerts.log)"
 
+# --- 4b. the same in follow mode (serve's signal loop takes SIGUSR1)
+d=$tmp/rotate-follow && mkdir -p "$d" && cd "$d"
+: > audit.log
+TZ=UTC FALCO_HOSTNAME=conformance "$bin" "${rules[@]}" -o json_output=true -o file_output.enabled=true \
+    -o file_output.keep_alive=true -o file_output.filename="$d/alerts.log" -o webserver.enabled=false \
+    -e "file://$d/audit.log" > out 2> err &
+PG=$!
+pids+=($PG)
+sleep 0.3
+cat "$tmp/batch1" >> audit.log
+wait_lines alerts.log "$n1" || bad "rotate (follow): first batch" "only $(lines alerts.log) of $n1 lines"
+mv alerts.log alerts.log.1
+kill -USR1 "$PG"
+sleep 0.5
+cat "$tmp/batch2" >> audit.log
+wait_lines alerts.log "$n2" || bad "rotate (follow): second batch" "only $(lines alerts.log) of $n2 lines"
+kill -TERM "$PG"
+wait "$PG"
+check "rotate (follow): exit status" 0 $?
+check "rotate (follow): rotated file has the first batch" "$n1" "$(lines alerts.log.1)"
+check "rotate (follow): new file has the second batch" "$n2" "$(lines alerts.log)"
+check_grep "rotate (follow): signal logged" "SIGUSR1 received: reopening the alert outputs" err
+
 # --- 5. http receiver down, then up: the queued alerts are retried and all delivered
 d=$tmp/down && mkdir -p "$d" && cd "$d"
 port=$(free_port)
