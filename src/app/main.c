@@ -518,7 +518,8 @@ int main(int argc, char **argv)
         double t0 = now_s();
         if (serving || follow) {
             reload_ctx rctx = {rule_paths, &cfg};
-            serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested};
+            serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested,
+                               .outs = aout.outs};
             buf ignored = BUF_INIT;
             rulefiles_expand(rule_paths, &rl.watch, &ignored);
             for (size_t i = 0; i < rule_paths->n; i++)

@@ -133,6 +133,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
         .source = follow ? "file" : "webhook",
         .reload = rl ? &reload_stats : NULL,
         .start_time = (double)wall.tv_sec,
+        .outs = rl ? rl->outs : NULL,
     };
     if (follow) {
         if (!(fr = pg_calloc(1, sizeof *fr))) {

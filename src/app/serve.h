@@ -27,6 +27,7 @@ typedef struct serve_reload {
     void *ctx;
     strvec watch;               /* files polled for changes (mtime, size, inode) */
     volatile sig_atomic_t *reopen;  /* SIGUSR1 sets it: the alert outputs reopen (logrotate) */
+    const struct outputs *outs;     /* for /metrics (optional) */
 } serve_reload;
 
 /* Outcome of reloads, for logs and metrics. */

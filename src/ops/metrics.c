@@ -2,6 +2,7 @@
  * metrics — Prometheus text format (see metrics.h).
  */
 #include "ops/metrics.h"
+#include "output/outputs.h"
 #include "util/histogram.h"
 
 #include <string.h>
@@ -122,6 +123,29 @@ void metrics_render(const metrics_sources *m, buf *o)
         help(o, "peregrine_webhook_busy_refusals_total", "counter", "Bodies refused with 503 because the evaluation queue was full.");
         counter(o, "peregrine_webhook_busy_refusals_total", "", engine_busy_refusals(m->eng));
     }
-    if (m->extra)
-        m->extra(m->extra_ctx, o);
+    if (m->outs) {
+        outputs_channel_stats cs[16];
+        size_t nc = outputs_get_stats(m->outs, cs, 16);
+        if (nc > 16)
+            nc = 16;
+        static const struct {
+            const char *name, *help;
+        } series[] = {
+            {"peregrine_output_deliveries_total", "Alerts delivered, by channel."},
+            {"peregrine_output_failures_total", "Alerts a channel failed to deliver (after retries), by channel."},
+            {"peregrine_output_dropped_total", "Alerts dropped (queue full, or given up at shutdown), by channel."},
+            {"peregrine_output_suppressed_total", "Alerts suppressed by rate limiting or deduplication, by channel."},
+            {"peregrine_output_queue_alerts", "Alerts queued for delivery, by channel."},
+        };
+        for (size_t k = 0; k < sizeof series / sizeof *series; k++) {
+            help(o, series[k].name, k == 4 ? "gauge" : "counter", series[k].help);
+            for (size_t i = 0; i < nc; i++) {
+                uint64_t v = k == 0 ? cs[i].delivered : k == 1 ? cs[i].failed : k == 2 ? cs[i].dropped
+                           : k == 3 ? cs[i].suppressed : cs[i].queued;
+                buf_printf(o, "%s{channel=", series[k].name);
+                metrics_label(o, cs[i].name);
+                buf_printf(o, "} %llu\n", (unsigned long long)v);
+            }
+        }
+    }
 }

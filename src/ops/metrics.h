@@ -26,9 +26,7 @@ typedef struct metrics_sources {
     const char *source;                 /* "webhook", "file" */
     const serve_reload_stats *reload;   /* NULL when reloading is off */
     double start_time;                  /* Unix seconds */
-    /* Optional extra lines (output channels), appended verbatim. */
-    void (*extra)(void *ctx, buf *out);
-    void *extra_ctx;
+    const struct outputs *outs;         /* alert channels, or NULL */
 } metrics_sources;
 
 void metrics_render(const metrics_sources *m, buf *out);

@@ -154,6 +154,7 @@ check "metrics: request histogram"  "$(metric 'peregrine_webhook_request_duratio
 check "metrics: alerts = Falco's"   "$(grep '^peregrine_alerts_total' "$T/metrics.txt" | awk '{s += $NF} END {print s}')" "$EXPECTED"
 check "metrics: rules loaded"       "$( [ "$(metric peregrine_rules_loaded)" -gt 0 ] && echo yes)" yes
 check "metrics: queue drained"      "$(metric peregrine_queue_chunks)" 0
+check "metrics: stdout deliveries"  "$(metric 'peregrine_output_deliveries_total{channel="stdout"}')" "$EXPECTED"
 check "healthz"                     "$(curl -s -o /dev/null -w '%{http_code}' $A/healthz)" 200
 check "readyz"                      "$(curl -s $A/readyz)" '{"status": "ready"}'
 check "admin: unknown path"         "$(curl -s -o /dev/null -w '%{http_code}' $A/nope)" 404
