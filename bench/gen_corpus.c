@@ -939,9 +939,10 @@ static void pod_object(writer *w, const workload *wl, const char *name, unsigned
 {
     /* budget ~ target bytes: containers and env vars scale with it */
     unsigned ncont = budget > 11000 ? 2 + (unsigned)chance(30) : (budget > 7000 ? 1 + rn(2) : 1);
-    /* measured: ~2.9 KB of pod around ~1.6 KB per container and ~45 bytes per env var */
-    int left = (int)budget - 2900 - (int)ncont * 1600;
-    unsigned nenv = left > 0 ? (unsigned)left / (ncont * 45) : 0;
+    /* fitted on the output (least squares over 200k events, sd ~0.6 KB): a pod
+     * is ~2.45 KB + ~1.1 KB per container + ~79 bytes per env var per container */
+    int left = (int)budget - 2450 - (int)ncont * 1100;
+    unsigned nenv = left > 0 ? (unsigned)left / (ncont * 79) : 0;
     if (nenv < 2)
         nenv = 2;
     if (nenv > 200)
@@ -1435,6 +1436,11 @@ static void generic_object(writer *w, int r, const char *name, const char *ns, c
 
 static struct {
     unsigned long verbs[V_COUNT], levels[3], users[5], stages[4], res[R_COUNT], codes403, subres, hostpath;
+    /* pod creates that carry a body: count and byte sizes (set per event, summed by main) */
+    int pod_create_body;
+    unsigned long podc_n;
+    unsigned long long podc_bytes;
+    uint32_t podc_min, podc_max;
 } mix;
 
 static int level_rr; /* the event being written is at RequestResponse level */
@@ -1447,9 +1453,11 @@ static void object_body(writer *w, int r, int verb, const user *u, const workloa
         /* a pod create event with bodies lands at 5-15 KB */
         unsigned budget;
         if (verb == V_CREATE)
-            budget = level_rr ? 4000 + rn(3000) : 5000 + rn(9000); /* two bodies when RequestResponse */
+            /* ~1.2 KB of envelope around one body (Request) or two (RequestResponse);
+             * the smallest pod (one container, two env vars) is ~3.7 KB */
+            budget = level_rr ? 3800 + rn(2700) : 4600 + rn(8600);
         else
-            budget = 4500 + rn(8000);
+            budget = 5500 + rn(11000);
         pod_object(w, wl, name, budget, response || verb != V_CREATE, risky);
         break;
     }
@@ -1930,6 +1938,7 @@ static void gen_event(writer *w)
     mix.codes403 += code == 403;
     mix.subres += subresource != NULL;
     mix.hostpath += risky;
+    mix.pod_create_body = r == R_PODS && verb == V_CREATE && !subresource && level > 0;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -1962,6 +1971,14 @@ int main(int argc, char **argv)
         gen_event(&w);
         sizes[i] = (uint32_t)(w.n - before - 1);
         total += sizes[i];
+        if (mix.pod_create_body && memmem(w.d + before, sizes[i], "\"requestObject\"", 15)) {
+            if (!mix.podc_n || sizes[i] < mix.podc_min)
+                mix.podc_min = sizes[i];
+            if (sizes[i] > mix.podc_max)
+                mix.podc_max = sizes[i];
+            mix.podc_n++;
+            mix.podc_bytes += sizes[i];
+        }
         if (w.n > (1u << 20)) {
             if (fwrite(w.d, 1, w.n, stdout) != w.n) {
                 perror("gen_corpus: write");
@@ -1979,6 +1996,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "gen_corpus: %ld events, %.1f MB; size bytes: mean %.0f, median %u, p90 %u, p99 %u, max %u\n", n,
             (double)(total + (unsigned long long)n) / 1e6, mean, sizes[n / 2], sizes[n * 90 / 100], sizes[n * 99 / 100],
             sizes[n - 1]);
+    fprintf(stderr, "  pod creates with bodies: %lu, bytes min %u, mean %.0f, max %u\n", mix.podc_n, mix.podc_min,
+            mix.podc_n ? (double)mix.podc_bytes / (double)mix.podc_n : 0.0, mix.podc_max);
     fprintf(stderr, "  verbs:");
     for (int v = 0; v < V_COUNT; v++)
         fprintf(stderr, " %s %.1f%%", verb_names[v], 100.0 * (double)mix.verbs[v] / (double)n);
