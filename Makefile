@@ -65,8 +65,10 @@ demo: deps $(BUILD)/peregrine
 asan:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
+# The benchmark table (BENCHMARKS.md); `make -C bench rss|callgrind` for the rest.
 bench: $(BUILD)/peregrine
-	$(MAKE) -C bench
+	scripts/deps.sh --bench
+	$(MAKE) -C bench bench
 
 # Installation: PREFIX (default /usr/local) and DESTDIR (staging) as usual.
 # The configuration and rules always go to /etc/peregrine, where the binary

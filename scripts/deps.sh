@@ -24,6 +24,7 @@ if [ "${1:-}" != "--build" ]; then
 fi
 if [ "${1:-}" = "--bench" ]; then
     pkg-config --exists simdjson 2>/dev/null || need="$need libsimdjson-dev g++"
+    command -v valgrind >/dev/null 2>&1 || need="$need valgrind"          # make -C bench callgrind
 fi
 if [ -n "$need" ]; then
     echo "deps: installing$need"

@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""
+run_bench.py — Peregrine's benchmark driver (called by bench/Makefile).
+
+  run_bench.py table     --peregrine P --corpus C --json-bench J [--rounds N]
+  run_bench.py rss       --peregrine P --corpus C
+  run_bench.py callgrind --peregrine P --corpus C [--out FILE]
+
+`table` (make bench) prints ONE table measured in one run on one corpus:
+  * parse-only: build/json_bench (our json_parse and simdjson DOM on the same
+    padded in-memory copies; best and median pass);
+  * end to end: P -c bench.yaml -r RULES -e C [--threads T] with the upstream
+    0.18.0 rules and with our rules/ directory, T = 1 and T = cores; stdout
+    (the alerts) goes to /dev/null — the alerts are still rendered and
+    written, only the writes cost nothing; wall time, CPU time and peak RSS
+    (ru_maxrss from wait4()) come from build/run_child.  One extra run of each configuration, untimed,
+    keeps stdout in a file to count the alerts and to check that threads T
+    writes the same bytes as threads 1;
+  * webhook ingestion: bench/webhook_bench, when it exists (see WEBHOOK below).
+Runs of the configurations alternate (round-robin, ROUNDS rounds) so that
+noise from other processes spreads over all of them; the table shows the best
+run (the machine's capability: noise only ever slows a run down) and the
+median in brackets.  Wall time covers the whole process: exec, rules
+loading (~2 ms), reading the file, alerts, statistics.
+Exit status 1 when a run fails or the alerts of threads T differ from
+threads 1; the speed targets are reported, not enforced.
+
+`rss` runs each configuration once over a (1M-event) corpus, and over any
+--extra-corpus (the Makefile adds the same events as 400-event EventList
+lines of ~0.6 MB each), and checks that peak RSS stays <= 32 MiB; exit status
+1 when it does not.
+
+`callgrind` runs the single-thread end-to-end pipeline with the 0.18.0 rules
+under valgrind --tool=callgrind (instruction counts are stable on a noisy
+shared machine), once over the corpus and once over an empty input, and prints
+instructions per event (with and without start-up) and the top functions.
+
+WEBHOOK: bench/webhook_bench, if present and executable, is run as
+  webhook_bench PEREGRINE CORPUS CONFIG RULES THREADS
+with ROUNDS in the environment; its stdout must hold a line of key=value
+pairs with events_per_s, mb_per_s, p50_ms, p99_ms and optionally rss_mib,
+e.g. "events_per_s=812345 mb_per_s=1254.1 p50_ms=0.41 p99_ms=1.9 rss_mib=12.3"
+(400-event EventList batches POSTed over loopback).
+"""
+import argparse
+import hashlib
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RULES_0180 = os.path.normpath(os.path.join(HERE, "../../shared/conformance/data/rules/k8s_audit_rules-0.18.0.yaml"))
+RULES_OURS = os.path.normpath(os.path.join(HERE, "../rules"))
+CONFIG = os.path.join(HERE, "bench.yaml")
+WEBHOOK = os.path.join(HERE, "webhook_bench")
+RSS_LIMIT_MIB = 32.0
+
+
+RUN_CHILD = os.path.join(HERE, "build", "run_child")
+
+
+class Usage:
+    """What run_child reports about one child process."""
+    def __init__(self, line):
+        kv = dict(p.split("=", 1) for p in line.split())
+        self.rc = int(kv["rc"])
+        self.wall = float(kv["wall_s"])
+        self.maxrss_kb = int(kv["maxrss_kb"])
+        self.cpu = float(kv["utime_s"]) + float(kv["stime_s"])
+
+
+def spawn(argv, stdout="/dev/null", stderr="/dev/null"):
+    """Run argv through run_child (stdin from /dev/null, stdout/stderr to
+    files) and return its Usage: wall time, exit code, peak RSS, CPU time.
+    Not spawned from Python directly: the child's ru_maxrss would include
+    this Python process's RSS (see run_child.c)."""
+    import subprocess
+    r = subprocess.run([RUN_CHILD, stdout, stderr, *argv], stdout=subprocess.PIPE, text=True, check=True)
+    return Usage(r.stdout.strip().splitlines()[-1])
+
+
+def capture(argv, timeout=None):
+    import subprocess
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return r.returncode, r.stdout
+
+
+def corpus_stats(path):
+    """(events, bytes of JSON text without the newlines), counted as json_bench does."""
+    lines = size = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 24)
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1
+    newlines = lines if last == b"\n" else lines - 1
+    return lines, size - newlines
+
+
+def ncpu():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def has_threads_flag(peregrine):
+    _, out = capture([peregrine, "--help"])
+    return "--threads" in out
+
+
+def e2e_argv(peregrine, rules, corpus, threads, flag):
+    argv = [peregrine, "-c", CONFIG, "-r", rules, "-e", corpus]
+    if flag:
+        argv += ["--threads", str(threads)]
+    return argv
+
+
+def alert_digest(path):
+    """Hash and count of the alert lines: everything before the statistics
+    block, whose first line is 'Elapsed time: ...' (it varies run to run)."""
+    h = hashlib.sha256()
+    n = 0
+    detected = None
+    in_stats = False
+    with open(path, "rb") as f:
+        for line in f:
+            if not in_stats and line.startswith(b"Elapsed time: "):
+                in_stats = True
+            if in_stats:
+                m = re.match(rb"Events detected: (\d+)", line)
+                if m:
+                    detected = int(m.group(1))
+                continue
+            h.update(line)
+            n += 1
+    return h.hexdigest(), n, detected
+
+
+def fmt_rate(x):
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+# ------------------------------------------------------------------ table
+
+def parse_json_bench(out):
+    """Rows of json_bench's table: label, best MB/s, best ev/s, med MB/s, med ev/s, rejects."""
+    rows = []
+    for line in out.splitlines():
+        tok = line.split()
+        if len(tok) >= 6 and not line.startswith(("parser", "corpus", "ratio")):
+            try:
+                nums = [float(t) for t in tok[-5:]]
+            except ValueError:
+                continue
+            rows.append((" ".join(tok[:-5]), *nums))
+    return rows
+
+
+def run_webhook(args, threads, flag):
+    if not os.access(WEBHOOK, os.X_OK):
+        return None, "bench/webhook_bench not present"
+    env_rounds = os.environ.copy()
+    env_rounds["ROUNDS"] = str(args.rounds)
+    import subprocess
+    try:
+        r = subprocess.run([WEBHOOK, args.peregrine, args.corpus, CONFIG, RULES_0180, str(threads)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_rounds, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"webhook_bench failed: {e}"
+    kv = None
+    for line in r.stdout.splitlines():
+        if "events_per_s=" in line:
+            kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
+    if r.returncode or not kv:
+        tail = (r.stderr.strip().splitlines() or ["no key=value line"])[-1]
+        return None, f"webhook_bench exit {r.returncode}: {tail}"
+    return kv, None
+
+
+def cmd_table(args):
+    peregrine = os.path.abspath(args.peregrine)
+    events, nbytes = corpus_stats(args.corpus)
+    mb = nbytes / 1e6
+    n = ncpu()
+    flag = has_threads_flag(peregrine)
+    errors = []
+
+    # parse-only, first: it runs in its own process over the in-memory corpus
+    rc, out = capture([args.json_bench, args.corpus, str(args.rounds)])
+    if rc not in (0, 1):
+        errors.append(f"json_bench exit {rc}: {out.strip()}")
+    parse_rows = parse_json_bench(out)
+    if len(parse_rows) != 2:
+        errors.append("json_bench: unexpected output:\n" + out)
+    simd_best = parse_rows[1][2] if len(parse_rows) == 2 else None
+
+    # end to end
+    thread_counts = [1] + ([n] if n > 1 else [])
+    configs = []
+    for label, rules in (("0.18.0 rules", RULES_0180), ("our rules/", RULES_OURS)):
+        for t in thread_counts:
+            configs.append({"label": label, "rules": rules, "threads": t,
+                            "skip": t > 1 and not flag, "walls": [], "rss": 0, "cpu": {}})
+    with tempfile.TemporaryDirectory(prefix="pg-bench-") as tmp:
+        for i, c in enumerate(configs):
+            if c["skip"]:
+                continue
+            out_path, err_path = os.path.join(tmp, f"out{i}"), os.path.join(tmp, f"err{i}")
+            u = spawn(e2e_argv(peregrine, c["rules"], args.corpus, c["threads"], flag), out_path, err_path)
+            if u.rc:
+                with open(err_path, errors="replace") as f:
+                    errors.append(f"{c['label']} threads {c['threads']}: exit {u.rc}: {f.read().strip()[-500:]}")
+                c["skip"] = True
+                continue
+            c["digest"], c["alerts"], c["detected"] = alert_digest(out_path)
+            if c["detected"] is not None and c["detected"] != c["alerts"]:
+                errors.append(f"{c['label']} threads {c['threads']}: {c['alerts']} alert lines but "
+                              f"'Events detected: {c['detected']}'")
+            os.unlink(out_path)
+        for _ in range(args.rounds):
+            for c in configs:
+                if c["skip"]:
+                    continue
+                u = spawn(e2e_argv(peregrine, c["rules"], args.corpus, c["threads"], flag))
+                if u.rc:
+                    errors.append(f"{c['label']} threads {c['threads']}: exit {u.rc} in a timed run")
+                    continue
+                c["walls"].append(u.wall)
+                c["rss"] = max(c["rss"], u.maxrss_kb)
+                if u.wall <= min(c["walls"]):
+                    c["cpu"] = u.cpu
+
+    webhook, webhook_note = run_webhook(args, n, flag)
+
+    # the table
+    print(f"Peregrine benchmark: {args.corpus}: {events} events, {mb:.1f} MB of JSON "
+          f"(mean {nbytes / max(events, 1):.0f} B/event)")
+    print(f"{n} CPUs ({cpu_model()}); rates from the best of {args.rounds} runs, median in brackets; "
+          f"MB = 10^6 bytes of JSON text; RSS in MiB")
+    hdr = f"{'measurement':<42} {'thr':>3} {'events/s':>10} {'(median)':>11} {'MB/s':>8} {'wall s':>7} " \
+          f"{'CPU s':>6} {'RSS MiB':>7}  alerts / latency"
+    print(hdr)
+    print("-" * len(hdr))
+    for label, bmb, bev, mmb, mev, rej in parse_rows:
+        print(f"{'parse-only ' + label:<42} {1:>3} {bev:>10,.0f} {'(' + format(mev, ',.0f') + ')':>11} "
+              f"{bmb:>8.1f} {'-':>7} {'-':>6} {'-':>7}  {int(rej)} rejected")
+    for c in configs:
+        name = "end-to-end " + c["label"]
+        thr = "1*" if not flag and c["threads"] == 1 else str(c["threads"])
+        if c["skip"] or not c["walls"]:
+            why = "no --threads flag yet" if not flag and c["threads"] > 1 else "failed"
+            print(f"{name:<42} {thr:>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>7}  {why}")
+            continue
+        best, med = min(c["walls"]), statistics.median(c["walls"])
+        c["best_eps"] = events / best
+        print(f"{name:<42} {thr:>3} {events / best:>10,.0f} {'(' + format(events / med, ',.0f') + ')':>11} "
+              f"{mb / best:>8.1f} {best:>7.3f} {c['cpu']:>6.2f} {c['rss'] / 1024:>7.1f}  {c['alerts']} alerts")
+    name = "webhook ingestion, 400-event EventLists"
+    if webhook:
+        def num(k):
+            try:
+                return float(webhook[k])
+            except (KeyError, ValueError):
+                return None
+        eps, wmb, rss = num("events_per_s"), num("mb_per_s"), num("rss_mib")
+        print(f"{name:<42} {n:>3} {fmt_rate(eps):>10} {'':>11} "
+              f"{('n/a' if wmb is None else format(wmb, '.1f')):>8} {'':>7} {'':>6} "
+              f"{('-' if rss is None else format(rss, '.1f')):>7}  "
+              f"p50 {webhook.get('p50_ms', '?')} ms, p99 {webhook.get('p99_ms', '?')} ms")
+    else:
+        print(f"{name:<42} {'':>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>7}  {webhook_note}")
+    print("-" * len(hdr))
+    if not flag:
+        print("1* = no --threads flag in this build: the default pipeline, which is single-threaded")
+
+    # the checks
+    def find(label, t):
+        for c in configs:
+            if c["label"] == label and c["threads"] == t and "best_eps" in c:
+                return c
+        return None
+
+    def verdict(ok):
+        return "ok" if ok else "BELOW TARGET"
+
+    c1 = find("0.18.0 rules", 1)
+    if c1 and simd_best:
+        r = c1["best_eps"] / simd_best
+        print(f"end-to-end 0.18.0 threads 1 / simdjson DOM parse-only: {r:.2f}  (required >= 0.5, aim 1.0)  {verdict(r >= 0.5)}")
+    for label in ("0.18.0 rules", "our rules/"):
+        a, b = find(label, 1), find(label, n)
+        if n > 1 and a and b:
+            r = b["best_eps"] / a["best_eps"]
+            ident = b["digest"] == a["digest"]
+            print(f"end-to-end {label} threads {n} / threads 1: {r:.2f}  (required >= 1.8)  {verdict(r >= 1.8)}; "
+                  f"alerts {'byte-identical' if ident else 'DIFFERENT'}")
+            if not ident:
+                errors.append(f"{label}: alerts of threads {n} differ from threads 1")
+        else:
+            print(f"end-to-end {label} threads {n} / threads 1: n/a  (required >= 1.8)")
+    rss = [c["rss"] / 1024 for c in configs if c["walls"]]
+    if rss:
+        print(f"peak RSS, end to end: max {max(rss):.1f} MiB  (required <= {RSS_LIMIT_MIB:.0f})  "
+              f"{verdict(max(rss) <= RSS_LIMIT_MIB)}")
+    for e in errors:
+        print("error: " + e, file=sys.stderr)
+    return 1 if errors else 0
+
+
+# ------------------------------------------------------------------ rss
+
+def cmd_rss(args):
+    peregrine = os.path.abspath(args.peregrine)
+    n = ncpu()
+    flag = has_threads_flag(peregrine)
+    worst = 0.0
+    failed = False
+    for corpus in [args.corpus] + (args.extra_corpus or []):
+        events, nbytes = corpus_stats(corpus)
+        print(f"peak RSS over {corpus}: {events} lines, {nbytes / 1e6:.1f} MB (one run each, alerts to /dev/null)")
+        for label, rules in (("0.18.0 rules", RULES_0180), ("our rules/", RULES_OURS)):
+            for t in ([1, n] if flag and n > 1 else [1]):
+                with tempfile.NamedTemporaryFile(prefix="pg-rss-err-") as err:
+                    u = spawn(e2e_argv(peregrine, rules, corpus, t, flag), "/dev/null", err.name)
+                    if u.rc:
+                        print(f"  {label} threads {t}: exit {u.rc}: {open(err.name).read().strip()[-300:]}")
+                        failed = True
+                        continue
+                mib = u.maxrss_kb / 1024
+                worst = max(worst, mib)
+                print(f"  {label:<14} threads {t if flag else '1*'}: peak RSS {mib:6.1f} MiB, "
+                      f"{nbytes / 1e6 / u.wall:,.0f} MB/s, {u.wall:.2f} s")
+    ok = not failed and worst <= RSS_LIMIT_MIB
+    print(f"max peak RSS {worst:.1f} MiB (required <= {RSS_LIMIT_MIB:.0f} MiB): {'ok' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+# ------------------------------------------------------------------ callgrind
+
+def callgrind_total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"{path}: no summary line")
+
+
+def cmd_callgrind(args):
+    peregrine = os.path.abspath(args.peregrine)
+    events, nbytes = corpus_stats(args.corpus)
+    flag = has_threads_flag(peregrine)
+    out = args.out
+    empty = out + ".empty.jsonl"
+    open(empty, "w").close()
+    totals = {}
+    for name, corpus in (("run", args.corpus), ("startup", empty)):
+        cg = out if name == "run" else out + ".startup"
+        argv = ["/usr/bin/valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}",
+                *e2e_argv(peregrine, RULES_0180, corpus, 1, flag)]
+        with tempfile.NamedTemporaryFile(prefix="pg-cg-err-") as err:
+            u = spawn(argv, "/dev/null", err.name)
+            if u.rc:
+                print(f"callgrind ({name}) exit {u.rc}: {open(err.name).read().strip()[-500:]}", file=sys.stderr)
+                return 1
+        totals[name] = callgrind_total(cg)
+    os.unlink(empty)
+    run, start = totals["run"], totals["startup"]
+    print(f"callgrind, end to end, 0.18.0 rules, threads 1{'' if flag else ' (no --threads flag: default pipeline)'}, "
+          f"{args.corpus}: {events} events, {nbytes / 1e6:.1f} MB")
+    print(f"  instructions: {run:,} total, {start:,} start-up (empty input)")
+    print(f"  instructions/event: {(run - start) / events:,.0f} without start-up, {run / events:,.0f} with; "
+          f"{(run - start) / nbytes:.2f} per byte of JSON")
+    if args.json_bench:
+        # parse-only, same corpus: json_bench with 1 round and no minimum
+        # time parses every line twice per parser (warm-up + 1 pass);
+        # --toggle-collect counts only inside each parser's pass function
+        for fn, label in (("ours_pass", "peregrine json_parse"), ("simdjson_bench_pass", "simdjson DOM")):
+            cg = f"{out}.{fn}"
+            argv = ["/usr/bin/valgrind", "--tool=callgrind", f"--toggle-collect={fn}", f"--callgrind-out-file={cg}",
+                    os.path.abspath(args.json_bench), args.corpus, "1", "0"]
+            with tempfile.NamedTemporaryFile(prefix="pg-cg-out-") as o:
+                u = spawn(argv, o.name, "/dev/null")
+                rows = parse_json_bench(open(o.name).read())
+            if u.rc not in (0, 1) or len(rows) != 2:
+                print(f"  parse-only {label}: json_bench under callgrind exit {u.rc}")
+                continue
+            impl = rows[1][0] if fn.startswith("simd") else rows[0][0]  # the label, with simdjson's kernel
+            print(f"  parse-only instructions/event, {impl}: {callgrind_total(cg) / (2 * events):,.0f}"
+                  + ("  (valgrind has no AVX-512: natively simdjson may pick another kernel)" if fn.startswith("simd") else ""))
+    rc, ann = capture(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no", out])
+    if rc == 0:
+        # the function table: after the "Ir  file:function" header's rule,
+        # up to the next rule or blank line
+        lines = ann.splitlines()
+        start = next((i for i, l in enumerate(lines) if l.strip().endswith("file:function")), len(lines)) + 2
+        table = []
+        for line in lines[start:]:
+            if not line.strip() or line.startswith("----"):
+                break
+            table.append(line)
+        # callgrind_annotate splits a function by source file (code inlined
+        # from a header counts under the header); sum them per function.
+        own = {}
+        for line in table:
+            m = re.match(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S.*?)(?: \[(.*)\])?$", line)
+            if not m or "PROGRAM TOTALS" in line:
+                continue
+            fn = m.group(2).rsplit(":", 1)[-1]
+            obj = os.path.basename(m.group(3)) if m.group(3) else ""
+            key = (fn, obj)
+            own[key] = own.get(key, 0) + int(m.group(1).replace(",", ""))
+        # an inlined piece without its object name belongs to the same function
+        for (fn, obj), ir in list(own.items()):
+            if not obj:
+                objs = [o for (f, o) in own if f == fn and o]
+                if objs:
+                    own[(fn, objs[0])] += own.pop((fn, obj))
+        print(f"  top {args.top} functions by own instructions (callgrind_annotate {out}):")
+        for (fn, obj), ir in sorted(own.items(), key=lambda kv: -kv[1])[:args.top]:
+            print(f"   {ir:>14,} {100.0 * ir / run:5.1f}% {ir / events:>8,.0f}/event  {fn}  {obj}")
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("mode", choices=("table", "rss", "callgrind"))
+    ap.add_argument("--peregrine", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--json-bench")
+    ap.add_argument("--extra-corpus", action="append", help="rss: more inputs to check")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "7")))
+    ap.add_argument("--out", default=os.path.join(HERE, "build", "callgrind.out.e2e"))
+    ap.add_argument("--top", type=int, default=15)
+    args = ap.parse_args()
+    args.rounds = max(1, args.rounds)
+    if args.mode == "table":
+        if not args.json_bench:
+            ap.error("table needs --json-bench")
+        return cmd_table(args)
+    if args.mode == "rss":
+        return cmd_rss(args)
+    return cmd_callgrind(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
