@@ -198,7 +198,16 @@ def run_webhook(args, threads, flag):
     return kv, None
 
 
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def cmd_table(args):
+    load_before = loadavg()
     peregrine = os.path.abspath(args.peregrine)
     events, nbytes = corpus_stats(args.corpus)
     mb = nbytes / 1e6
@@ -252,6 +261,7 @@ def cmd_table(args):
                     c["cpu"] = u.cpu
 
     webhook, webhook_note = run_webhook(args, n, flag)
+    load_after = loadavg()
 
     # the table
     print(f"Peregrine benchmark: {args.corpus}: {events} events, {mb:.1f} MB of JSON "
@@ -293,6 +303,7 @@ def cmd_table(args):
     print("-" * len(hdr))
     if not flag:
         print("1* = no --threads flag in this build: the default pipeline, which is single-threaded")
+    print(f"load average (1/5/15 min) before: {load_before}, after: {load_after}; other processes share the CPUs")
 
     # the checks
     def find(label, t):
