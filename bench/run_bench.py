@@ -2,9 +2,9 @@
 """
 run_bench.py — Peregrine's benchmark driver (called by bench/Makefile).
 
-  run_bench.py table     --peregrine P --corpus C --json-bench J [--rounds N]
-  run_bench.py rss       --peregrine P --corpus C
-  run_bench.py callgrind --peregrine P --corpus C [--out FILE]
+  run_bench.py table     --peregrine P --corpus C --json-bench J [--rounds N] [--min-seconds S]
+  run_bench.py rss       --peregrine P --corpus C [--extra-corpus C2 ...]
+  run_bench.py callgrind --peregrine P --corpus C [--json-bench J] [--out FILE]
 
 `table` (make bench) prints ONE table measured in one run on one corpus:
   * parse-only: build/json_bench (our json_parse and simdjson DOM on the same
@@ -14,9 +14,9 @@ run_bench.py — Peregrine's benchmark driver (called by bench/Makefile).
     0.18.0 rules and with our rules/ directory, T = 1 and T = cores; stdout
     (the alerts) goes to /dev/null — the alerts are still rendered and
     written, only the writes cost nothing; wall time, CPU time and peak RSS
-    (ru_maxrss from wait4()) come from build/run_child.  One extra run of each configuration, untimed,
-    keeps stdout in a file to count the alerts and to check that threads T
-    writes the same bytes as threads 1;
+    (ru_maxrss from wait4()) come from build/run_child.  One extra run of
+    each configuration, untimed, keeps stdout in a file to count the alerts
+    and to check that threads T writes the same bytes as threads 1;
   * webhook ingestion: bench/webhook_bench, when it exists (see WEBHOOK below).
 Runs of the configurations alternate (round-robin: at least ROUNDS rounds,
 and more until every configuration has run MIN_SECONDS, default 3) so that
@@ -39,7 +39,8 @@ lines of ~0.6 MB each), and checks that peak RSS stays <= 32 MiB; exit status
 `callgrind` runs the single-thread end-to-end pipeline with the 0.18.0 rules
 under valgrind --tool=callgrind (instruction counts are stable on a noisy
 shared machine), once over the corpus and once over an empty input, and prints
-instructions per event (with and without start-up) and the top functions.
+instructions per event (with and without start-up), the parse-only counts of
+both parsers (with --json-bench) and the top functions.
 
 WEBHOOK: bench/webhook_bench, if present and executable, is run as
   webhook_bench PEREGRINE CORPUS CONFIG RULES THREADS
@@ -53,9 +54,9 @@ import hashlib
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RULES_0180 = os.path.normpath(os.path.join(HERE, "../../shared/conformance/data/rules/k8s_audit_rules-0.18.0.yaml"))
@@ -64,8 +65,6 @@ CONFIG = os.path.join(HERE, "bench.yaml")
 WEBHOOK = os.path.join(HERE, "webhook_bench")
 RSS_LIMIT_MIB = 32.0
 PARSE_PASSES = 2
-
-
 RUN_CHILD = os.path.join(HERE, "build", "run_child")
 
 
@@ -84,13 +83,11 @@ def spawn(argv, stdout="/dev/null", stderr="/dev/null"):
     files) and return its Usage: wall time, exit code, peak RSS, CPU time.
     Not spawned from Python directly: the child's ru_maxrss would include
     this Python process's RSS (see run_child.c)."""
-    import subprocess
     r = subprocess.run([RUN_CHILD, stdout, stderr, *argv], stdout=subprocess.PIPE, text=True, check=True)
     return Usage(r.stdout.strip().splitlines()[-1])
 
 
 def capture(argv, timeout=None):
-    import subprocess
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return r.returncode, r.stdout
 
@@ -189,7 +186,6 @@ def run_webhook(args, threads, flag):
         return None, "bench/webhook_bench not present"
     env_rounds = os.environ.copy()
     env_rounds["ROUNDS"] = str(args.rounds)
-    import subprocess
     try:
         r = subprocess.run([WEBHOOK, args.peregrine, args.corpus, CONFIG, RULES_0180, str(threads)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_rounds, timeout=1800)
