@@ -352,8 +352,8 @@ def cmd_table(args):
     c1 = find("0.18.0 rules", 1)
     if c1 and simd_best:
         r = c1["best_eps"] / simd_best
-        print(f"end-to-end 0.18.0 threads 1 / simdjson DOM parse-only: {r:.2f}  (required >= 0.5, aim 1.0)  "
-              f"{verdict(r >= 0.5)}; by CPU time {c1['cpu_eps'] / simd_cpu:.2f}")
+        print(f"end-to-end 0.18.0 threads 1 / simdjson DOM parse-only: {r:.3f}  (required >= 0.5, aim 1.0)  "
+              f"{verdict(r >= 0.5)}; by CPU time {c1['cpu_eps'] / simd_cpu:.3f}")
     for label in ("0.18.0 rules", "our rules/"):
         a, b = find(label, 1), find(label, n)
         if n > 1 and a and b:
@@ -362,8 +362,8 @@ def cmd_table(args):
             # threads 1's CPU-time rate is what it would do on an idle core:
             # the conservative baseline when the wall-time one was slowed down
             rc = b["best_eps"] / a["cpu_eps"]
-            print(f"end-to-end {label} threads {n} / threads 1: {r:.2f}  (required >= 1.8)  {verdict(r >= 1.8)}; "
-                  f"over threads 1's ev/CPU-s {rc:.2f}; alerts {'byte-identical' if ident else 'DIFFERENT'}")
+            print(f"end-to-end {label} threads {n} / threads 1: {r:.3f}  (required >= 1.8)  {verdict(r >= 1.8)}; "
+                  f"over threads 1's ev/CPU-s {rc:.3f}; alerts {'byte-identical' if ident else 'DIFFERENT'}")
             if not ident:
                 errors.append(f"{label}: alerts of threads {n} differ from threads 1")
         else:
