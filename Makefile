@@ -1,6 +1,6 @@
 # Peregrine build. `make` leaves the binary at build/peregrine.
-# Targets: all (default), test, check, asan, bench, install, uninstall, clean.
-# CC=clang works too.
+# Targets: all (default), test, check, asan, valgrind, hostile, fuzz, fuzz-run,
+# bench, install, uninstall, clean.  CC=clang works too.
 
 CC      ?= cc
 PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls libcurl
@@ -50,6 +50,9 @@ check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) hostile
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	../shared/conformance/run $(BUILD)/peregrine --suite fields
 	tests/install/run.sh             # make install DESTDIR=… and make uninstall
 	tests/deploy/run.sh              # deploy/ manifests, default config, unit, Dockerfile
@@ -64,6 +67,24 @@ demo: deps $(BUILD)/peregrine
 # The same unit tests and cases under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+
+# An end-to-end run under valgrind memcheck: any error or leak fails.
+valgrind: $(BUILD)/peregrine
+	valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible \
+	    $(BUILD)/peregrine -r rules -e samples/audit.jsonl > $(BUILD)/valgrind.out
+
+# Hostile input and rule files (tests/hostile/*.sh; data generated into
+# $(BUILD)/hostile, never committed).
+hostile: $(BUILD)/peregrine
+	@for t in tests/hostile/*.sh; do echo "hostile: $$t"; $$t $(BUILD) || exit 1; done
+
+# libFuzzer targets (fuzz/Makefile): build, and run each FUZZ_SECONDS.
+CHECK_FUZZ_SECONDS ?= 20
+fuzz:
+	$(MAKE) -C fuzz all
+fuzz-run:
+	$(MAKE) -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),20)
 
 # The benchmark table (BENCHMARKS.md); `make -C bench rss|callgrind` for the rest.
 bench: $(BUILD)/peregrine
@@ -103,5 +124,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test check deps demo asan bench install uninstall clean
+.PHONY: all test check deps demo asan valgrind hostile fuzz fuzz-run bench install uninstall clean
 -include $(DEPS)

@@ -95,7 +95,9 @@ int event_parse_time(const char *s, size_t n, int64_t *ns)
     if (i != n)
         return -EINVAL;
     int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - offset;
-    *ns = secs * 1000000000 + frac;
+    /* Go's UnixNano: past the int64 range (before 1678, after 2262) the
+     * product wraps; unsigned arithmetic does the same without UB. */
+    *ns = (int64_t)((uint64_t)secs * 1000000000u + (uint64_t)frac);
     return 0;
 }
 

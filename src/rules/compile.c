@@ -521,6 +521,20 @@ static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err
             cerr(err, errlen, "invalid regex pattern: %s", msg);
             return NULL;
         }
+        ruleset *rs = c->rs;
+        if (rs->nregexes == rs->capregexes) {
+            size_t cap = rs->capregexes ? rs->capregexes * 2 : 16;
+            pcre2_code **g = pg_realloc(rs->regexes, cap * sizeof *g);
+            if (!g) {
+                pcre2_code_free(n->re);
+                n->re = NULL;
+                cerr(err, errlen, "out of memory");
+                return NULL;
+            }
+            rs->regexes = g;
+            rs->capregexes = cap;
+        }
+        rs->regexes[rs->nregexes++] = n->re;
     }
     return n;
 }
@@ -848,21 +862,9 @@ void ruleset_free(ruleset *rs)
     for (uint32_t i = 0; rs->slot_expr && i < rs->nslots; i++)
         field_ref_free(&rs->slot_expr[i]->ref);
     /* regexes are the only other non-arena resources */
-    for (size_t i = 0; i < rs->nrules; i++) {
-        cnode *stack[4096];
-        size_t sp = 0;
-        if (rs->rules[i].cond)
-            stack[sp++] = rs->rules[i].cond;
-        while (sp) {
-            cnode *n = stack[--sp];
-            if (n->re) {
-                pcre2_code_free(n->re);
-                n->re = NULL; /* shared macro subtrees are visited again */
-            }
-            for (size_t k = 0; k < n->n && sp < 4096; k++)
-                stack[sp++] = n->kids[k];
-        }
-    }
+    for (size_t i = 0; i < rs->nregexes; i++)
+        pcre2_code_free(rs->regexes[i]);
+    pg_free(rs->regexes);
     index_free(rs->index);
     arena_free(&rs->arena);
     pg_free(rs);

@@ -88,6 +88,10 @@ struct ruleset {
     cexpr **slot_expr;      /* slot -> its field expression */
     rule_index *index;
     int required_engine;    /* highest required_engine_version seen (minor) */
+    /* Every regex compiled, also those of a rule that then failed to
+     * compile (so none leaks); pg_malloc'd, freed by ruleset_free. */
+    pcre2_code **regexes;
+    size_t nregexes, capregexes;
 };
 
 /* Compile a value expression from its AST (shared with the formatter). */
