@@ -23,7 +23,26 @@ struct compiler {
     /* field cache slots by reference text */
     cexpr **slots;
     uint32_t nslots, capslots;
+    uint32_t *slot_hash;    /* open addressing: slot index + 1, 0 = empty */
+    size_t slot_hash_cap;   /* power of two, > 2 * nslots */
+    /* Macro expansion budget: macros are expanded by compiling their tree
+     * at every use, so nested macros used several times multiply (a chain
+     * of 40 macros each using the previous one twice is 2^40 nodes), and
+     * nested macros stack their depths.  Both are bounded so a hostile
+     * rules file gets a load error instead of a hang or a stack overflow. */
+    unsigned depth;
+    size_t nodes;
 };
+
+/* Nesting after macro expansion: well above the parser's own limit for one
+ * condition (COND_MAX_DEPTH), low enough for the recursive compiler,
+ * evaluator and index analysis to stay far from the stack's end. */
+#define COMPILE_MAX_DEPTH 4000
+/* Compiled condition nodes plus `in` list items in the whole rule set
+ * (lists are substituted as text, so a list used by N checks counts N
+ * times): a 1 MB condition has about 100k; Falco's own rules, a few
+ * thousand.  Bounds load time and memory (each item costs ~60 bytes). */
+#define COMPILE_MAX_NODES 2000000
 
 /* ---- string sets ---- */
 
@@ -302,11 +321,45 @@ static void *cnew(compiler *c, size_t n)
 
 static const char *cstrdup(compiler *c, const char *s, size_t n) { return arena_strndup(&c->rs->arena, s, n); }
 
+/* Where text is, or would go, in the slot hash. */
+static size_t slot_pos(const compiler *c, const char *text, size_t len)
+{
+    size_t i = hash_bytes(text, len) & (c->slot_hash_cap - 1);
+    for (uint32_t k; (k = c->slot_hash[i]); i = (i + 1) & (c->slot_hash_cap - 1)) {
+        const char *t = c->slots[k - 1]->text;
+        if (strlen(t) == len && !memcmp(t, text, len))
+            break;
+    }
+    return i;
+}
+
+/* Grow the slot hash before it is half full (a hostile condition may name
+ * tens of thousands of distinct fields).  Returns 0 or -1. */
+static int slot_hash_reserve(compiler *c)
+{
+    if (c->slot_hash_cap > 2 * ((size_t)c->nslots + 1))
+        return 0;
+    size_t cap = c->slot_hash_cap ? c->slot_hash_cap * 2 : 64;
+    uint32_t *h = pg_calloc(cap, sizeof *h);
+    if (!h)
+        return -1;
+    pg_free(c->slot_hash);
+    c->slot_hash = h;
+    c->slot_hash_cap = cap;
+    for (uint32_t k = 0; k < c->nslots; k++)
+        h[slot_pos(c, c->slots[k]->text, strlen(c->slots[k]->text))] = k + 1;
+    return 0;
+}
+
 static cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, size_t errlen)
 {
-    for (uint32_t i = 0; i < c->nslots; i++)
-        if (strlen(c->slots[i]->text) == len && !memcmp(c->slots[i]->text, text, len))
-            return c->slots[i];
+    if (slot_hash_reserve(c)) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    size_t hpos = slot_pos(c, text, len);
+    if (c->slot_hash[hpos])
+        return c->slots[c->slot_hash[hpos] - 1];
     size_t nl = 0;
     while (nl < len && text[nl] != '[')
         nl++;
@@ -322,6 +375,11 @@ static cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, s
     if (field_ref_parse(text, len, &e->ref, err, errlen))
         return NULL;
     e->text = cstrdup(c, text, len);
+    if (!e->text) {
+        field_ref_free(&e->ref);
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
     e->tf = TF_NONE;
     e->is_list = e->ref.def->is_list;
     e->numeric = e->ref.def->type != FT_STRING && e->ref.def->type != FT_BOOL;
@@ -338,6 +396,7 @@ static cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, s
     }
     e->slot = c->nslots;
     c->slots[c->nslots++] = e;
+    c->slot_hash[hpos] = c->nslots;
     return e;
 }
 
@@ -394,6 +453,7 @@ typedef struct rule_scope {
 } rule_scope;
 
 static cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+static bool over_budget(compiler *c, size_t n, char *err, size_t errlen);
 
 static int parse_u64(const char *s, size_t n, uint64_t *out)
 {
@@ -468,6 +528,8 @@ static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err
         return n;
     }
     if (r->kind == AV_LIST) {
+        if (over_budget(c, r->nitems, err, errlen))
+            return NULL;
         if (n->lhs->numeric) {
             ast_str *nums = arena_alloc(&c->rs->arena, (r->nitems ? r->nitems : 1) * sizeof *nums);
             if (!nums)
@@ -557,7 +619,34 @@ static cnode *compile_macro(compiler *c, const ast *a, rule_scope *sc, char *err
     return n;
 }
 
+static cnode *compile_node_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
+/* Count n more condition nodes or list items against COMPILE_MAX_NODES. */
+static bool over_budget(compiler *c, size_t n, char *err, size_t errlen)
+{
+    c->nodes += n;
+    if (c->nodes <= COMPILE_MAX_NODES)
+        return false;
+    cerr(err, errlen, "conditions larger than %d nodes and list items after macro and list expansion",
+         COMPILE_MAX_NODES);
+    return true;
+}
+
 static cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    if (c->depth >= COMPILE_MAX_DEPTH) {
+        cerr(err, errlen, "condition nested more than %d levels deep after macro expansion", COMPILE_MAX_DEPTH);
+        return NULL;
+    }
+    if (over_budget(c, 1, err, errlen))
+        return NULL;
+    c->depth++;
+    cnode *n = compile_node_in(c, a, sc, err, errlen);
+    c->depth--;
+    return n;
+}
+
+static cnode *compile_node_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
 {
     switch (a->kind) {
     case A_MACRO:
@@ -705,8 +794,9 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     compiler c = {.rs = rs, .coll = coll, .res = res};
     char err[1024];
     int failed = 0;
-    arena ast_arena;
+    arena ast_arena, rule_ast; /* macro trees (kept); one rule's tree (reset per rule) */
     arena_init(&ast_arena, 64 * 1024);
+    arena_init(&rule_ast, 64 * 1024);
 
     if (expand_lists(coll))
         failed = 1;
@@ -786,7 +876,8 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
             break;
         }
         cond_error ce;
-        ast *tree = text ? cond_parse(text, &ast_arena, COND_MAX_DEPTH, &ce) : NULL;
+        arena_reset(&rule_ast);
+        ast *tree = text ? cond_parse(text, &rule_ast, COND_MAX_DEPTH, &ce) : NULL;
         if (!tree) {
             load_msg_add(res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "%s", text ? ce.msg : "out of memory");
             failed = 1;
@@ -827,11 +918,13 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     }
     pg_free(order);
     arena_free(&ast_arena);
+    arena_free(&rule_ast);
     rs->nslots = c.nslots;
     rs->slot_expr = cnew(&c, (c.nslots ? c.nslots : 1) * sizeof *rs->slot_expr);
     if (rs->slot_expr && c.nslots)
         memcpy(rs->slot_expr, c.slots, c.nslots * sizeof *c.slots);
     pg_free(c.slots);
+    pg_free(c.slot_hash);
     rs->required_engine = coll->required_engine;
     if (!failed && !(rs->index = index_build(rs))) {
         load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory building the rule index");

@@ -14,6 +14,13 @@
  * true otherwise — a check `F = lit` or `F in (...)` on the plain field
  * (false when the field is missing), the intersection over `and`, the union
  * over `or` when every branch is constrained; `not` yields nothing.
+ *
+ * Bounds (hostile rules files): a constraint of more than INDEX_MAX_LITS
+ * literals counts as "anything", a field with more than INDEX_MAX_CLASSES
+ * distinct literals is not indexed, and when the table (cells x rules)
+ * would exceed INDEX_MAX_ENTRIES the field with more literals is dropped.
+ * Dropping only makes the index coarser, never wrong, and keeps its build
+ * time and memory linear in the rules.
  */
 #include "rules/compiled.h"
 #include "util/alloc.h"
@@ -21,6 +28,10 @@
 #include <string.h>
 
 static const char *const key_fields[2] = {"ka.verb", "ka.target.resource"};
+
+#define INDEX_MAX_LITS 64            /* per constraint */
+#define INDEX_MAX_CLASSES 512        /* distinct literals per key field */
+#define INDEX_MAX_ENTRIES (1u << 22) /* cells x rules */
 
 typedef struct key_dim {
     const cexpr *expr;      /* NULL if no rule uses the field */
@@ -70,7 +81,7 @@ static cons derive(const cnode *n, int k, arena *scratch)
             c.v[0] = n->str;
             return c;
         }
-        if (n->op == OP_IN || n->op == OP_INTERSECTS)
+        if ((n->op == OP_IN || n->op == OP_INTERSECTS) && n->set->n <= INDEX_MAX_LITS)
             return (cons){.v = n->set->items, .n = n->set->n};
         return all;
     case CN_AND: {
@@ -99,7 +110,7 @@ static cons derive(const cnode *n, int k, arena *scratch)
         size_t cap = 0;
         for (size_t i = 0; i < n->n; i++) {
             cons c = derive(n->kids[i], k, scratch);
-            if (c.all)
+            if (c.all || u.n + c.n > INDEX_MAX_LITS)
                 return all;
             if (u.n + c.n > cap) {
                 cap = (u.n + c.n) * 2;
@@ -131,6 +142,15 @@ static size_t class_of(const key_dim *d, const fval *v)
     return 0;
 }
 
+/* Stop indexing on a key field: every rule becomes unconstrained on it. */
+static void drop_dim(key_dim *d, cons *rc, size_t nrules)
+{
+    d->expr = NULL;
+    d->nlits = 0;
+    for (size_t r = 0; r < nrules; r++)
+        rc[r] = (cons){.all = true};
+}
+
 rule_index *index_build(ruleset *rs)
 {
     rule_index *ix = pg_calloc(1, sizeof *ix);
@@ -148,13 +168,18 @@ rule_index *index_build(ruleset *rs)
             if (is_key(rs->slot_expr[s], k))
                 d->expr = rs->slot_expr[s];
         size_t cap = 0;
+        bool too_many = false;
         for (size_t r = 0; r < rs->nrules && ok; r++) {
             rc[k][r] = derive(rs->rules[r].cond, k, &scratch);
-            if (rc[k][r].all)
+            if (rc[k][r].all || too_many)
                 continue;
             for (size_t j = 0; j < rc[k][r].n; j++) {
                 if (class_of(d, &rc[k][r].v[j]))
                     continue;
+                if (d->nlits == INDEX_MAX_CLASSES) {
+                    too_many = true;
+                    break;
+                }
                 if (d->nlits == cap) {
                     cap = cap ? cap * 2 : 16;
                     fval *g = pg_realloc(d->lits, cap * sizeof *g);
@@ -167,6 +192,16 @@ rule_index *index_build(ruleset *rs)
                 d->lits[d->nlits++] = rc[k][r].v[j];
             }
         }
+        if (too_many)
+            drop_dim(d, rc[k], rs->nrules);
+    }
+    /* keep the table within budget: drop the finer dimension first */
+    for (int pass = 0; ok && pass < 2; pass++) {
+        size_t cells = (ix->dim[0].nlits + 1) * (ix->dim[1].nlits + 1);
+        if (cells * (rs->nrules ? rs->nrules : 1) <= INDEX_MAX_ENTRIES)
+            break;
+        int k = ix->dim[0].nlits >= ix->dim[1].nlits ? 0 : 1;
+        drop_dim(&ix->dim[k], rc[k], rs->nrules);
     }
     if (ok) {
         ix->nres1 = ix->dim[1].nlits + 1;
