@@ -68,11 +68,18 @@ demo: deps $(BUILD)/peregrine
 asan:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
 
-# An end-to-end run under valgrind memcheck: any error or leak fails.
+# End-to-end runs under valgrind memcheck (any error or leak fails): our
+# rules over the sample log, and upstream's rules with JSON alerts over a
+# generated 5000-event log.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible
 valgrind: $(BUILD)/peregrine
-	valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect,possible \
-	    --errors-for-leak-kinds=definite,indirect,possible \
-	    $(BUILD)/peregrine -r rules -e samples/audit.jsonl > $(BUILD)/valgrind.out
+	$(VALGRIND) $(BUILD)/peregrine -r rules -e samples/audit.jsonl > $(BUILD)/valgrind.out
+	@mkdir -p $(BUILD)/hostile
+	$(CC) -O2 -o $(BUILD)/hostile/gen_corpus bench/gen_corpus.c
+	$(BUILD)/hostile/gen_corpus 5000 11 > $(BUILD)/hostile/audit-5000.jsonl 2>/dev/null
+	$(VALGRIND) $(BUILD)/peregrine -r ../shared/conformance/data/rules/k8s_audit_rules-0.18.0.yaml \
+	    -o json_output=true -o rule_matching=all -e $(BUILD)/hostile/audit-5000.jsonl > $(BUILD)/valgrind-json.out
 
 # Hostile input and rule files (tests/hostile/*.sh; data generated into
 # $(BUILD)/hostile, never committed).
@@ -82,9 +89,9 @@ hostile: $(BUILD)/peregrine
 # libFuzzer targets (fuzz/Makefile): build, and run each FUZZ_SECONDS.
 CHECK_FUZZ_SECONDS ?= 20
 fuzz:
-	$(MAKE) -C fuzz all
+	$(MAKE) -C fuzz all PKGS="$(PKGS)"
 fuzz-run:
-	$(MAKE) -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),20)
+	$(MAKE) -C fuzz run PKGS="$(PKGS)" FUZZ_SECONDS=$(or $(FUZZ_SECONDS),20)
 
 # The benchmark table (BENCHMARKS.md); `make -C bench rss|callgrind` for the rest.
 bench: $(BUILD)/peregrine

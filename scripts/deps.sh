@@ -21,6 +21,10 @@ if [ "${1:-}" != "--build" ]; then
     command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
     # tests/deploy: Debian's python3 with PyYAML parses the manifests
     /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need="$need python3-yaml"
+    # fuzzing (libFuzzer and the sanitizer runtimes), valgrind, peak-RSS checks
+    [ -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || need="$need libclang-rt-14-dev"
+    command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+    [ -x /usr/bin/time ] || need="$need time"
 fi
 if [ "${1:-}" = "--bench" ]; then
     pkg-config --exists simdjson 2>/dev/null || need="$need libsimdjson-dev g++"

@@ -160,6 +160,11 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
         else
             render_value(ev, s, &line);
     }
+    if (line.oom) { /* no truncated alert: the caller sees out->oom */
+        buf_free(&line);
+        out->oom = 1;
+        return;
+    }
     if (!o->json) {
         buf_put(out, line.data, line.len);
         buf_putc(out, '\n');

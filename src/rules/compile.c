@@ -115,8 +115,9 @@ static void append_item(buf *b, const char *item)
 
 /* Items of list-in-list references are inlined when the referenced list's
  * first definition precedes this list's last definition. */
-static int expand_lists(collection *c)
+static int expand_lists(collection *c, load_result *res)
 {
+    size_t total = 0;
     for (size_t i = 0; i < c->nlists; i++) {
         l_list *l = &c->lists[i];
         strvec out = {0};
@@ -125,12 +126,27 @@ static int expand_lists(collection *c)
             for (size_t j = 0; j < c->nlists; j++)
                 if (j != i && !strcmp(c->lists[j].name, l->items.v[k]) && c->lists[j].first < l->last)
                     ref = &c->lists[j];
+            /* lists naming lists multiply (ten lists of ten times the
+             * previous one are 10^10 items): bounded like conditions */
+            total += ref ? ref->items.n : 1;
+            if (total > COMPILE_MAX_NODES) {
+                strvec_free(&out);
+                load_msg_add(res, true, &l->at, "LOAD_ERR_VALIDATE", NULL,
+                             "list '%s': lists larger than %d items in all after expansion", l->name,
+                             COMPILE_MAX_NODES);
+                return -1;
+            }
+            int rc = 0;
             if (ref) {
                 ref->used = true;
-                for (size_t m = 0; m < ref->items.n; m++)
-                    if (strvec_push(&out, ref->items.v[m]))
-                        return -1;
-            } else if (strvec_push(&out, l->items.v[k])) {
+                for (size_t m = 0; m < ref->items.n && !rc; m++)
+                    rc = strvec_push(&out, ref->items.v[m]);
+            } else {
+                rc = strvec_push(&out, l->items.v[k]);
+            }
+            if (rc) {
+                strvec_free(&out);
+                load_msg_add(res, true, &l->at, "LOAD_ERR_VALIDATE", NULL, "list '%s': out of memory", l->name);
                 return -1;
             }
         }
@@ -747,7 +763,7 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
         if (n + 2 > cap) {
             fmt_seg *g = cnew(c, cap * 2 * sizeof *g);
             if (!g)
-                break;
+                return cerr(err, errlen, "out of memory");
             memcpy(g, segs, n * sizeof *segs);
             segs = g;
             cap *= 2;
@@ -788,8 +804,10 @@ static int by_str(const void *a, const void *b) { return strcmp(*(char *const *)
 ruleset *collection_compile(collection *coll, const loader_opts *opts, load_result *res)
 {
     ruleset *rs = pg_calloc(1, sizeof *rs);
-    if (!rs)
+    if (!rs) {
+        load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
         return NULL;
+    }
     arena_init(&rs->arena, 64 * 1024);
     compiler c = {.rs = rs, .coll = coll, .res = res};
     char err[1024];
@@ -798,7 +816,7 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     arena_init(&ast_arena, 64 * 1024);
     arena_init(&rule_ast, 64 * 1024);
 
-    if (expand_lists(coll))
+    if (expand_lists(coll, res))
         failed = 1;
 
     /* Macros: substitute lists, parse, and check references (every macro,
@@ -841,12 +859,14 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
 
     /* Rules in definition order. */
     l_rule **order = pg_calloc(coll->nrules ? coll->nrules : 1, sizeof *order);
-    if (!order)
-        failed = 1;
     for (size_t i = 0; i < coll->nrules && order; i++)
         order[i] = &coll->rules[i];
     /* (rules are appended in first-definition order already) */
     rs->rules = cnew(&c, (coll->nrules ? coll->nrules : 1) * sizeof *rs->rules);
+    if (!failed && (!order || !rs->rules)) {
+        load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
+        failed = 1;
+    }
     size_t skipped_sources = 0;
     for (size_t i = 0; i < coll->nrules && !failed; i++) {
         l_rule *r = order[i];
@@ -909,6 +929,14 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
         cr->info.ntags = r->tags.n;
         cr->active = r->enabled && r->prio <= (int)opts->min_priority;
         rs->nrules++;
+        bool tags_ok = tags != NULL;
+        for (size_t k = 0; tags && k < r->tags.n; k++)
+            tags_ok &= tags[k] != NULL;
+        if (!cr->info.name || !cr->info.desc || !cr->info.output || !tags_ok) {
+            load_msg_add(res, true, &r->at, "LOAD_ERR_VALIDATE", item, "out of memory");
+            failed = 1;
+            break;
+        }
     }
     if (skipped_sources && !failed) {
         where w = {0};
@@ -921,8 +949,17 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     arena_free(&rule_ast);
     rs->nslots = c.nslots;
     rs->slot_expr = cnew(&c, (c.nslots ? c.nslots : 1) * sizeof *rs->slot_expr);
-    if (rs->slot_expr && c.nslots)
+    if (rs->slot_expr && c.nslots) {
         memcpy(rs->slot_expr, c.slots, c.nslots * sizeof *c.slots);
+    } else if (!rs->slot_expr) {
+        /* the references' own allocations must still be released */
+        for (uint32_t i = 0; i < c.nslots; i++)
+            field_ref_free(&c.slots[i]->ref);
+        rs->nslots = 0;
+        if (!failed)
+            load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
+        failed = 1;
+    }
     pg_free(c.slots);
     pg_free(c.slot_hash);
     rs->required_engine = coll->required_engine;

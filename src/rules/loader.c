@@ -104,13 +104,23 @@ l_rule *coll_find_rule(collection *c, const char *name)
 void load_msg_add(load_result *r, bool error, const where *at, const char *code, const char *item,
                   const char *fmt, ...)
 {
-    if (r->n == r->cap) {
+    /* Grow while one slot is still free, so that when memory runs out the
+     * message saying so still fits; only when not even the first array
+     * could be allocated is a message counted but not kept (the printer
+     * then says so). */
+    if (r->n + 1 >= r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         load_msg *m = pg_realloc(r->msgs, cap * sizeof *m);
-        if (!m)
+        if (m) {
+            r->msgs = m;
+            r->cap = cap;
+        } else if (r->n == r->cap) {
+            if (error)
+                r->errors++;
+            else
+                r->warnings++;
             return;
-        r->msgs = m;
-        r->cap = cap;
+        }
     }
     char text[1024];
     va_list ap;
@@ -154,9 +164,14 @@ void load_result_print(const load_result *r, buf *out)
             buf_printf(out, "%s (%s): ", m->error ? "error" : "warning", m->code);
             if (m->item)
                 buf_printf(out, "%s: ", m->item);
-            buf_printf(out, "%s\n", m->text);
+            buf_printf(out, "%s\n", m->text ? m->text : "out of memory");
         }
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < r->n; i++)
+        kept += r->msgs[i].error;
+    if (r->errors > kept)
+        buf_printf(out, "error: out of memory (%zu message(s) lost)\n", r->errors - kept);
 }
 
 /* ---- item helpers ---- */
@@ -251,6 +266,16 @@ static int set_str(char **dst, const char *s)
     if (!p)
         return -1;
     pg_free(*dst);
+    *dst = p;
+    return 0;
+}
+
+/* *dst + " " + s; *dst is kept as it was when memory runs out (-1). */
+static int append_str(char **dst, const char *s)
+{
+    char *p = concat_space(*dst, s);
+    if (!p)
+        return -1;
     *dst = p;
     return 0;
 }
@@ -489,6 +514,10 @@ static int load_list(rule_loader *l, item_ctx *x)
         old = &c->lists[c->nlists++];
         memset(old, 0, sizeof *old);
         old->name = pg_strdup(name);
+        if (!old->name) {
+            c->nlists--;
+            return err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
+        }
         old->first = seq;
         old->at = at_node(x, x->item);
     }
@@ -550,6 +579,10 @@ static int load_macro(rule_loader *l, item_ctx *x)
             m = &c->macros[c->nmacros++];
             memset(m, 0, sizeof *m);
             m->name = pg_strdup(name);
+            if (!m->name) {
+                c->nmacros--;
+                return err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
+            }
             m->first = seq;
             m->at = at_node(x, x->item);
         }
@@ -683,13 +716,18 @@ static int load_exceptions(item_ctx *x, l_rule *r, const ynode *seq, bool append
         ex = &r->exc[r->nexc++];
         memset(ex, 0, sizeof *ex);
         ex->name = pg_strdup(name->str);
+        if (!ex->name) {
+            r->nexc--;
+            return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
+        }
         ex->at = at_node(x, e);
         if (fields->kind == Y_SEQ) {
             ex->fields_is_list = true;
             for (size_t k = 0; k < fields->n; k++) {
                 if (fields->items[k]->kind != Y_SCALAR)
                     return err(x, fields->items[k], "LOAD_ERR_YAML_VALIDATE", "Value is not a scalar value");
-                strvec_push(&ex->fields, fields->items[k]->str);
+                if (strvec_push(&ex->fields, fields->items[k]->str))
+                    return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
             }
             if (comps && comps->kind == Y_SEQ) {
                 if (comps->n != fields->n)
@@ -698,16 +736,19 @@ static int load_exceptions(item_ctx *x, l_rule *r, const ynode *seq, bool append
                     if (comps->items[k]->kind != Y_SCALAR || !valid_exception_comp(comps->items[k]->str, false))
                         return err(x, comps->items[k], "LOAD_ERR_VALIDATE", "Invalid comparison operator '%s'",
                                    comps->items[k]->kind == Y_SCALAR ? comps->items[k]->str : "?");
-                    strvec_push(&ex->comps, comps->items[k]->str);
+                    if (strvec_push(&ex->comps, comps->items[k]->str))
+                        return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
                 }
             } else if (comps && comps->kind != Y_NULL) {
                 return err(x, comps, "LOAD_ERR_YAML_VALIDATE", "Value is not a sequence");
             } else {
                 for (size_t k = 0; k < fields->n; k++)
-                    strvec_push(&ex->comps, "=");
+                    if (strvec_push(&ex->comps, "="))
+                        return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
             }
         } else if (fields->kind == Y_SCALAR) {
-            strvec_push(&ex->fields, fields->str);
+            if (strvec_push(&ex->fields, fields->str))
+                return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
             const char *comp = "in";
             if (comps && comps->kind == Y_SCALAR)
                 comp = comps->str;
@@ -715,7 +756,8 @@ static int load_exceptions(item_ctx *x, l_rule *r, const ynode *seq, bool append
                 return err(x, comps, "LOAD_ERR_YAML_VALIDATE", "Value is not a scalar value");
             if (!valid_exception_comp(comp, true))
                 return err(x, comps, "LOAD_ERR_VALIDATE", "Invalid comparison operator '%s'", comp);
-            strvec_push(&ex->comps, comp);
+            if (strvec_push(&ex->comps, comp))
+                return err(x, e, "LOAD_ERR_VALIDATE", "out of memory");
         } else {
             return err(x, fields, "LOAD_ERR_YAML_VALIDATE", "Value is not a sequence");
         }
@@ -822,12 +864,13 @@ static int load_rule(rule_loader *l, item_ctx *x)
             const char *k = ops[i].key;
             bool a = ops[i].op == 'a';
             int rc = 0;
+            /* string updates fail with 1 (out of memory, no message yet) */
             if (!strcmp(k, "condition"))
-                rc = a ? !(r->cond = concat_space(r->cond, cond)) : set_str(&r->cond, cond);
+                rc = (a ? append_str(&r->cond, cond) : set_str(&r->cond, cond)) ? 1 : 0;
             else if (!strcmp(k, "output"))
-                rc = a ? !(r->output = concat_space(r->output, output)) : set_str(&r->output, output);
+                rc = (a ? append_str(&r->output, output) : set_str(&r->output, output)) ? 1 : 0;
             else if (!strcmp(k, "desc"))
-                rc = a ? !(r->desc = concat_space(r->desc, desc)) : set_str(&r->desc, desc);
+                rc = (a ? append_str(&r->desc, desc) : set_str(&r->desc, desc)) ? 1 : 0;
             else if (!strcmp(k, "priority"))
                 r->prio = p;
             else if (!strcmp(k, "enabled"))
@@ -861,7 +904,7 @@ static int load_rule(rule_loader *l, item_ctx *x)
                        "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists");
         if (source && r->source && strcmp(source, r->source))
             return err(x, NULL, "LOAD_ERR_VALIDATE", "Rule has been re-defined with a different source");
-        if (cond && !(r->cond = concat_space(r->cond, cond)))
+        if (cond && append_str(&r->cond, cond))
             return err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
         return load_exceptions(x, r, exc, true);
     }
@@ -909,6 +952,10 @@ static int load_rule(rule_loader *l, item_ctx *x)
         r = &c->rules[c->nrules++];
         memset(r, 0, sizeof *r);
         r->name = pg_strdup(name);
+        if (!r->name) {
+            c->nrules--;
+            return err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
+        }
         r->order = ++c->seq;
     }
     r->at = at_node(x, x->item);
@@ -923,6 +970,8 @@ static int load_rule(rule_loader *l, item_ctx *x)
     r->desc = pg_strdup(desc);
     r->prio = p;
     r->source = source ? pg_strdup(source) : NULL;
+    if (!r->cond || !r->output || !r->desc || (source && !r->source))
+        return err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
     r->enabled = enabled;
     r->skip_unknown = skip;
     (void)tags;
@@ -937,12 +986,14 @@ int loader_add_text(rule_loader *l, const char *path, const char *text, size_t l
 {
     collection *c = &l->coll;
     char **files = pg_realloc(c->files, (c->nfiles + 1) * sizeof *files);
-    if (!files)
+    char *file = files ? pg_strdup(path) : NULL;
+    if (files)
+        c->files = files;
+    if (!file) {
+        where w = {(char *)path, 0, 0};
+        load_msg_add(res, true, &w, "LOAD_ERR_FILE_READ", NULL, "out of memory");
         return -1;
-    c->files = files;
-    char *file = pg_strdup(path);
-    if (!file)
-        return -1;
+    }
     c->files[c->nfiles++] = file;
     char yerr[512];
     ytree *t = ytree_load(text, len, yerr, sizeof yerr);

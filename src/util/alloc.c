@@ -5,11 +5,14 @@
 #include <string.h>
 
 static _Atomic long fail_countdown = -1;
+static _Atomic unsigned long calls;
 
 void pg_alloc_fail_after(long n) { atomic_store(&fail_countdown, n); }
+unsigned long pg_alloc_calls(void) { return atomic_load(&calls); }
 
 static int should_fail(void)
 {
+    atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
     long c = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     if (c < 0)
         return 0;

@@ -17,7 +17,11 @@ char *pg_strdup(const char *s);
 char *pg_strndup(const char *s, size_t n);
 void  pg_free(void *p);
 
-/* Test hook: the (n+1)-th allocation from now on fails; -1 disables. */
+/* Test hook: the (n+1)-th allocation from now on fails (that one only);
+ * -1 disables. */
 void pg_alloc_fail_after(long n);
+/* Test hook: allocation calls so far (pg_malloc, pg_calloc, pg_realloc and
+ * what calls them), so a test can fail each one of a scenario in turn. */
+unsigned long pg_alloc_calls(void);
 
 #endif

@@ -26,6 +26,8 @@ int buf_reserve(buf *b, size_t extra)
 
 void buf_put(buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* p may be NULL (an empty, never allocated buffer) */
     if (buf_reserve(b, n))
         return;
     memcpy(b->data + b->len, p, n);
@@ -70,6 +72,7 @@ const char *buf_cstr(buf *b) { return b->data && !b->oom ? b->data : ""; }
 void buf_clear(buf *b)
 {
     b->len = 0;
+    b->oom = 0; /* empty again: usable after an allocation failure */
     if (b->data)
         b->data[0] = 0;
 }

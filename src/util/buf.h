@@ -3,7 +3,8 @@
  *
  * Ownership: the caller owns the struct and frees it with buf_free().  After
  * an allocation failure the buffer is marked failed (b->oom) and further
- * appends are ignored, so callers can append freely and check once.
+ * appends are ignored, so callers can append freely and check once
+ * (buf_clear makes it usable again).
  */
 #ifndef PEREGRINE_BUF_H
 #define PEREGRINE_BUF_H
@@ -26,7 +27,7 @@ void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 const char *buf_cstr(buf *b);                      /* "" on empty/oom */
-void buf_clear(buf *b);
+void buf_clear(buf *b);                            /* also clears the failure mark */
 void buf_free(buf *b);
 
 #endif
