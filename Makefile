@@ -64,9 +64,14 @@ deps:
 demo: deps $(BUILD)/peregrine
 	$(BUILD)/peregrine -r rules -e samples/audit.jsonl
 
-# The same unit tests and cases under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same unit tests, cases and hostile-input scripts under
+# AddressSanitizer + UndefinedBehaviorSanitizer (peak-RSS and time limits
+# relaxed for the instrumented binary).
 asan:
-	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" test
+	ASAN_OPTIONS=detect_leaks=1 RSS_LIMIT_KB=4000000 HOSTILE_RULES_SECONDS=60 \
+	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" hostile
+ASAN_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # End-to-end runs under valgrind memcheck (any error or leak fails): our
 # rules over the sample log, and upstream's rules with JSON alerts over a

@@ -58,6 +58,10 @@ write("yaml_deep", rule("R", "ka.verb=get") + "  tags: " + "[" * 10000 + "]" * 1
 alias = "- list: l0\n  items: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
 alias += "".join(f"- list: l{i}\n  items: &a{i} [{', '.join([f'*a{i-1}'] * 10)}]\n" for i in range(1, 9))
 write("yaml_alias_bomb", alias + rule("R", "ka.verb in (l8)"))
+# lists naming earlier lists: l8 holds 10^9 items once expanded
+lb = "- list: l0\n  items: [a, b, c, d, e, f, g, h, i, j]\n"
+lb += "".join(f"- list: l{i}\n  items: [{', '.join([f'l{i-1}'] * 10)}]\n" for i in range(1, 9))
+write("list_names_bomb", lb + rule("R", "ka.verb in (l8)"))
 write("exceptions_10k", rule("R", "ka.verb=get") + "  exceptions:\n" +
       "".join(f"  - name: e{i}\n    fields: [ka.user.name, ka.target.namespace]\n"
               f"    values: [[u{i}, ns{i}]]\n" for i in range(10000)))
@@ -109,6 +113,7 @@ check list_bomb "conditions larger than 2000000 nodes"
 check macro_deep "nested more than 4000 levels deep after macro expansion"
 check yaml_deep "YAML nesting too deep"
 check yaml_alias_bomb "Value is not a scalar value"
+check list_names_bomb "lists larger than 2000000 items in all after expansion"
 check exceptions_10k ok
 echo "hostile rules: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
