@@ -44,7 +44,8 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	tests/outputs/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
-# errors under gcc and clang, tests, tests again under ASan+UBSan, the
+# errors under gcc and clang, tests, tests again under ASan+UBSan, valgrind,
+# the hostile-input scripts, each fuzz target for CHECK_FUZZ_SECONDS, the
 # conformance fields suite, and the install and deploy kit checks.
 check: deps
 	$(MAKE) test
