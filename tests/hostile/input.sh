@@ -43,6 +43,7 @@ run() {
         why="${why:+$why; }a valid event did not alert"
     grep -qF -- "$want_err" "$dir/$name.err" || why="${why:+$why; }stderr lacks: $want_err"
     grep -qF -- "$f:2" "$dir/$name.err" || why="${why:+$why; }stderr does not name $f:2"
+    [ "$(grep -c -- "$f:" "$dir/$name.err")" -eq 1 ] || why="${why:+$why; }want exactly one error line"
     grep -qF -- "$want_stats" "$dir/$name.out" || why="${why:+$why; }summary lacks: $want_stats"
     if [ -z "$why" ]; then
         pass=$((pass + 1)); printf '  ok   %s\n' "$name"
