@@ -57,7 +57,9 @@ const field_def *field_lookup(const char *name, size_t len)
     uint32_t h = name_hash(name, len) & (LOOKUP_SLOTS - 1);
     for (; lookup_slots[h] >= 0; h = (h + 1) & (LOOKUP_SLOTS - 1)) {
         const field_def *d = &field_table[lookup_slots[h]];
-        if (strncmp(d->name, name, len) == 0 && d->name[len] == 0)
+        /* not strncmp: `name` may hold NUL bytes, which would end the
+         * comparison early and send d->name[len] past the table's string */
+        if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
             return d;
     }
     return NULL;

@@ -172,3 +172,17 @@ TEST(hostile_wrong_types_at_every_path)
     for (size_t i = 0; i < nrefs; i++)
         field_ref_free(&refs[i]);
 }
+
+/* fuzz_fields: a field name holding NUL bytes ("ka.req.service.ports\0\0...")
+ * made field_lookup's strncmp stop at the NUL and then read the table's
+ * name past its end (ASan: global-buffer-overflow). */
+TEST(hostile_field_name_with_nul_bytes)
+{
+    static const char name[] = "ka.req.service.ports\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+    CHECK(field_lookup(name, sizeof name - 1) == NULL);
+    CHECK(field_lookup(name, 20) != NULL);
+    CHECK(field_lookup("ka.verb\0x", 9) == NULL);
+    field_ref ref;
+    char err[256];
+    CHECK(field_ref_parse(name, sizeof name - 1, &ref, err, sizeof err) != 0);
+}
