@@ -691,6 +691,8 @@ static cnode *compile_node_in(compiler *c, const ast *a, rule_scope *sc, char *e
 
 /* ---- output templates (spec/rules.md §8.1) ---- */
 
+#define FMT_MAX_WIDTH 65535 /* %Nfield: larger N is a load error */
+
 static const char *const fmt_transformers[] = {"tolower(", "toupper(", "b64(", "basename(", "len(", NULL};
 
 /* Longest prefix of p that compiles as a field or transformer expression. */
@@ -777,8 +779,11 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
         }
         p++;
         int width = 0;
-        while (isdigit((unsigned char)*p))
-            width = width * 10 + (*p++ - '0');
+        while (isdigit((unsigned char)*p)) {
+            /* bounded: each alert would be padded to the width */
+            if ((width = width * 10 + (*p++ - '0')) > FMT_MAX_WIDTH)
+                return cerr(err, errlen, "field width larger than %d", FMT_MAX_WIDTH);
+        }
         size_t used;
         cexpr *e = fmt_field(c, p, &used, err, errlen);
         if (!e)

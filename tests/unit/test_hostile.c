@@ -186,3 +186,21 @@ TEST(hostile_field_name_with_nul_bytes)
     char err[256];
     CHECK(field_ref_parse(name, sizeof name - 1, &ref, err, sizeof err) != 0);
 }
+
+/* fuzz_alert: `%88888888888field` overflowed the width (int, UB); a width
+ * that large would also pad every alert to gigabytes.  Widths above 65535
+ * are a load error; 65535 itself loads. */
+TEST(hostile_output_width_bounded)
+{
+    char msg[512];
+    ruleset *rs = load_text("- rule: R\n  desc: d\n  priority: NOTICE\n  source: k8s_audit\n"
+                            "  condition: ka.verb exists\n  output: v=%88888888888ka.verb\n",
+                            msg, sizeof msg);
+    CHECK(rs == NULL);
+    CHECK(strstr(msg, "t.yaml:1:3: error (LOAD_ERR_COMPILE_OUTPUT): rule 'R': field width larger than 65535") != NULL);
+    rs = load_text("- rule: R\n  desc: d\n  priority: NOTICE\n  source: k8s_audit\n"
+                   "  condition: ka.verb exists\n  output: v=%65535ka.verb\n",
+                   msg, sizeof msg);
+    CHECK(rs != NULL);
+    ruleset_free(rs);
+}
