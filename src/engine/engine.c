@@ -112,7 +112,7 @@ static void submit_current(engine *e)
 {
     if (!e->cur)
         return;
-    if (e->cur->nlines || e->cur->res.counts.too_long || e->cur->res.log.len)
+    if (e->cur->nlines || e->cur->res.counts.payloads || e->cur->res.counts.too_long || e->cur->res.log.len)
         pipeline_submit(e->pipe, e->cur);
     else
         pipeline_chunk_put(e->pipe, e->cur);
@@ -133,7 +133,7 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
         submit_current(e);
         return 0;
     }
-    if (e->cur && (e->cur->data.len >= CHUNK_BYTES || origin != e->cur_origin))
+    if (e->cur && (e->cur->data.len + e->cur->res.counts.bytes >= CHUNK_BYTES || origin != e->cur_origin))
         submit_current(e);
     if (!e->cur) {
         e->cur = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
@@ -141,6 +141,10 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
             return -ENOMEM;
         buf_puts(&e->cur->origin, origin);
         e->cur_origin = origin;
+    }
+    if (pipeline_is_inline(e->pipe)) {
+        pipeline_inline_payload(e->pipe, e->cur, line, len, origin, lineno);
+        return 0;
     }
     if (chunk_add_line(e->cur, line, len, lineno)) {
         log_msg("%s:%llu: out of memory; line skipped", origin, (unsigned long long)lineno);

@@ -438,13 +438,29 @@ void pipeline_chunk_put(pipeline *p, chunk *c)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Inline mode: the chunk takes the current ruleset, the worker follows. */
+static void stamp_inline(pipeline *p, chunk *c)
+{
+    c->gen = p->gen;
+    p->gen->refs++;
+    follow_generation(p, p->inline_worker, &p->inline_gen, c->gen);
+}
+
+bool pipeline_is_inline(const pipeline *p) { return !p->o.nworkers; }
+
+void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno)
+{
+    if (!c->gen)
+        stamp_inline(p, c);
+    worker_payload(p->inline_worker, data, len, origin, lineno, &c->res);
+}
+
 void pipeline_submit(pipeline *p, chunk *c)
 {
     if (!p->o.nworkers) {
         c->seq = p->next_seq++;
-        c->gen = p->gen;
-        p->gen->refs++;
-        follow_generation(p, p->inline_worker, &p->inline_gen, c->gen);
+        if (!c->gen)            /* else stamped by pipeline_inline_payload */
+            stamp_inline(p, c);
         timed_process(p, p->inline_worker, c);
         emit(p, c);
         p->next_emit++;

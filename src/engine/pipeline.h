@@ -95,6 +95,13 @@ chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait);
 void pipeline_chunk_put(pipeline *p, chunk *c);
 /* Queue a filled chunk (inline mode: evaluate and emit it now). */
 void pipeline_submit(pipeline *p, chunk *c);
+/* Inline mode (no worker threads) only: evaluate one payload now into c's
+ * result, without copying it into the chunk; c is submitted as usual
+ * later, which emits what accumulated.  Saves a copy of every line when
+ * one thread does everything. */
+bool pipeline_is_inline(const pipeline *p);
+void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno);
+
 /* Wait until everything submitted so far has been emitted. */
 void pipeline_drain(pipeline *p);
 

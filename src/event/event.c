@@ -137,7 +137,11 @@ static int add_event(const json_doc *doc, uint32_t obj, const event_limits *lim,
         }
         return 0;
     }
-    size_t size = json_compact_len(doc, obj);
+    /* compact text is never longer than the raw text: only an event whose
+     * raw text is over the limit needs its compact length computed */
+    size_t size = json_at(doc, obj)->len;
+    if (size > lim->max_event_size)
+        size = json_compact_len(doc, obj);
     if (size > lim->max_event_size) {
         out->dropped++;
         out->oversized++;

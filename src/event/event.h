@@ -21,7 +21,8 @@
 typedef struct audit_event {
     const json_doc *doc;
     uint32_t root;        /* the event object's node */
-    uint32_t size;        /* bytes of its compact re-serialization */
+    uint32_t size;        /* bytes of its text: the raw length, or the compact
+                           * re-serialization's when the raw one is over maxEventSize */
     int64_t ts_ns;        /* stageTimestamp, ns since the Unix epoch (UTC) */
 } audit_event;
 

@@ -9,6 +9,7 @@
  * (libsinsp does the same: one offset for the whole run).
  */
 #include "fields/extract.h"
+#include "util/buf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -136,7 +137,7 @@ static bool format_u64(field_ctx *ctx, fvals *out, uint64_t v, bool pad9)
     char *o = arena_alloc(ctx->arena, 24);
     if (!o)
         return fx_none(out);
-    int n = snprintf(o, 24, pad9 ? "%09" PRIu64 : "%" PRIu64, v);
+    int n = (int)fmt_u64(o, v, pad9 ? 9 : 0);
     return fx_one(ctx, out, o, (size_t)n);
 }
 

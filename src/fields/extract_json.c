@@ -6,6 +6,7 @@
  * and decoded once, at load time (fx_jptr_compile → field_ref.aux).
  */
 #include "fields/extract.h"
+#include "util/buf.h"
 #include "util/alloc.h"
 
 #include <inttypes.h>
@@ -134,8 +135,7 @@ static bool json_rawtime(field_ctx *ctx, fvals *out)
     if (!o)
         return fx_none(out);
     /* ns since the epoch as the SDK's uint64 (pre-1970 wraps, spec source §4.3) */
-    int n = snprintf(o, 24, "%" PRIu64, (uint64_t)ctx->ev->ts_ns);
-    return fx_one(ctx, out, o, (size_t)n);
+    return fx_one(ctx, out, o, fmt_u64(o, (uint64_t)ctx->ev->ts_ns, 0));
 }
 
 bool extract_json(const field_ref *ref, field_ctx *ctx, fvals *out)

@@ -300,7 +300,9 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
 
     /* upstream quirk (spec/fields.md §7.3): no top-level auditID member (of
      * any type, even null) → every ka.* field has no value. */
-    if (json_get(ev->doc, ev->root, "auditID", 7) == JSON_NONE)
+    if (!ctx->has_auditid)
+        ctx->has_auditid = json_get(ev->doc, ev->root, "auditID", 7) == JSON_NONE ? -1 : 1;
+    if (ctx->has_auditid < 0)
         return fx_none(out);
 
     if (id == FLD_KA_CLUSTER_NAME && ctx->cluster) {

@@ -94,6 +94,7 @@ typedef struct field_ctx {
     const char *hostname;   /* evt.hostname */
     long tz_offset_s;       /* local time offset for evt.time etc., computed once */
     const char *cluster;    /* ka.cluster.name when the event has none (webhook endpoint), or NULL */
+    int8_t has_auditid;     /* the ka.* gate, computed once per event: 0 unknown, 1 yes, -1 no */
 } field_ctx;
 
 /* Look a field up by exact name ("ka.verb", "jevt.value"). NULL if unknown. */

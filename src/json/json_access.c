@@ -17,7 +17,8 @@ uint32_t json_get(const json_doc *d, uint32_t obj, const char *key, size_t keyle
         if (n->flags & JSON_F_ESCAPES) {
             if (json_string_eq(d, k, key, keylen))
                 return k + 1;
-        } else if (n->len == keylen && memcmp(d->src + n->start, key, keylen) == 0) {
+        } else if (n->len == keylen && (keylen == 0 || d->src[n->start] == key[0]) &&
+                   memcmp(d->src + n->start, key, keylen) == 0) {
             return k + 1;
         }
     }

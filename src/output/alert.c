@@ -22,12 +22,28 @@ static void split_time(int64_t ns, long offset, struct tm *tm, long *frac)
     *frac = (long)f;
 }
 
+static void put_i64(buf *out, int64_t v)
+{
+    if (v < 0) {
+        buf_putc(out, '-');
+        buf_put_u64(out, 0ull - (unsigned long long)v, 0);
+    } else {
+        buf_put_u64(out, (unsigned long long)v, 0);
+    }
+}
+
 void time_hms(int64_t ns, long tz_offset_s, buf *out)
 {
     struct tm tm;
     long frac;
     split_time(ns, tz_offset_s, &tm, &frac);
-    buf_printf(out, "%02d:%02d:%02d.%09ld", tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    buf_put_u64(out, (unsigned)tm.tm_hour, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm.tm_min, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm.tm_sec, 2);
+    buf_putc(out, '.');
+    buf_put_u64(out, (unsigned long)frac, 9);
 }
 
 void time_iso8601(int64_t ns, buf *out, const char *zone)
@@ -35,8 +51,25 @@ void time_iso8601(int64_t ns, buf *out, const char *zone)
     struct tm tm;
     long frac;
     split_time(ns, 0, &tm, &frac);
-    buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ld%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-               tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
+    if (tm.tm_year + 1900 < 0) {    /* not in 4 digits: rare, keep printf's spelling */
+        buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ld%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                   tm.tm_hour, tm.tm_min, tm.tm_sec, frac, zone);
+        return;
+    }
+    buf_put_u64(out, (unsigned)(tm.tm_year + 1900), 4);
+    buf_putc(out, '-');
+    buf_put_u64(out, (unsigned)(tm.tm_mon + 1), 2);
+    buf_putc(out, '-');
+    buf_put_u64(out, (unsigned)tm.tm_mday, 2);
+    buf_putc(out, 'T');
+    buf_put_u64(out, (unsigned)tm.tm_hour, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm.tm_min, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm.tm_sec, 2);
+    buf_putc(out, '.');
+    buf_put_u64(out, (unsigned long)frac, 9);
+    buf_puts(out, zone);
 }
 
 /* Text of one field segment: value, (list), or <NA>; padded/truncated to width. */
@@ -116,14 +149,14 @@ static void render_output_fields(evaluator *ev, const fmt_template *t, const aud
         buf_putc(out, ':');
         const fmt_seg *s = ents[i].seg;
         if (!s) {
-            buf_printf(out, "%lld", (long long)e->ts_ns);
+            put_i64(out, e->ts_ns);
             continue;
         }
         fvals v;
         if (!evaluator_values(ev, s->expr, &v)) {
             buf_puts(out, "null");
         } else if (time_like(s->expr->ref.def->name)) {
-            buf_printf(out, "%lld", (long long)e->ts_ns);
+            put_i64(out, e->ts_ns);
         } else if (s->expr->is_list) {
             buf_putc(out, '[');
             for (size_t k = 0; k < v.n; k++) {
@@ -145,30 +178,34 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
                   buf *out)
 {
     const crule *r = &rs->rules[rule];
-    /* the text line: "<time>: <Priority> <message>" */
+    /* Text alerts are written straight into `out` (an out-of-memory there
+     * marks `out` failed: no truncated alert goes out unnoticed); JSON
+     * needs the text line apart, to escape it. */
     buf line = BUF_INIT;
+    buf *l = o->json ? &line : out;
+    /* the text line: "<time>: <Priority> <message>" */
     if (o->iso8601)
-        time_iso8601(e->ts_ns, &line, "+0000");
+        time_iso8601(e->ts_ns, l, "+0000");
     else
-        time_hms(e->ts_ns, o->tz_offset_s, &line);
-    buf_printf(&line, ": %s ", priority_names[r->info.prio]);
+        time_hms(e->ts_ns, o->tz_offset_s, l);
+    buf_puts(l, ": ");
+    buf_puts(l, priority_names[r->info.prio]);
+    buf_putc(l, ' ');
     size_t msg_start = line.len;
     for (size_t i = 0; i < r->out.n; i++) {
         const fmt_seg *s = &r->out.segs[i];
         if (s->lit)
-            buf_put(&line, s->lit, s->litlen);
+            buf_put(l, s->lit, s->litlen);
         else
-            render_value(ev, s, &line);
+            render_value(ev, s, l);
+    }
+    if (!o->json) {
+        buf_putc(out, '\n');
+        return;
     }
     if (line.oom) { /* no truncated alert: the caller sees out->oom */
         buf_free(&line);
         out->oom = 1;
-        return;
-    }
-    if (!o->json) {
-        buf_put(out, line.data, line.len);
-        buf_putc(out, '\n');
-        buf_free(&line);
         return;
     }
     buf_puts(out, "{\"hostname\":");

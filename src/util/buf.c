@@ -67,6 +67,26 @@ void buf_printf(buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+size_t fmt_u64(char *dst, unsigned long long v, int width)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width && n < (int)sizeof tmp)
+        tmp[sizeof tmp - 1 - n++] = '0';
+    memcpy(dst, tmp + sizeof tmp - n, (size_t)n);
+    return (size_t)n;
+}
+
+void buf_put_u64(buf *b, unsigned long long v, int width)
+{
+    char tmp[24];
+    buf_put(b, tmp, fmt_u64(tmp, v, width));
+}
+
 const char *buf_cstr(buf *b) { return b->data && !b->oom ? b->data : ""; }
 
 void buf_clear(buf *b)
