@@ -23,14 +23,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* The signals the serve loop takes. */
+static void serve_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+}
+
 void serve_block_signals(void)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
+    serve_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);   /* a client gone mid-response is not fatal */
 }
@@ -172,11 +178,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
         return 1;
     }
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
+    serve_signals(&set);
     bool watching = rl && cfg->watch_config_files && rl->watch.n;
     uint64_t seen = watching ? fingerprint(&rl->watch) : 0;
     for (;;) {

@@ -13,7 +13,6 @@
 #include "util/buf.h"
 #include "yaml/ytree.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +28,8 @@ typedef struct harness {
     buf msg;                    /* the current case's problems */
 } harness;
 
-static bool is_yaml_name(const char *s)
-{
-    size_t n = strlen(s);
-    return (n >= 5 && !strcmp(s + n - 5, ".yaml")) || (n >= 4 && !strcmp(s + n - 4, ".yml"));
-}
-
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The case files of PATH: itself, or the top-level YAML files of a directory. */
+/* The case files of PATH: itself, or the top-level YAML files of a
+ * directory (listed the way rules directories are). */
 static int case_files(const char *path, strvec *out, FILE *msgs)
 {
     struct stat sb;
@@ -47,49 +39,28 @@ static int case_files(const char *path, strvec *out, FILE *msgs)
     }
     if (!S_ISDIR(sb.st_mode))
         return strvec_push(out, path);
-    DIR *d = opendir(path);
-    if (!d) {
-        fprintf(msgs, "cannot open directory %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    strvec names = {0};
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (is_yaml_name(de->d_name))
-            strvec_push(&names, de->d_name);
-    closedir(d);
-    qsort(names.v, names.n, sizeof *names.v, by_name);
-    buf full = BUF_INIT;
-    for (size_t i = 0; i < names.n; i++) {
-        buf_clear(&full);
-        buf_printf(&full, "%s/%s", path, names.v[i]);
-        if (stat(buf_cstr(&full), &sb) == 0 && S_ISREG(sb.st_mode))
-            strvec_push(out, buf_cstr(&full));
-    }
-    buf_free(&full);
-    strvec_free(&names);
-    return 0;
+    strvec one = {0};
+    buf err = BUF_INIT;
+    strvec_push(&one, path);
+    int rc = rulefiles_expand(&one, out, &err);
+    if (rc)
+        fprintf(msgs, "%s\n", buf_cstr(&err));
+    buf_free(&err);
+    strvec_free(&one);
+    return rc;
 }
 
 static char *read_text(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     buf b = BUF_INIT;
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_put(&b, tmp, n);
-    fclose(f);
-    if (b.oom) {
+    int rc = buf_read_file(&b, path, (size_t)1 << 30);
+    if (rc) {
         buf_free(&b);
+        errno = -rc;
         return NULL;
     }
     *len = b.len;
-    if (!b.data)
-        return pg_strdup("");
-    return b.data;
+    return b.data ? b.data : pg_strdup("");
 }
 
 /* "dir/of/file" + "/" + rel, unless rel is absolute. */

@@ -96,16 +96,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     buf b = BUF_INIT;
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (1u << 20))
-        buf_put(&b, tmp, n);
-    fclose(f);
-    if (b.oom) {
+    if (buf_read_file(&b, path, 1u << 20) || !b.len) {
         buf_free(&b);
         return NULL;
     }

@@ -22,6 +22,18 @@ static void split_time(int64_t ns, long offset, struct tm *tm, long *frac)
     *frac = (long)f;
 }
 
+/* HH:MM:SS.nnnnnnnnn */
+static void put_hms(buf *out, const struct tm *tm, long frac)
+{
+    buf_put_u64(out, (unsigned)tm->tm_hour, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm->tm_min, 2);
+    buf_putc(out, ':');
+    buf_put_u64(out, (unsigned)tm->tm_sec, 2);
+    buf_putc(out, '.');
+    buf_put_u64(out, (unsigned long)frac, 9);
+}
+
 static void put_i64(buf *out, int64_t v)
 {
     if (v < 0) {
@@ -37,13 +49,7 @@ void time_hms(int64_t ns, long tz_offset_s, buf *out)
     struct tm tm;
     long frac;
     split_time(ns, tz_offset_s, &tm, &frac);
-    buf_put_u64(out, (unsigned)tm.tm_hour, 2);
-    buf_putc(out, ':');
-    buf_put_u64(out, (unsigned)tm.tm_min, 2);
-    buf_putc(out, ':');
-    buf_put_u64(out, (unsigned)tm.tm_sec, 2);
-    buf_putc(out, '.');
-    buf_put_u64(out, (unsigned long)frac, 9);
+    put_hms(out, &tm, frac);
 }
 
 void time_iso8601(int64_t ns, buf *out, const char *zone)
@@ -62,13 +68,7 @@ void time_iso8601(int64_t ns, buf *out, const char *zone)
     buf_putc(out, '-');
     buf_put_u64(out, (unsigned)tm.tm_mday, 2);
     buf_putc(out, 'T');
-    buf_put_u64(out, (unsigned)tm.tm_hour, 2);
-    buf_putc(out, ':');
-    buf_put_u64(out, (unsigned)tm.tm_min, 2);
-    buf_putc(out, ':');
-    buf_put_u64(out, (unsigned)tm.tm_sec, 2);
-    buf_putc(out, '.');
-    buf_put_u64(out, (unsigned long)frac, 9);
+    put_hms(out, &tm, frac);
     buf_puts(out, zone);
 }
 

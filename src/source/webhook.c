@@ -150,21 +150,13 @@ int webhook_parse_url(const char *s, webhook_url *u, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ helpers */
 
+/* A small file (certificates, tokens) as a NUL-terminated string. */
 static char *read_file(const char *path, char *err, size_t errlen, const char *what)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-        return NULL;
-    }
     buf b = BUF_INIT;
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (16u << 20))
-        buf_put(&b, tmp, n);
-    fclose(f);
-    if (b.oom || !b.len) {
-        snprintf(err, errlen, "%s %s: %s", what, path, b.oom ? "out of memory" : "empty file");
+    int rc = buf_read_file(&b, path, 16u << 20);
+    if (rc || !b.len) {
+        snprintf(err, errlen, "%s %s: %s", what, path, rc ? strerror(-rc) : "empty file");
         buf_free(&b);
         return NULL;
     }

@@ -87,6 +87,27 @@ void buf_put_u64(buf *b, unsigned long long v, int width)
     buf_put(b, tmp, fmt_u64(tmp, v, width));
 }
 
+int buf_read_file(buf *b, const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    char tmp[8192];
+    size_t n, start = b->len;
+    int rc = 0;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+        if (b->len - start + n > max) {
+            rc = -EFBIG;
+            break;
+        }
+        buf_put(b, tmp, n);
+    }
+    if (!rc && ferror(f))
+        rc = -EIO;
+    fclose(f);
+    return rc ? rc : b->oom ? -ENOMEM : 0;
+}
+
 const char *buf_cstr(buf *b) { return b->data && !b->oom ? b->data : ""; }
 
 void buf_clear(buf *b)

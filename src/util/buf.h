@@ -31,6 +31,9 @@ void buf_vprintf(buf *b, const char *fmt, va_list ap);
 void buf_put_u64(buf *b, unsigned long long v, int width);
 /* The same into dst (room for 21 bytes, or width); returns the length, no NUL. */
 size_t fmt_u64(char *dst, unsigned long long v, int width);
+/* Append the whole file at `path` (at most `max` bytes).  0, or -errno:
+ * -EFBIG when the file is larger, -ENOMEM. */
+int buf_read_file(buf *b, const char *path, size_t max);
 const char *buf_cstr(buf *b);                      /* "" on empty/oom */
 void buf_clear(buf *b);                            /* also clears the failure mark */
 void buf_free(buf *b);
