@@ -16,9 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Most payloads match at most a few rules; rule_matching: all on a
- * payload that matches more is cut here (never seen in practice). */
-#define MAX_MATCHES 256
 
 struct worker {
     worker_opts o;
@@ -26,6 +23,7 @@ struct worker {
     json_doc doc;
     event_batch batch;
     evaluator *ev;
+    uint32_t *matched;              /* room for every rule of the ruleset */
     alert_opts aopts;
     char hostname[256];
     long tz_offset;
@@ -75,6 +73,18 @@ static long local_offset(void)
     return tm.tm_gmtoff;
 }
 
+/* An evaluator and room for every rule to match (rule_matching: all). */
+static evaluator *new_evaluator(const ruleset *rs, uint32_t **matched)
+{
+    *matched = pg_malloc((ruleset_count(rs) + 1) * sizeof **matched);
+    evaluator *ev = *matched ? evaluator_new(rs) : NULL;
+    if (!ev) {
+        pg_free(*matched);
+        *matched = NULL;
+    }
+    return ev;
+}
+
 worker *worker_new(const worker_opts *o)
 {
     worker *w = pg_calloc(1, sizeof *w);
@@ -89,7 +99,7 @@ worker *worker_new(const worker_opts *o)
     else if (gethostname(w->hostname, sizeof w->hostname))
         snprintf(w->hostname, sizeof w->hostname, "localhost");
     w->tz_offset = local_offset();
-    if (o->rs && !(w->ev = evaluator_new(o->rs))) {
+    if (o->rs && !(w->ev = new_evaluator(o->rs, &w->matched))) {
         worker_free(w);
         return NULL;
     }
@@ -112,8 +122,10 @@ void worker_set_ruleset(worker *w, const ruleset *rs)
     if (w->o.rs == rs)
         return;
     evaluator_free(w->ev);
+    pg_free(w->matched);
+    w->matched = NULL;
     w->o.rs = rs;
-    w->ev = rs ? evaluator_new(rs) : NULL;
+    w->ev = rs ? new_evaluator(rs, &w->matched) : NULL;
 }
 
 void worker_free(worker *w)
@@ -121,6 +133,7 @@ void worker_free(worker *w)
     if (!w)
         return;
     evaluator_free(w->ev);
+    pg_free(w->matched);
     json_doc_free(&w->doc);
     event_batch_free(&w->batch);
     arena_free(&w->arena);
@@ -175,9 +188,9 @@ static void add_span(worker_result *r, size_t off, uint32_t rule)
 
 static void evaluate_event(worker *w, field_ctx *fc, const audit_event *ev, worker_result *r)
 {
-    uint32_t matched[MAX_MATCHES];
+    uint32_t *matched = w->matched;
     evaluator_begin(w->ev, fc);
-    size_t n = evaluator_match(w->ev, w->o.cfg->rule_matching_all, matched, MAX_MATCHES);
+    size_t n = evaluator_match(w->ev, w->o.cfg->rule_matching_all, matched, ruleset_count(w->o.rs));
     for (size_t i = 0; i < n; i++) {
         size_t off = r->text.len;
         alert_render(w->o.rs, w->ev, matched[i], ev, &w->aopts, &r->text);
