@@ -315,15 +315,11 @@ static int effective_threads(const options *o, const ruleset *rs)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)(cores > 64 ? 64 : cores) : 1;
     }
-    if (n > 1 && rs) {
-        static const int ordered[] = {FLD_EVT_NUM, FLD_EVT_RELTIME, FLD_EVT_RELTIME_S, FLD_EVT_RELTIME_NS};
-        for (size_t i = 0; i < sizeof ordered / sizeof *ordered; i++)
-            if (ruleset_uses_field(rs, ordered[i])) {
-                if (o->threads > 1)
-                    log_msg("rules use %s, which numbers events in input order: running on one thread",
-                            field_table[ordered[i]].name);
-                return 1;
-            }
+    const char *ordered = n > 1 && rs ? ruleset_uses_order(rs) : NULL;
+    if (ordered) {
+        if (o->threads > 1)
+            log_msg("rules use %s, which numbers events in input order: running on one thread", ordered);
+        return 1;
     }
     return n;
 }

@@ -76,7 +76,9 @@ engine *engine_new(const engine_opts *o)
             .extract = o->extract,
             .extract_text = o->extract_text,
             .nextract = o->nextract,
-            .shared = nworkers ? &e->shared : NULL,
+            /* shared numbering costs a contended atomic per event: only
+             * when something reads the numbers (or in extract mode) */
+            .shared = nworkers && (!o->rs || ruleset_uses_order(o->rs)) ? &e->shared : NULL,
         },
         .emit = emit_chunk,
         .idle = flush_output,

@@ -982,6 +982,15 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
 size_t ruleset_count(const ruleset *rs) { return rs->nrules; }
 const rule_info *ruleset_rule(const ruleset *rs, size_t i) { return &rs->rules[i].info; }
 
+const char *ruleset_uses_order(const ruleset *rs)
+{
+    static const int ordered[] = {FLD_EVT_NUM, FLD_EVT_RELTIME, FLD_EVT_RELTIME_S, FLD_EVT_RELTIME_NS};
+    for (size_t i = 0; i < sizeof ordered / sizeof *ordered; i++)
+        if (ruleset_uses_field(rs, ordered[i]))
+            return field_table[ordered[i]].name;
+    return NULL;
+}
+
 bool ruleset_uses_field(const ruleset *rs, int field)
 {
     for (uint32_t i = 0; i < rs->nslots; i++)

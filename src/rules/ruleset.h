@@ -89,6 +89,9 @@ const rule_info *ruleset_rule(const ruleset *rs, size_t i);
 /* Whether any condition or output reads field `field` (a field_id), e.g.
  * evt.num, whose value depends on the order events are evaluated in. */
 bool ruleset_uses_field(const ruleset *rs, int field);
+/* The first field read whose value depends on the order events are
+ * numbered in (evt.num, evt.reltime*), or NULL. */
+const char *ruleset_uses_order(const ruleset *rs);
 void ruleset_free(ruleset *rs);
 
 #endif
