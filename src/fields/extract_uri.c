@@ -8,21 +8,11 @@
  * building a URL: all we need is "does it parse" and "where is the query".
  */
 #include "fields/extract.h"
+#include "util/hex.h"
 
 #include <string.h>
 
 enum go_mode { GO_PATH, GO_HOST, GO_ZONE, GO_USERINFO, GO_QUERY, GO_FRAGMENT };
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* net/url shouldEscape(c, encodeHost): may byte c appear raw in a host? */
 static bool host_should_escape(unsigned char c)

@@ -83,17 +83,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply(c, MHD_HTTP_NOT_FOUND, text, "not found\n", 10);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        msg[--n] = 0;
-    log_msg("admin: %s", msg);
-}
-
 static char *slurp(const char *path)
 {
     buf b = BUF_INIT;
@@ -139,7 +128,7 @@ int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen)
     }
     struct MHD_OptionItem opts[8];
     int k = 0;
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_prefixed_v, (void *)"admin"};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 64, NULL};
     if (have_addr)

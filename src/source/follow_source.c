@@ -9,6 +9,7 @@
  * all, in polling mode) only delays reading by one interval.
  */
 #include "source/follow_source.h"
+#include "util/hex.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -287,17 +288,6 @@ int follow_source_run(const char *path, const follow_opts *o, line_fn fn, void *
         close(ifd);
     line_reader_free(&f.r);
     return rc;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int follow_source_url_path(const char *url, char *out, size_t outlen, char *err, size_t errlen)

@@ -472,17 +472,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return finish(w, c, rq);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        msg[--n] = 0;
-    log_msg("webhook: %s", msg);
-}
-
 /* ------------------------------------------------------------ connections */
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -607,13 +596,12 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     }
     struct MHD_OptionItem opts[16];
     int k = 0;
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)log_prefixed_v, (void *)"webhook"};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->webhook_timeout_s, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->webhook_max_connections, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads < 2 ? 2 : threads, NULL};
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
     if (have_addr)
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     if (w->url.tls) {

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int quiet;
@@ -70,4 +71,14 @@ void log_write(const char *text, size_t len)
 {
     if (!quiet && len)
         fwrite(text, 1, len, stderr);
+}
+
+void log_prefixed_v(void *prefix, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = 0;
+    log_msg("%s: %s", (const char *)prefix, msg);
 }

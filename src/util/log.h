@@ -23,4 +23,9 @@ struct buf;
 void log_k8saudit_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_write(const char *text, size_t len);
 
+/* An external-logger callback (libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER):
+ * `prefix` (a string) names the server, trailing newlines are dropped. */
+#include <stdarg.h>
+void log_prefixed_v(void *prefix, const char *fmt, va_list ap);
+
 #endif

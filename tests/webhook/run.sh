@@ -104,6 +104,11 @@ print(resp.split("\r\n")[0].split(" ")[1], "retry-after" in resp.lower())
 PY
 check "503 over in-flight budget" "$(cat "$T/503.txt")" "503 True"
 check "healthz"            "$(curl -s $U/healthz)" ok
+# a second instance on the same port fails loudly instead of sharing it
+timeout 10 "$BIN" -c "$T/falco.yaml" "${RULES[@]}" -o "plugins[0].open_params=http://127.0.0.1:$PORT/k8s-audit" \
+    -o webserver.enabled=false > /dev/null 2> "$T/inuse.err"
+check "port in use: exit 1" "$?" 1
+grep -q 'Address already in use' "$T/inuse.err" && ok || bad "port in use: the reason is logged"
 stop codes
 grep -q 'Webhook responses: 200: 5 400: 3 404: 2 405: 2 413: 2 415: 1 503: 1' "$T/codes.out" \
     && ok || bad "stats block counts responses: $(grep Webhook "$T/codes.out")"
