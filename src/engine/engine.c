@@ -174,11 +174,66 @@ static int finish_input(engine *e, int rc, const file_stats *fs, char *err, size
     return rc < 0 ? -1 : 0;
 }
 
+/* With worker threads, file input is read by the workers themselves in
+ * blocks of whole lines (pipeline_pull): no reader thread, no copy of
+ * each line into a chunk. */
+typedef struct block_input {
+    engine *e;
+    line_reader r;
+    int fd;
+    char *err;
+    size_t errlen;
+} block_input;
+
+static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
+{
+    return chunk_add_ref(ctx, off, len, lineno);
+}
+
+/* pipeline_pull_fn: the next block of the current file into c. */
+static int pull_block(void *ctx, chunk *c)
+{
+    block_input *bi = ctx;
+    engine *e = bi->e;
+    uint64_t too_long = bi->r.st->too_long;
+    buf_puts(&c->origin, bi->r.origin);
+    int rc = line_reader_block(&bi->r, bi->fd, &c->data, CHUNK_BYTES, note_line, c, &c->res.log, bi->err,
+                               bi->errlen);
+    /* counted with the chunk, so that totals and messages stay in order */
+    c->res.counts.too_long = bi->r.st->too_long - too_long;
+    bi->r.st->too_long = too_long;
+    e->bytes_in += c->data.len;
+    if (progress_due(&e->prog)) {
+        run_counts rc2;
+        pipeline_counts(e->pipe, &rc2);
+        progress_draw(&e->prog, e->bytes_in, rc2.events, rc2.alerts);
+    }
+    return rc;
+}
+
+static int pull_file(void *ctx, int fd, const char *origin, char *err, size_t errlen)
+{
+    block_input *bi = ctx;
+    line_reader_start(&bi->r, origin);
+    bi->fd = fd;
+    bi->err = err;
+    bi->errlen = errlen;
+    return pipeline_pull(bi->e->pipe, pull_block, bi);
+}
+
 int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
 {
     file_stats fs = {0};
     progress_start(&e->prog, path);
-    int rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
+    int rc;
+    if (pipeline_is_inline(e->pipe)) {
+        rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
+    } else {
+        block_input bi = {.e = e};
+        line_reader_init(&bi.r, config_payload_limit(e->o.cfg), &fs);
+        rc = file_source_each(path, pull_file, &bi, err, errlen);
+        line_reader_free(&bi.r);
+    }
     rc = finish_input(e, rc, &fs, err, errlen);
     progress_end(&e->prog);
     return rc;

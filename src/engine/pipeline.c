@@ -62,13 +62,20 @@ struct pipeline {
     int nthreads;               /* started worker threads */
     pthread_t writer;
     bool writer_started;
+    /* pull mode (pipeline_pull): workers fill chunks from the source
+     * themselves, one at a time */
+    pipeline_pull_fn pull;
+    void *pull_ctx;
+    bool pulling;               /* a worker is in pull() */
+    int pull_rc;
+    pthread_cond_t cv_pulled;   /* the pull source is exhausted */
     worker *inline_worker;
     rs_gen *inline_gen;
     run_counts totals;
     histogram eval_time;        /* seconds per chunk evaluated */
 };
 
-int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
+int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno)
 {
     if (c->nlines == c->caplines) {
         size_t cap = c->caplines ? 2 * c->caplines : 256;
@@ -78,13 +85,18 @@ int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
         c->lines = n;
         c->caplines = cap;
     }
+    c->lines[c->nlines++] = (line_ref){off, len, lineno};
+    return 0;
+}
+
+int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
+{
     size_t off = c->data.len;
     buf_put(&c->data, line, len);
     buf_putc(&c->data, '\0');   /* the parser may look one byte past a value */
     if (c->data.oom)
         return -ENOMEM;
-    c->lines[c->nlines++] = (line_ref){off, len, lineno};
-    return 0;
+    return chunk_add_ref(c, off, len, lineno);
 }
 
 static void chunk_release_memory(chunk *c)
@@ -237,6 +249,61 @@ typedef struct worker_arg {
     rs_gen *gen;                /* the generation w's evaluator is for */
 } worker_arg;
 
+/* Make c ready to be filled (a fresh chunk of `kind`). */
+static void chunk_reset(chunk *c, chunk_kind kind)
+{
+    c->kind = kind;
+    c->next = NULL;
+    c->done = false;
+    c->nlines = 0;
+    buf_clear(&c->data);
+    buf_clear(&c->origin);
+    buf_clear(&c->cluster);
+    c->batch.n = 0;
+    worker_result_clear(&c->res);
+}
+
+/* Queue c for the writer's ring (lock held): it is emitted after every
+ * chunk submitted before it. */
+static void enqueue_locked(pipeline *p, chunk *c)
+{
+    c->seq = p->next_seq++;
+    c->gen = p->gen;
+    p->gen->refs++;
+    p->ring[c->seq % p->o.nchunks] = c;
+}
+
+/* Pull mode: fill a free chunk from the source (lock held on entry and
+ * exit, released while reading).  Returns the chunk, now queued for the
+ * writer, or NULL when the source is exhausted or failed. */
+static chunk *pull_locked(pipeline *p)
+{
+    p->pulling = true;
+    while (!p->free_list && !p->stopping)
+        pthread_cond_wait(&p->cv_free, &p->mu);
+    chunk *c = p->free_list;
+    int rc = -ECANCELED;        /* stopping */
+    if (c) {
+        p->free_list = c->next;
+        pthread_mutex_unlock(&p->mu);
+        chunk_reset(c, CHUNK_LINES);
+        rc = p->pull(p->pull_ctx, c);
+        pthread_mutex_lock(&p->mu);
+    }
+    p->pulling = false;
+    if (rc <= 0) {
+        if (c)
+            recycle_locked(p, c);
+        p->pull = NULL;
+        p->pull_rc = rc;
+        pthread_cond_broadcast(&p->cv_pulled);
+        return NULL;
+    }
+    enqueue_locked(p, c);
+    pthread_cond_signal(&p->cv_work); /* the next block can be read meanwhile */
+    return c;
+}
+
 static void *worker_main(void *arg)
 {
     pipeline *p = ((worker_arg *)arg)->p;
@@ -245,14 +312,19 @@ static void *worker_main(void *arg)
     pg_free(arg);
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->work_head && !p->stopping)
+        while (!p->work_head && !(p->pull && !p->pulling) && !p->stopping)
             pthread_cond_wait(&p->cv_work, &p->mu);
         chunk *c = p->work_head;
-        if (!c)
+        if (c) {
+            p->work_head = c->next;
+            if (!p->work_head)
+                p->work_tail = NULL;
+        } else if (p->pull && !p->pulling) {
+            if (!(c = pull_locked(p)))
+                continue;
+        } else {
             break;      /* stopping and nothing left */
-        p->work_head = c->next;
-        if (!p->work_head)
-            p->work_tail = NULL;
+        }
         pthread_mutex_unlock(&p->mu);
         follow_generation(p, w, &gen, c->gen);
         timed_process(p, w, c);
@@ -319,6 +391,7 @@ pipeline *pipeline_new(const pipeline_opts *o)
     pthread_cond_init(&p->cv_work, NULL);
     pthread_cond_init(&p->cv_done, NULL);
     pthread_cond_init(&p->cv_emitted, NULL);
+    pthread_cond_init(&p->cv_pulled, NULL);
     p->gen = gen_new(o->wo.rs, false);
     p->chunks = pg_calloc(p->o.nchunks, sizeof *p->chunks);
     p->ring = pg_calloc(p->o.nchunks, sizeof *p->ring);
@@ -403,6 +476,7 @@ void pipeline_free(pipeline *p)
     pthread_cond_destroy(&p->cv_work);
     pthread_cond_destroy(&p->cv_done);
     pthread_cond_destroy(&p->cv_emitted);
+    pthread_cond_destroy(&p->cv_pulled);
     pg_free(p);
 }
 
@@ -417,17 +491,8 @@ chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait)
     if (c)
         p->free_list = c->next;
     pthread_mutex_unlock(&p->mu);
-    if (!c)
-        return NULL;
-    c->kind = kind;
-    c->next = NULL;
-    c->done = false;
-    c->nlines = 0;
-    buf_clear(&c->data);
-    buf_clear(&c->origin);
-    buf_clear(&c->cluster);
-    c->batch.n = 0;
-    worker_result_clear(&c->res);
+    if (c)
+        chunk_reset(c, kind);
     return c;
 }
 
@@ -468,10 +533,7 @@ void pipeline_submit(pipeline *p, chunk *c)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    c->seq = p->next_seq++;
-    c->gen = p->gen;
-    p->gen->refs++;
-    p->ring[c->seq % p->o.nchunks] = c;
+    enqueue_locked(p, c);
     if (p->work_tail)
         p->work_tail->next = c;
     else
@@ -479,6 +541,20 @@ void pipeline_submit(pipeline *p, chunk *c)
     p->work_tail = c;
     pthread_cond_signal(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
+}
+
+int pipeline_pull(pipeline *p, pipeline_pull_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    p->pull = fn;
+    p->pull_ctx = ctx;
+    p->pull_rc = 0;
+    pthread_cond_broadcast(&p->cv_work);
+    while (p->pull && !p->stopping)
+        pthread_cond_wait(&p->cv_pulled, &p->mu);
+    int rc = p->pull_rc;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
 
 void pipeline_drain(pipeline *p)

@@ -64,6 +64,9 @@ struct chunk {
 
 /* Append one line to a CHUNK_LINES chunk (copied).  0 or -ENOMEM. */
 int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno);
+/* Note a line already in c->data at `off` (a byte must follow it there).
+ * 0 or -ENOMEM. */
+int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno);
 
 /* The ruleset a chunk was evaluated with (valid during emit). */
 const ruleset *chunk_ruleset(const chunk *c);
@@ -101,6 +104,19 @@ void pipeline_submit(pipeline *p, chunk *c);
  * one thread does everything. */
 bool pipeline_is_inline(const pipeline *p);
 void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno);
+
+/* Pull mode (worker threads only): instead of a source thread filling
+ * chunks and workers taking them, each worker that runs out of work fills
+ * the next chunk itself with fn (one worker at a time, in order; the
+ * others evaluate meanwhile).  That saves a thread and a hand-off per
+ * chunk, and the bytes a worker reads are still in its core's cache when
+ * it parses them.  fn fills a fresh CHUNK_LINES chunk and returns 1, or
+ * returns 0 at the end of the input (the chunk is not used) or a negative
+ * errno.  Blocks until the source is exhausted; returns 0 or fn's error.
+ * Chunks are queued for the writer as they are filled: call
+ * pipeline_drain() to wait for their output. */
+typedef int (*pipeline_pull_fn)(void *ctx, chunk *c);
+int pipeline_pull(pipeline *p, pipeline_pull_fn fn, void *ctx);
 
 /* Wait until everything submitted so far has been emitted. */
 void pipeline_drain(pipeline *p);

@@ -14,23 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Read one file descriptor to its end, calling fn per line. */
-static int read_fd(line_reader *r, int fd, const char *origin, line_fn fn, void *ctx, char *err, size_t errlen)
-{
-    line_reader_start(r, origin);
-    int rc = line_reader_fill(r, fd, fn, ctx, err, errlen);
-    return rc ? rc : line_reader_finish(r, fn, ctx);
-}
-
-static int run_file(line_reader *r, const char *path, line_fn fn, void *ctx, char *err,
-                    size_t errlen)
+static int run_file(const char *path, file_fd_fn fn, void *ctx, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -errno;
     }
-    int rc = read_fd(r, fd, path, fn, ctx, err, errlen);
+    int rc = fn(ctx, fd, path, err, errlen);
     close(fd);
     return rc;
 }
@@ -50,8 +41,7 @@ static int by_mtime(const void *a, const void *b)
     return strcmp(x->path, y->path); /* stable tie-break */
 }
 
-static int run_dir(line_reader *r, const char *dir, line_fn fn, void *ctx, char *err,
-                   size_t errlen)
+static int run_dir(const char *dir, file_fd_fn fn, void *ctx, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -95,7 +85,7 @@ static int run_dir(line_reader *r, const char *dir, line_fn fn, void *ctx, char 
     if (!rc) {
         qsort(ents, n, sizeof *ents, by_mtime);
         for (size_t i = 0; i < n && !rc; i++)
-            rc = run_file(r, ents[i].path, fn, ctx, err, errlen);
+            rc = run_file(ents[i].path, fn, ctx, err, errlen);
     }
     for (size_t i = 0; i < n; i++)
         pg_free(ents[i].path);
@@ -103,23 +93,41 @@ static int run_dir(line_reader *r, const char *dir, line_fn fn, void *ctx, char 
     return rc;
 }
 
+int file_source_each(const char *path, file_fd_fn fn, void *ctx, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (!strcmp(path, "-"))
+        return fn(ctx, STDIN_FILENO, "<stdin>", err, errlen);
+    if (stat(path, &sb) != 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    if (S_ISDIR(sb.st_mode))
+        return run_dir(path, fn, ctx, err, errlen);
+    return run_file(path, fn, ctx, err, errlen);
+}
+
+typedef struct line_run {
+    line_reader r;
+    line_fn fn;
+    void *ctx;
+} line_run;
+
+/* Read one file descriptor to its end, calling fn per line. */
+static int read_lines(void *ctx, int fd, const char *origin, char *err, size_t errlen)
+{
+    line_run *lr = ctx;
+    line_reader_start(&lr->r, origin);
+    int rc = line_reader_fill(&lr->r, fd, lr->fn, lr->ctx, err, errlen);
+    return rc ? rc : line_reader_finish(&lr->r, lr->fn, lr->ctx);
+}
+
 int file_source_run(const char *path, size_t max_line, line_fn fn, void *ctx, file_stats *st,
                     char *err, size_t errlen)
 {
-    line_reader r;
-    line_reader_init(&r, max_line, st);
-    int rc;
-    struct stat sb;
-    if (!strcmp(path, "-")) {
-        rc = read_fd(&r, STDIN_FILENO, "<stdin>", fn, ctx, err, errlen);
-    } else if (stat(path, &sb) != 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        rc = -errno;
-    } else if (S_ISDIR(sb.st_mode)) {
-        rc = run_dir(&r, path, fn, ctx, err, errlen);
-    } else {
-        rc = run_file(&r, path, fn, ctx, err, errlen);
-    }
-    line_reader_free(&r);
+    line_run lr = {.fn = fn, .ctx = ctx};
+    line_reader_init(&lr.r, max_line, st);
+    int rc = file_source_each(path, read_lines, &lr, err, errlen);
+    line_reader_free(&lr.r);
     return rc;
 }

@@ -25,4 +25,11 @@
 int file_source_run(const char *path, size_t max_line, line_fn fn, void *ctx,
                     file_stats *st, char *err, size_t errlen);
 
+/* The files `path` names, in the order file_source_run reads them, each
+ * opened and handed to fn (closed after; stdin is not).  Returns 0, fn's
+ * non-zero value (which stops the walk), or a negative errno (message in
+ * err).  For readers that split lines themselves (line_reader_block). */
+typedef int (*file_fd_fn)(void *ctx, int fd, const char *origin, char *err, size_t errlen);
+int file_source_each(const char *path, file_fd_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

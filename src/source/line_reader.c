@@ -3,9 +3,12 @@
  */
 #include "source/line_reader.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,10 +38,42 @@ size_t line_reader_pending(const line_reader *r)
     return (r->len - r->pos) + (r->skipping ? (size_t)r->skip_bytes : 0);
 }
 
-static void report_too_long(const line_reader *r, uint64_t bytes)
+/* An over-long line: on stderr now (callback mode), or into `log` to come
+ * out in order with the messages of the lines around it (block mode). */
+static void report_too_long(const line_reader *r, buf *log, uint64_t bytes)
 {
-    log_msg("%s:%llu: line of %llu bytes exceeds the %zu-byte payload limit; skipped", r->origin,
-            (unsigned long long)r->lineno, (unsigned long long)bytes, r->max_line);
+    const char *fmt = "%s:%llu: line of %llu bytes exceeds the %zu-byte payload limit; skipped";
+    if (log)
+        log_msg_to(log, fmt, r->origin, (unsigned long long)r->lineno, (unsigned long long)bytes, r->max_line);
+    else
+        log_msg(fmt, r->origin, (unsigned long long)r->lineno, (unsigned long long)bytes, r->max_line);
+}
+
+/* The rules every line goes through, in both modes: `n` bytes at `start`
+ * (its '\n' excluded) are line number ++lineno.  Returns true when the line
+ * is to be handed out, with *n trimmed of a trailing '\r'. */
+static bool accept_line(line_reader *r, const char *start, size_t *n, buf *log)
+{
+    r->lineno++;
+    if (r->skipping) {
+        /* the newline that ends an over-long line being skipped */
+        r->skipping = 0;
+        report_too_long(r, log, r->skip_bytes + *n);
+        return false;
+    }
+    size_t raw = *n;
+    if (*n > 0 && start[*n - 1] == '\r')
+        (*n)--;
+    if (*n == 0)
+        return false; /* empty lines are skipped, as upstream does */
+    if (*n > r->max_line) {
+        r->st->too_long++;
+        report_too_long(r, log, raw);
+        return false;
+    }
+    r->st->lines++;
+    r->st->bytes += *n;
+    return true;
 }
 
 /* Hand out every complete line in the buffer; at the end of a file also the
@@ -56,23 +91,8 @@ static int drain(line_reader *r, int at_end, line_fn fn, void *ctx)
             r->discard = 0;
             continue;
         }
-        r->lineno++;
-        if (r->skipping) {
-            r->skipping = 0;
-            report_too_long(r, r->skip_bytes + n);
+        if (!accept_line(r, start, &n, NULL))
             continue;
-        }
-        if (n > 0 && start[n - 1] == '\r')
-            n--;
-        if (n == 0)
-            continue; /* empty lines are skipped, as upstream does */
-        if (n > r->max_line) {
-            r->st->too_long++;
-            report_too_long(r, n);
-            continue;
-        }
-        r->st->lines++;
-        r->st->bytes += n;
         int rc = fn(ctx, start, n, r->origin, r->lineno);
         if (rc)
             return rc;
@@ -111,7 +131,7 @@ int line_reader_fill(line_reader *r, int fd, line_fn fn, void *ctx, char *err, s
             r->len -= r->pos;
             r->pos = 0;
         }
-        if (r->len >= r->max_line + 1) {
+        if (r->len > r->max_line + 1) { /* + 1: a '\r' before the newline does not count */
             /* over-long line: forget what we have and skip to its newline */
             if (!r->discard && !r->skipping) {
                 r->st->too_long++;
@@ -123,7 +143,7 @@ int line_reader_fill(line_reader *r, int fd, line_fn fn, void *ctx, char *err, s
         }
         if (r->cap - r->len < READ_CHUNK / 4) {
             size_t cap = r->cap ? r->cap * 2 : READ_CHUNK;
-            size_t limit = r->max_line + READ_CHUNK + 1;
+            size_t limit = r->max_line + READ_CHUNK + 2;
             if (cap > limit)
                 cap = limit;
             if (cap > r->cap) {
@@ -159,13 +179,133 @@ int line_reader_finish(line_reader *r, line_fn fn, void *ctx)
     if (r->skipping) {
         r->skipping = 0;
         r->lineno++;
-        report_too_long(r, r->skip_bytes + (r->len - r->pos));
+        report_too_long(r, NULL, r->skip_bytes + (r->len - r->pos));
     } else {
         rc = drain(r, 1, fn, ctx);
     }
     r->len = r->pos = 0;
     r->discard = 0;
     return rc;
+}
+
+/* ---- block mode ---- */
+
+/* Keep out[from..len) (an unterminated line) for the next block. */
+static int keep_partial(line_reader *r, buf *out, size_t from)
+{
+    size_t n = out->len - from;
+    if (n > r->cap) {
+        char *p = pg_realloc(r->buf, n);
+        if (!p)
+            return -ENOMEM;
+        r->buf = p;
+        r->cap = n;
+    }
+    if (n)
+        memcpy(r->buf, out->data + from, n);
+    r->pos = 0;
+    r->len = n;
+    out->len = from;
+    return 0;
+}
+
+int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_fn fn, void *ctx, buf *log,
+                      char *err, size_t errlen)
+{
+    buf_clear(out);
+    if (r->len > r->pos)
+        buf_put(out, r->buf + r->pos, r->len - r->pos);
+    r->len = r->pos = 0;
+    size_t done = 0;        /* out[0..done): whole lines, handed out */
+    size_t scanned = 0;     /* no '\n' in out[done..scanned) */
+    bool produced = false, eof = false, short_read = false;
+    for (;;) {
+        if (out->oom) {
+            snprintf(err, errlen, "%s: out of memory", r->origin);
+            return -ENOMEM;
+        }
+        char *nl;
+        while ((nl = memchr(out->data + scanned, '\n', out->len - scanned))) {
+            size_t n = (size_t)(nl - (out->data + done));
+            produced = true;
+            if (accept_line(r, out->data + done, &n, log)) {
+                int rc = fn(ctx, done, n, r->lineno);
+                if (rc)
+                    return rc;
+            }
+            done = scanned = (size_t)(nl + 1 - out->data);
+        }
+        scanned = out->len;
+        /* an unterminated line: over the limit (with room for a '\r'), it
+         * is dropped as it comes */
+        if (r->skipping || out->len - done > r->max_line + 1) {
+            if (!r->skipping) {
+                r->st->too_long++;
+                r->skipping = 1;
+                r->skip_bytes = 0;
+                produced = true;
+            }
+            r->skip_bytes += out->len - done;
+            out->len = scanned = done;
+        }
+        if (eof)
+            break;
+        /* enough for a block, or a pipe gave what it had: go */
+        if (done > 0 && (out->len >= want || short_read))
+            break;
+        size_t room = out->len < want ? want - out->len : want / 4 + 1;
+        buf_reserve(out, out->len + room + 1); /* + 1: the NUL after the last line */
+        if (out->oom)
+            continue;
+        ssize_t got = read(fd, out->data + out->len, room);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                /* a non-blocking descriptor (stdin set so by someone else) */
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                poll(&pfd, 1, -1);
+                continue;
+            }
+            int e = errno;
+            snprintf(err, errlen, "%s: read error: %s", r->origin, strerror(e));
+            return -e;
+        }
+        if (got == 0) {
+            eof = true;
+            continue;
+        }
+        short_read = (size_t)got < room;
+        out->len += (size_t)got;
+    }
+    if (!eof) {
+        if (keep_partial(r, out, done)) {
+            snprintf(err, errlen, "%s: out of memory", r->origin);
+            return -ENOMEM;
+        }
+    } else if (r->skipping) {
+        /* the file ends inside an over-long line */
+        r->skipping = 0;
+        r->lineno++;
+        report_too_long(r, log, r->skip_bytes);
+        produced = true;
+    } else if (out->len > done) {
+        /* the last line of a file needs no newline */
+        size_t n = out->len - done;
+        produced = true;
+        if (accept_line(r, out->data + done, &n, log)) {
+            int rc = fn(ctx, done, n, r->lineno);
+            if (rc)
+                return rc;
+        }
+    }
+    buf_reserve(out, out->len + 1);
+    if (out->oom) {
+        snprintf(err, errlen, "%s: out of memory", r->origin);
+        return -ENOMEM;
+    }
+    out->data[out->len] = '\0';
+    return produced ? 1 : 0;
 }
 
 void line_reader_free(line_reader *r)

@@ -73,6 +73,25 @@ int line_reader_fill(line_reader *r, int fd, line_fn fn, void *ctx, char *err, s
 /* End of this file: hand out the kept unterminated line, if any (the last
  * line of a file does not need a newline).  Returns 0 or the callback's value. */
 int line_reader_finish(line_reader *r, line_fn fn, void *ctx);
+/*
+ * Block mode, for worker threads that read their own input: instead of a
+ * call per line, fill `out` with whole lines read from `fd` — about `want`
+ * bytes, fewer when a pipe has no more for now — and report each line by
+ * its offset in `out` (same rules and numbering as the callback mode; the
+ * '\n' or '\r' after a line is left in place, and a NUL follows the last
+ * one).  An unterminated line is kept for the next call (and at end of
+ * file handed out as the last line).  Over-long lines are counted in
+ * st->too_long and their message goes into `log` (log_msg's text) so it
+ * comes out in order with the other messages of the block.
+ * Returns 1 when this block produced something (lines or messages), 0 at
+ * end of file with nothing more, the callback's non-zero value, or a
+ * negative errno (message in err).
+ */
+struct buf;
+typedef int (*line_block_fn)(void *ctx, size_t off, size_t len, uint64_t lineno);
+int line_reader_block(line_reader *r, int fd, struct buf *out, size_t want, line_block_fn fn, void *ctx,
+                      struct buf *log, char *err, size_t errlen);
+
 /* Bytes of an unterminated line currently held (or being skipped). */
 size_t line_reader_pending(const line_reader *r);
 void line_reader_free(line_reader *r);

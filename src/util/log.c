@@ -52,19 +52,32 @@ void log_k8saudit(const char *fmt, ...)
     va_end(ap);
 }
 
-void log_k8saudit_to(buf *b, const char *fmt, ...)
+static void vlog_to(buf *b, const char *prefix, int go_style, const char *fmt, va_list ap)
 {
     if (quiet)
         return;
     char ts[64];
-    stamp(ts, sizeof ts, 1);
+    stamp(ts, sizeof ts, go_style);
     buf_puts(b, ts);
-    buf_puts(b, " [k8saudit] ");
+    buf_puts(b, prefix);
+    buf_vprintf(b, fmt, ap);
+    buf_putc(b, '\n');
+}
+
+void log_msg_to(buf *b, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(b, fmt, ap);
+    vlog_to(b, ": ", 0, fmt, ap);
     va_end(ap);
-    buf_putc(b, '\n');
+}
+
+void log_k8saudit_to(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_to(b, " [k8saudit] ", 1, fmt, ap);
+    va_end(ap);
 }
 
 void log_write(const char *text, size_t len)

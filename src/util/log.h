@@ -17,10 +17,12 @@ void log_set_quiet(int quiet);
 int log_is_quiet(void);
 
 /* Deferred logging: worker threads format their messages into a buffer
- * (same text as log_k8saudit) and the pipeline's writer emits them in
+ * (same text as log_k8saudit / log_msg) and the pipeline's writer emits them in
  * input order with log_write(). */
 struct buf;
 void log_k8saudit_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same text as log_msg, into a buffer. */
+void log_msg_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_write(const char *text, size_t len);
 
 /* An external-logger callback (libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER):
