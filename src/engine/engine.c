@@ -18,7 +18,7 @@
 /* A line chunk is handed to the workers at this size: large enough that
  * queueing costs nothing per event, small enough that N workers x a few
  * chunks stay within a few MB. */
-#define CHUNK_BYTES (256 * 1024)
+#define CHUNK_BYTES (1024 * 1024)
 
 struct engine {
     engine_opts o;

@@ -67,6 +67,7 @@ struct pipeline {
     pipeline_pull_fn pull;
     void *pull_ctx;
     bool pulling;               /* a worker is in pull() */
+    bool emitting;              /* someone (writer or worker) is in emit() */
     int pull_rc;
     pthread_cond_t cv_pulled;   /* the pull source is exhausted */
     worker *inline_worker;
@@ -243,6 +244,31 @@ static void recycle_locked(pipeline *p, chunk *c)
     pthread_cond_signal(&p->cv_free);
 }
 
+/* Emit every chunk that is next in order and done (lock held, released
+ * while emitting; `emitting` keeps one emitter at a time).  Returns how
+ * many were emitted. */
+static size_t emit_ready_locked(pipeline *p)
+{
+    size_t n = 0;
+    p->emitting = true;
+    for (;;) {
+        chunk **slot = &p->ring[p->next_emit % p->o.nchunks];
+        chunk *c = *slot;
+        if (p->next_emit >= p->next_seq || !c || !c->done)
+            break;
+        *slot = NULL;
+        pthread_mutex_unlock(&p->mu);
+        emit(p, c);
+        pthread_mutex_lock(&p->mu);
+        p->next_emit++;
+        recycle_locked(p, c);
+        pthread_cond_broadcast(&p->cv_emitted);
+        n++;
+    }
+    p->emitting = false;
+    return n;
+}
+
 typedef struct worker_arg {
     pipeline *p;
     worker *w;
@@ -255,6 +281,7 @@ static void chunk_reset(chunk *c, chunk_kind kind)
     c->kind = kind;
     c->next = NULL;
     c->done = false;
+    c->pulled = false;
     c->nlines = 0;
     buf_clear(&c->data);
     buf_clear(&c->origin);
@@ -300,6 +327,7 @@ static chunk *pull_locked(pipeline *p)
         return NULL;
     }
     enqueue_locked(p, c);
+    c->pulled = true;
     pthread_cond_signal(&p->cv_work); /* the next block can be read meanwhile */
     return c;
 }
@@ -330,8 +358,31 @@ static void *worker_main(void *arg)
         timed_process(p, w, c);
         pthread_mutex_lock(&p->mu);
         c->done = true;
-        if (c->seq == p->next_emit)
+        if (c->seq != p->next_emit || p->emitting)
+            continue;   /* whoever emits the chunks before it emits it too */
+        if (!c->pulled) {
             pthread_cond_signal(&p->cv_done);
+            continue;
+        }
+        /* Pull mode: the worker that completes the next chunk in order
+         * emits it (and any done after it) itself; waking the writer for
+         * every chunk cost two context switches per chunk on a busy
+         * machine.  When nothing is left in flight, it also flushes, as
+         * the writer does when idle (a pipe may not send more for a
+         * while). */
+        for (;;) {
+            emit_ready_locked(p);
+            if (p->next_emit != p->next_seq || !p->o.idle)
+                break;
+            p->emitting = true;
+            pthread_mutex_unlock(&p->mu);
+            p->o.idle(p->o.ctx);
+            pthread_mutex_lock(&p->mu);
+            p->emitting = false;
+            chunk *next = p->ring[p->next_emit % p->o.nchunks];
+            if (p->next_emit == p->next_seq || !next || !next->done)
+                break;  /* else one was submitted and done meanwhile */
+        }
     }
     gen_unref_locked(p, gen);
     pthread_mutex_unlock(&p->mu);
@@ -344,22 +395,13 @@ static void *writer_main(void *arg)
     bool idle_done = true;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        chunk **slot = &p->ring[p->next_emit % p->o.nchunks];
-        chunk *c = *slot;
-        if (p->next_emit < p->next_seq && c && c->done) {
-            *slot = NULL;
-            pthread_mutex_unlock(&p->mu);
-            emit(p, c);
-            pthread_mutex_lock(&p->mu);
-            p->next_emit++;
-            recycle_locked(p, c);
-            pthread_cond_broadcast(&p->cv_emitted);
+        if (!p->emitting && emit_ready_locked(p)) {
             idle_done = false;
             continue;
         }
         if (p->stopping && p->next_emit == p->next_seq)
             break;
-        if (!idle_done && p->o.idle) {
+        if (!idle_done && p->o.idle && !p->emitting) {
             idle_done = true;
             pthread_mutex_unlock(&p->mu);
             p->o.idle(p->o.ctx);

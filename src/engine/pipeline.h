@@ -58,6 +58,7 @@ struct chunk {
     worker_result res;          /* cleared by pipeline_chunk_get; a source may
                                  * count (too_long, drops) and log into it */
     bool done;
+    bool pulled;                /* filled by a worker (pipeline_pull) */
     chunk *next;
     struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
 };
