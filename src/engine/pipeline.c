@@ -306,7 +306,11 @@ static void enqueue_locked(pipeline *p, chunk *c)
 static chunk *pull_locked(pipeline *p)
 {
     p->pulling = true;
-    while (!p->free_list && !p->stopping)
+    /* Fewer chunks in flight than the pool holds: each worker's own, and
+     * one more each waiting for its turn to be emitted, is enough to keep
+     * every worker busy, and bounds the memory of blocks read ahead. */
+    size_t max_inflight = 2 * (size_t)p->o.nworkers + 1;
+    while ((!p->free_list || p->next_seq - p->next_emit >= max_inflight) && !p->stopping)
         pthread_cond_wait(&p->cv_free, &p->mu);
     chunk *c = p->free_list;
     int rc = -ECANCELED;        /* stopping */

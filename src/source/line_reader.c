@@ -254,7 +254,7 @@ int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_
         if (done > 0 && (out->len >= want || short_read))
             break;
         size_t room = out->len < want ? want - out->len : want / 4 + 1;
-        buf_reserve(out, out->len + room + 1); /* + 1: the NUL after the last line */
+        buf_reserve(out, room); /* and one byte more: the NUL after the last line */
         if (out->oom)
             continue;
         ssize_t got = read(fd, out->data + out->len, room);
@@ -299,7 +299,7 @@ int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_
                 return rc;
         }
     }
-    buf_reserve(out, out->len + 1);
+    buf_reserve(out, 0); /* room for the NUL */
     if (out->oom) {
         snprintf(err, errlen, "%s: out of memory", r->origin);
         return -ENOMEM;
