@@ -12,8 +12,13 @@
 #   --- expect-stats                  lines that must appear in the stats block
 #   --- expect-error                  text the load error on stderr must contain
 #                                     (the run must exit 1)
-#   --- expect-stderr                 text stderr must contain (run exits 0)
-# Runs with TZ=UTC and FALCO_HOSTNAME=test.  Prints "cases: N passed, M failed".
+#   --- expect-stderr                 texts stderr must contain, in this
+#                                     order (run exits 0)
+# Runs with TZ=UTC and FALCO_HOSTNAME=test, once with --threads 1 (read and
+# evaluated in place) and once with --threads 3 (blocks pulled by worker
+# threads), unless the options name --threads; both runs must pass, so the
+# result does not depend on the machine's core count.
+# Prints "cases: N passed, M failed".
 set -u
 bin=${1:-build/peregrine}
 dir=${2:-tests/cases}
@@ -33,9 +38,14 @@ for case in "$dir"/*.case; do
     if [ -f "$tmp/options" ]; then
         while IFS= read -r w; do [ -n "$w" ] && args+=("$w"); done < "$tmp/options"
     fi
-    TZ=UTC FALCO_HOSTNAME=test "$bin" "${args[@]}" > "$tmp/out" 2> "$tmp/err" < /dev/null
-    code=$?
+    thread_runs=("--threads 1" "--threads 3")
+    grep -qx -- "--threads" "$tmp/options" 2>/dev/null && thread_runs=("")
     why=""
+    for tr in "${thread_runs[@]}"; do
+    # shellcheck disable=SC2086 # $tr is "" or two words
+    TZ=UTC FALCO_HOSTNAME=test "$bin" "${args[@]}" $tr > "$tmp/out" 2> "$tmp/err" < /dev/null
+    code=$?
+    [ -n "$why" ] && break
     if [ -f "$tmp/expect-error" ]; then
         [ $code -eq 1 ] || why="exit status $code, want 1"
         while IFS= read -r want; do
@@ -57,12 +67,21 @@ $(cat "$tmp/diff")"
             done < "$tmp/expect-stats"
         fi
         if [ -f "$tmp/expect-stderr" ]; then
+            # in this order: each text after the line where the previous was found
+            from=1
             while IFS= read -r want; do
                 [ -z "$want" ] && continue
-                grep -qF -- "$want" "$tmp/err" || why="${why:+$why; }stderr lacks: $want"
+                at=$(tail -n +"$from" "$tmp/err" | grep -nF -m1 -- "$want" | cut -d: -f1)
+                if [ -z "$at" ]; then
+                    why="${why:+$why; }stderr lacks (in order): $want"
+                else
+                    from=$((from + at - 1))
+                fi
             done < "$tmp/expect-stderr"
         fi
     fi
+    [ -n "$why" ] && why="${tr:+($tr) }$why"
+    done
     if [ -z "$why" ]; then
         pass=$((pass + 1))
     else

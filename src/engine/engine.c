@@ -123,6 +123,35 @@ static void submit_current(engine *e)
     e->cur = NULL;
 }
 
+/* The chunk lines of `origin` go to now (a new one when the current one
+ * is full or holds another file's lines); NULL when stopping. */
+static chunk *current_chunk(engine *e, const char *origin)
+{
+    if (e->cur && (e->cur->data.len + e->cur->res.counts.bytes >= CHUNK_BYTES || origin != e->cur_origin))
+        submit_current(e);
+    if (!e->cur) {
+        e->cur = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
+        if (!e->cur)
+            return NULL;
+        buf_puts(&e->cur->origin, origin);
+        e->cur_origin = origin;
+    }
+    return e->cur;
+}
+
+/* line_too_long_fn of file input: the message takes the line's place. */
+static void on_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
+{
+    engine *e = ctx;
+    chunk *c = current_chunk(e, origin);
+    if (!c)
+        return;
+    if (pipeline_is_inline(e->pipe))
+        pipeline_inline_skipped(e->pipe, c, origin, lineno, bytes);
+    else if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
+        c->res.counts.too_long++; /* no room for the message: counted at least */
+}
+
 static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
 {
     engine *e = ctx;
@@ -137,15 +166,8 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
         submit_current(e);
         return 0;
     }
-    if (e->cur && (e->cur->data.len + e->cur->res.counts.bytes >= CHUNK_BYTES || origin != e->cur_origin))
-        submit_current(e);
-    if (!e->cur) {
-        e->cur = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
-        if (!e->cur)
-            return -ENOMEM;
-        buf_puts(&e->cur->origin, origin);
-        e->cur_origin = origin;
-    }
+    if (!current_chunk(e, origin))
+        return -ENOMEM;
     if (pipeline_is_inline(e->pipe)) {
         pipeline_inline_payload(e->pipe, e->cur, line, len, origin, lineno);
         return 0;
@@ -183,9 +205,19 @@ typedef struct block_input {
     engine *e;
     line_reader r;
     int fd;
+    chunk *cur;                 /* being filled */
     char *err;
     size_t errlen;
 } block_input;
+
+/* line_too_long_fn: the message takes the line's place in the block. */
+static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
+{
+    (void)origin;
+    chunk *c = ((block_input *)ctx)->cur;
+    if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
+        c->res.counts.too_long++; /* no room for the message: counted at least */
+}
 
 static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
 {
@@ -197,13 +229,10 @@ static int pull_block(void *ctx, chunk *c)
 {
     block_input *bi = ctx;
     engine *e = bi->e;
-    uint64_t too_long = bi->r.st->too_long;
     buf_puts(&c->origin, bi->r.origin);
-    int rc = line_reader_block(&bi->r, bi->fd, &c->data, CHUNK_BYTES, note_line, c, &c->res.log, bi->err,
-                               bi->errlen);
-    /* counted with the chunk, so that totals and messages stay in order */
-    c->res.counts.too_long = bi->r.st->too_long - too_long;
-    bi->r.st->too_long = too_long;
+    bi->cur = c;
+    int rc = line_reader_block(&bi->r, bi->fd, &c->data, CHUNK_BYTES, note_line, c, bi->err, bi->errlen);
+    bi->cur = NULL;
     e->bytes_in += c->data.len;
     if (progress_due(&e->prog)) {
         run_counts rc2;
@@ -229,13 +258,15 @@ int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
     progress_start(&e->prog, path);
     int rc;
     if (pipeline_is_inline(e->pipe)) {
-        rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, e, &fs, err, errlen);
+        rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, on_too_long, e, &fs, err, errlen);
     } else {
         block_input bi = {.e = e};
         line_reader_init(&bi.r, config_payload_limit(e->o.cfg), &fs);
+        line_reader_on_too_long(&bi.r, pull_too_long, &bi);
         rc = file_source_each(path, pull_file, &bi, err, errlen);
         line_reader_free(&bi.r);
     }
+    fs.too_long = 0; /* counted where each was reported, in its chunk */
     rc = finish_input(e, rc, &fs, err, errlen);
     progress_end(&e->prog);
     return rc;

@@ -200,7 +200,10 @@ static void process(worker *w, chunk *c)
     const char *origin = buf_cstr(&c->origin);
     for (size_t i = 0; i < c->nlines; i++) {
         const line_ref *l = &c->lines[i];
-        worker_payload(w, c->data.data + l->off, l->len, origin, l->lineno, &c->res);
+        if (l->off == LINE_SKIPPED)
+            worker_skipped_line(w, origin, l->lineno, l->len, &c->res);
+        else
+            worker_payload(w, c->data.data + l->off, l->len, origin, l->lineno, &c->res);
     }
 }
 
@@ -564,6 +567,13 @@ void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, cons
     if (!c->gen)
         stamp_inline(p, c);
     worker_payload(p->inline_worker, data, len, origin, lineno, &c->res);
+}
+
+void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes)
+{
+    if (!c->gen)
+        stamp_inline(p, c);
+    worker_skipped_line(p->inline_worker, origin, lineno, bytes, &c->res);
 }
 
 void pipeline_submit(pipeline *p, chunk *c)

@@ -40,9 +40,12 @@ typedef enum chunk_kind {
 } chunk_kind;
 
 typedef struct line_ref {
-    size_t off, len;
+    size_t off, len;            /* off == LINE_SKIPPED: over the payload
+                                 * limit, len bytes long, not in data */
     uint64_t lineno;
 } line_ref;
+
+#define LINE_SKIPPED SIZE_MAX
 
 typedef struct chunk chunk;
 struct chunk {
@@ -105,6 +108,9 @@ void pipeline_submit(pipeline *p, chunk *c);
  * one thread does everything. */
 bool pipeline_is_inline(const pipeline *p);
 void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno);
+/* Inline mode: a line skipped for being over the payload limit, reported
+ * now into c's result (worker_skipped_line). */
+void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes);
 
 /* Pull mode (worker threads only): instead of a source thread filling
  * chunks and workers taking them, each worker that runs out of work fills

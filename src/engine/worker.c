@@ -5,6 +5,7 @@
 #include "json/json.h"
 #include "output/alert.h"
 #include "rules/eval.h"
+#include "source/line_reader.h"
 #include "util/alloc.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -273,6 +274,12 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
     }
     run_events(w, &w->batch, NULL, r);
     return 0;
+}
+
+void worker_skipped_line(worker *w, const char *origin, uint64_t lineno, uint64_t bytes, worker_result *r)
+{
+    r->counts.too_long++;
+    line_too_long_log(&r->log, origin, lineno, bytes, config_payload_limit(w->o.cfg));
 }
 
 void worker_events(worker *w, const event_batch *b, const char *cluster, worker_result *r)

@@ -91,6 +91,10 @@ void worker_set_ruleset(worker *w, const ruleset *rs);
 int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64_t lineno,
                    worker_result *r);
 
+/* A line skipped for being over the payload limit (`bytes` long): its
+ * message and count go into r, in order with the other lines' results. */
+void worker_skipped_line(worker *w, const char *origin, uint64_t lineno, uint64_t bytes, worker_result *r);
+
 /* Events already split by the submitter (a webhook body, parsed once when
  * it was accepted): evaluate them; results appended to r.  `cluster`
  * (or NULL) is ka.cluster.name for events that do not carry one. */

@@ -20,9 +20,11 @@
 #include <stddef.h>
 
 /* Read `path` ("-" = stdin; a directory = its non-directory entries by
- * modification time).  Returns 0 at end of input, the callback's non-zero
- * value if it stopped the run, or a negative errno (message in err). */
-int file_source_run(const char *path, size_t max_line, line_fn fn, void *ctx,
+ * modification time).  Over-long lines go to `too_long` (NULL: logged at
+ * once); both callbacks get ctx.  Returns 0 at end of input, the
+ * callback's non-zero value if it stopped the run, or a negative errno
+ * (message in err). */
+int file_source_run(const char *path, size_t max_line, line_fn fn, line_too_long_fn too_long, void *ctx,
                     file_stats *st, char *err, size_t errlen);
 
 /* The files `path` names, in the order file_source_run reads them, each

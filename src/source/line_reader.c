@@ -38,27 +38,41 @@ size_t line_reader_pending(const line_reader *r)
     return (r->len - r->pos) + (r->skipping ? (size_t)r->skip_bytes : 0);
 }
 
-/* An over-long line: on stderr now (callback mode), or into `log` to come
- * out in order with the messages of the lines around it (block mode). */
-static void report_too_long(const line_reader *r, buf *log, uint64_t bytes)
+void line_too_long_log(buf *b, const char *origin, uint64_t lineno, uint64_t bytes, size_t max_line)
 {
-    const char *fmt = "%s:%llu: line of %llu bytes exceeds the %zu-byte payload limit; skipped";
-    if (log)
-        log_msg_to(log, fmt, r->origin, (unsigned long long)r->lineno, (unsigned long long)bytes, r->max_line);
-    else
-        log_msg(fmt, r->origin, (unsigned long long)r->lineno, (unsigned long long)bytes, r->max_line);
+    log_msg_to(b, "%s:%llu: line of %llu bytes exceeds the %zu-byte payload limit; skipped", origin,
+               (unsigned long long)lineno, (unsigned long long)bytes, max_line);
+}
+
+void line_reader_on_too_long(line_reader *r, line_too_long_fn fn, void *ctx)
+{
+    r->too_long_fn = fn;
+    r->too_long_ctx = ctx;
+}
+
+/* An over-long line: to the hook, or on stderr now. */
+static void report_too_long(const line_reader *r, uint64_t bytes)
+{
+    if (r->too_long_fn) {
+        r->too_long_fn(r->too_long_ctx, r->origin, r->lineno, bytes);
+        return;
+    }
+    buf b = BUF_INIT;
+    line_too_long_log(&b, r->origin, r->lineno, bytes, r->max_line);
+    log_write(b.data, b.len);
+    buf_free(&b);
 }
 
 /* The rules every line goes through, in both modes: `n` bytes at `start`
  * (its '\n' excluded) are line number ++lineno.  Returns true when the line
  * is to be handed out, with *n trimmed of a trailing '\r'. */
-static bool accept_line(line_reader *r, const char *start, size_t *n, buf *log)
+static bool accept_line(line_reader *r, const char *start, size_t *n)
 {
     r->lineno++;
     if (r->skipping) {
         /* the newline that ends an over-long line being skipped */
         r->skipping = 0;
-        report_too_long(r, log, r->skip_bytes + *n);
+        report_too_long(r, r->skip_bytes + *n);
         return false;
     }
     size_t raw = *n;
@@ -68,7 +82,7 @@ static bool accept_line(line_reader *r, const char *start, size_t *n, buf *log)
         return false; /* empty lines are skipped, as upstream does */
     if (*n > r->max_line) {
         r->st->too_long++;
-        report_too_long(r, log, raw);
+        report_too_long(r, raw);
         return false;
     }
     r->st->lines++;
@@ -91,7 +105,7 @@ static int drain(line_reader *r, int at_end, line_fn fn, void *ctx)
             r->discard = 0;
             continue;
         }
-        if (!accept_line(r, start, &n, NULL))
+        if (!accept_line(r, start, &n))
             continue;
         int rc = fn(ctx, start, n, r->origin, r->lineno);
         if (rc)
@@ -179,7 +193,7 @@ int line_reader_finish(line_reader *r, line_fn fn, void *ctx)
     if (r->skipping) {
         r->skipping = 0;
         r->lineno++;
-        report_too_long(r, NULL, r->skip_bytes + (r->len - r->pos));
+        report_too_long(r, r->skip_bytes + (r->len - r->pos));
     } else {
         rc = drain(r, 1, fn, ctx);
     }
@@ -209,8 +223,8 @@ static int keep_partial(line_reader *r, buf *out, size_t from)
     return 0;
 }
 
-int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_fn fn, void *ctx, buf *log,
-                      char *err, size_t errlen)
+int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_fn fn, void *ctx, char *err,
+                      size_t errlen)
 {
     buf_clear(out);
     if (r->len > r->pos)
@@ -228,7 +242,7 @@ int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_
         while ((nl = memchr(out->data + scanned, '\n', out->len - scanned))) {
             size_t n = (size_t)(nl - (out->data + done));
             produced = true;
-            if (accept_line(r, out->data + done, &n, log)) {
+            if (accept_line(r, out->data + done, &n)) {
                 int rc = fn(ctx, done, n, r->lineno);
                 if (rc)
                     return rc;
@@ -287,13 +301,13 @@ int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_
         /* the file ends inside an over-long line */
         r->skipping = 0;
         r->lineno++;
-        report_too_long(r, log, r->skip_bytes);
+        report_too_long(r, r->skip_bytes);
         produced = true;
     } else if (out->len > done) {
         /* the last line of a file needs no newline */
         size_t n = out->len - done;
         produced = true;
-        if (accept_line(r, out->data + done, &n, log)) {
+        if (accept_line(r, out->data + done, &n)) {
             int rc = fn(ctx, done, n, r->lineno);
             if (rc)
                 return rc;

@@ -40,6 +40,10 @@ typedef struct file_stats {
  * the caller). */
 typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno);
 
+/* Called for a line over max_line instead of logging it at once, so that
+ * a caller can put the message in order with its own (optional). */
+typedef void (*line_too_long_fn)(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes);
+
 #define LINE_READER_TAIL 64
 
 typedef struct line_reader {
@@ -53,6 +57,8 @@ typedef struct line_reader {
     uint64_t skip_bytes;
     file_stats *st;
     volatile sig_atomic_t *stop; /* optional: fill returns early when set */
+    line_too_long_fn too_long_fn; /* optional; NULL: log_msg at once */
+    void *too_long_ctx;
     /* The last bytes read from the file, so that a follower can tell whether
      * the file was rewritten under it (copy-truncate, then new data). */
     char tail[LINE_READER_TAIL];
@@ -60,6 +66,11 @@ typedef struct line_reader {
 } line_reader;
 
 void line_reader_init(line_reader *r, size_t max_line, file_stats *st);
+/* Report over-long lines to fn rather than logging them (NULL: log). */
+void line_reader_on_too_long(line_reader *r, line_too_long_fn fn, void *ctx);
+/* The message about an over-long line (log_msg's text, newline included). */
+struct buf;
+void line_too_long_log(struct buf *b, const char *origin, uint64_t lineno, uint64_t bytes, size_t max_line);
 /* A new file begins: line numbers restart at 1 under `origin`.  Any
  * unterminated line kept from before is dropped (call finish first). */
 void line_reader_start(line_reader *r, const char *origin);
@@ -87,10 +98,9 @@ int line_reader_finish(line_reader *r, line_fn fn, void *ctx);
  * end of file with nothing more, the callback's non-zero value, or a
  * negative errno (message in err).
  */
-struct buf;
 typedef int (*line_block_fn)(void *ctx, size_t off, size_t len, uint64_t lineno);
 int line_reader_block(line_reader *r, int fd, struct buf *out, size_t want, line_block_fn fn, void *ctx,
-                      struct buf *log, char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /* Bytes of an unterminated line currently held (or being skipped). */
 size_t line_reader_pending(const line_reader *r);
