@@ -85,7 +85,7 @@ void worker_free(worker *w);
  * until the next successful switch. */
 void worker_set_ruleset(worker *w, const ruleset *rs);
 
-/* A payload (a JSONL line): parse (in place: the bytes are modified),
+/* A payload (a JSONL line): parse (read only; values point into it),
  * split, evaluate; results appended to r.  `origin`/`lineno` name it in
  * messages.  Returns 0, or -ENOMEM (counted as a malformed payload). */
 int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64_t lineno,
