@@ -10,7 +10,7 @@
 
 #define NOT_RECOGNIZED "data not recognized as a k8s audit event"
 
-static int push_event(event_batch *b, audit_event ev)
+static int push_event(event_batch *b, const audit_event *ev)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -20,7 +20,7 @@ static int push_event(event_batch *b, audit_event ev)
         b->ev = p;
         b->cap = cap;
     }
-    b->ev[b->n++] = ev;
+    b->ev[b->n++] = *ev;
     return 0;
 }
 
@@ -101,13 +101,101 @@ int event_parse_time(const char *s, size_t n, int64_t *ns)
     return 0;
 }
 
-/* One event object: timestamp and size checks (§4.3).  Returns 0 when the
- * event was kept or dropped on its own, <0 on allocation failure. */
-static int add_event(const json_doc *doc, uint32_t obj, const event_limits *lim,
+/* ---- the root member table (event.h: audit_event.keys) ---- */
+
+static const struct {
+    const char *s;
+    size_t len;
+} key_names[EK__COUNT] = {
+#define EVENT_KEY_NAME(k) [EK_##k] = {#k, sizeof #k - 1},
+    EVENT_ROOT_KEYS(EVENT_KEY_NAME)
+#undef EVENT_KEY_NAME
+};
+
+/* Classify a member name: a switch on the length, then fixed-size
+ * compares (inlined as word loads), since this runs for every top-level
+ * member of every event (inlined into the scan).  Must list exactly EVENT_ROOT_KEYS (a unit test
+ * checks every name and near misses). */
+static inline __attribute__((always_inline)) int key_of(const char *p, size_t n)
+{
+#define IS(lit) (memcmp(p, lit, sizeof lit - 1) == 0)
+    switch (n) {
+    case 4:
+        return IS("verb") ? EK_verb : IS("user") ? EK_user : IS("kind") ? EK_kind : -1;
+    case 5:
+        return IS("stage") ? EK_stage : -1;
+    case 7:
+        return IS("auditID") ? EK_auditID : -1;
+    case 9:
+        return IS("objectRef") ? EK_objectRef : IS("userAgent") ? EK_userAgent : IS("sourceIPs") ? EK_sourceIPs : -1;
+    case 10:
+        return IS("requestURI") ? EK_requestURI : -1;
+    case 11:
+        return IS("annotations") ? EK_annotations : -1;
+    case 13:
+        return IS("requestObject") ? EK_requestObject : -1;
+    case 14:
+        return IS("responseStatus")   ? EK_responseStatus
+               : IS("stageTimestamp") ? EK_stageTimestamp
+               : IS("responseObject") ? EK_responseObject
+                                      : -1;
+    case 16:
+        return IS("impersonatedUser") ? EK_impersonatedUser : -1;
+    default:
+        return -1;
+    }
+#undef IS
+}
+
+/* Longest name in EVENT_ROOT_KEYS; an escape takes at most 6 source bytes
+ * per decoded byte, so a longer escaped name cannot decode to one. */
+#define KEY_MAX_LEN 16
+#define KEY_MAX_RAW (6 * KEY_MAX_LEN)
+
+int event_key_of(const char *s, size_t n) { return key_of(s, n); }
+
+void event_root_index(const json_doc *d, uint32_t obj, uint32_t keys[EK__COUNT])
+{
+    for (int k = 0; k < EK__COUNT; k++)
+        keys[k] = JSON_NONE;
+    if (d->nodes[obj].type != JSON_OBJECT)
+        return;
+    uint32_t end = d->nodes[obj].next;
+    for (uint32_t k = obj + 1; k < end; k = d->nodes[k + 1].next) {
+        const json_node *n = &d->nodes[k];
+        int slot;
+        if (!(n->flags & JSON_F_ESCAPES)) {
+            slot = key_of(d->src + n->start, n->len);
+        } else if (n->len <= KEY_MAX_RAW) {
+            /* `"\u0076erb"` is the member verb, as for json_get */
+            char tmp[KEY_MAX_RAW];
+            slot = key_of(tmp, json_unescape(d->src + n->start, n->len, tmp));
+        } else {
+            continue;
+        }
+        if (slot >= 0 && keys[slot] == JSON_NONE) /* first duplicate wins */
+            keys[slot] = k + 1;
+    }
+}
+
+uint32_t event_member_slow(const audit_event *ev, event_key k)
+{
+    return json_get(ev->doc, ev->root, key_names[k].s, key_names[k].len);
+}
+
+/* One event object: timestamp and size checks (§4.3).  keys: its root
+ * table, already built by the caller, or NULL.  Returns 0 when the event
+ * was kept or dropped on its own, <0 on allocation failure. */
+static int add_event(const json_doc *doc, uint32_t obj, const uint32_t *keys, const event_limits *lim,
                      event_batch *out, event_drop_fn on_drop, void *ctx)
 {
     char msg[256];
-    uint32_t ts = json_get(doc, obj, "stageTimestamp", 14);
+    audit_event ev = {.doc = doc, .root = obj, .keyed = true};
+    if (keys)
+        memcpy(ev.keys, keys, sizeof ev.keys);
+    else
+        event_root_index(doc, obj, ev.keys);
+    uint32_t ts = ev.keys[EK_stageTimestamp];
     if (ts == JSON_NONE) {
         out->dropped++;
         if (on_drop)
@@ -151,7 +239,9 @@ static int add_event(const json_doc *doc, uint32_t obj, const event_limits *lim,
         }
         return 0;
     }
-    return push_event(out, (audit_event){.doc = doc, .root = obj, .size = (uint32_t)size, .ts_ns = ns});
+    ev.size = (uint32_t)size;
+    ev.ts_ns = ns;
+    return push_event(out, &ev);
 }
 
 /* value := array (each element recursively) | EventList | Event */
@@ -169,7 +259,10 @@ static int split_value(const json_doc *doc, uint32_t v, const event_limits *lim,
     }
     if (n->type != JSON_OBJECT)
         return -EINVAL;
-    uint32_t kind = json_get(doc, v, "kind", 4);
+    /* the table serves the `kind` check and, for an Event, the event */
+    uint32_t keys[EK__COUNT];
+    event_root_index(doc, v, keys);
+    uint32_t kind = keys[EK_kind];
     if (kind == JSON_NONE || json_type_of(doc, kind) != JSON_STRING)
         return -EINVAL;
     if (json_string_eq(doc, kind, "EventList", 9)) {
@@ -186,13 +279,13 @@ static int split_value(const json_doc *doc, uint32_t v, const event_limits *lim,
                     on_drop(ctx, "can't read stageTimestamp");
                 continue;
             }
-            if ((rc = add_event(doc, c, lim, out, on_drop, ctx)))
+            if ((rc = add_event(doc, c, NULL, lim, out, on_drop, ctx)))
                 return rc;
         }
         return 0;
     }
     if (json_string_eq(doc, kind, "Event", 5))
-        return add_event(doc, v, lim, out, on_drop, ctx);
+        return add_event(doc, v, keys, lim, out, on_drop, ctx);
     return -EINVAL;
 }
 

@@ -18,13 +18,18 @@
 #include "fields/fields.h"
 #include "json/json.h"
 
-/* A path step: a member name (or, on arrays, a decimal index as text). */
+/* A path step: a member name (or, on arrays, a decimal index as text).
+ * `root` is 1 + the event_key of a top-level member (FXR), 0 otherwise:
+ * the first step of a path from the event root then reads the event's
+ * root table instead of scanning the root's members (event.h). */
 typedef struct fx_key {
     const char *s;
     size_t len;
+    uint8_t root;
 } fx_key;
 
-#define FXK(lit) {lit, sizeof(lit) - 1}
+#define FXK(lit) {lit, sizeof(lit) - 1, 0}
+#define FXR(name) {#name, sizeof(#name) - 1, EK_##name + 1}
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -90,6 +95,13 @@ uint32_t fx_member(const json_doc *d, uint32_t v, const char *k, size_t klen);
 /* P(k1, ..., kn) from node v; JSON_NONE when any step is missing. */
 uint32_t fx_path(const json_doc *d, uint32_t v, const fx_key *keys, size_t n);
 
+/* The top-level member `k` of the event (one step of P from its root). */
+uint32_t fx_root_member(const audit_event *ev, const fx_key *k);
+
+/* P(k1, ..., kn) from the event root, n >= 1; k1 through the root table
+ * when it is an FXR key. */
+uint32_t fx_root_path(const audit_event *ev, const fx_key *keys, size_t n);
+
 /* Go strconv.Atoi restricted to what an array index accepts: optional
  * sign, decimal digits, no overflow, result >= 0.  -1 when not an index. */
 long long fx_atoi_index(const char *s, size_t n);
@@ -101,6 +113,10 @@ long long fx_atoi_index(const char *s, size_t n);
 typedef void (*fx_walk_fn)(void *ud, uint32_t node);
 bool fx_walk(const json_doc *d, uint32_t v, long long idx, const fx_key *keys, size_t nk,
              fx_walk_fn fn, void *ud);
+
+/* fx_walk from the event root, nk >= 1 (same results; the first step
+ * through the root table). */
+bool fx_root_walk(const audit_event *ev, long long idx, const fx_key *keys, size_t nk, fx_walk_fn fn, void *ud);
 
 /* ---- families ---------------------------------------------------------- */
 

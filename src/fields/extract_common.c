@@ -197,6 +197,32 @@ uint32_t fx_path(const json_doc *d, uint32_t v, const fx_key *keys, size_t n)
     return v;
 }
 
+uint32_t fx_root_member(const audit_event *ev, const fx_key *k)
+{
+    /* an event from event_split has an object root and its table; one
+     * built by hand (tests) takes the general step */
+    if (ev->keyed && k->root)
+        return ev->keys[k->root - 1];
+    return fx_member(ev->doc, ev->root, k->s, k->len);
+}
+
+uint32_t fx_root_path(const audit_event *ev, const fx_key *keys, size_t n)
+{
+    return fx_path(ev->doc, fx_root_member(ev, &keys[0]), keys + 1, n - 1);
+}
+
+bool fx_root_walk(const audit_event *ev, long long idx, const fx_key *keys, size_t nk, fx_walk_fn fn, void *ud)
+{
+    /* fx_walk's first round on an object root: member keys[0] or MISSING
+     * (an array root, only possible by hand, walks in full) */
+    if (!ev->keyed || keys[0].len == 0)
+        return fx_walk(ev->doc, ev->root, idx, keys, nk, fn, ud);
+    uint32_t v = fx_root_member(ev, &keys[0]);
+    if (v == JSON_NONE)
+        return false;
+    return fx_walk(ev->doc, v, idx, keys + 1, nk - 1, fn, ud);
+}
+
 bool fx_walk(const json_doc *d, uint32_t v, long long idx, const fx_key *keys, size_t nk,
              fx_walk_fn fn, void *ud)
 {

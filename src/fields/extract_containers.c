@@ -130,12 +130,12 @@ typedef struct cwalk {
 /* Pod default of eff_run_as_*: R(spec.runAsUser) if present, else "0". */
 static void eff_default(cwalk *w)
 {
-    const fx_key keys[] = {FXK("requestObject"), FXK("spec"),
+    const fx_key keys[] = {FXR(requestObject), FXK("spec"),
                            w->sub == S_EFF_RUN_AS_USER ? (fx_key)FXK("runAsUser") : (fx_key)FXK("runAsGroup")};
     const audit_event *ev = w->ctx->ev;
     /* upstream quirk (spec/fields.md §7.6): spec.runAsUser, not
      * spec.securityContext.runAsUser. */
-    uint32_t v = fx_path(ev->doc, ev->root, keys, 3);
+    uint32_t v = fx_root_path(ev, keys, 3);
     w->have_default = true;
     w->dflt = "0";
     w->dflen = 1;
@@ -253,7 +253,7 @@ static void cwalk_cb(void *ud, uint32_t node)
 
 static bool family_field(const field_ref *ref, field_ctx *ctx, fvals *out, int fam, int sub)
 {
-    fx_key keys[6] = {FXK("requestObject"), FXK("spec"), family_key[fam]};
+    fx_key keys[6] = {FXR(requestObject), FXK("spec"), family_key[fam]};
     size_t nk = 3;
     for (size_t i = 0; i < subs[sub].nk; i++)
         keys[nk++] = subs[sub].k[i];
@@ -262,7 +262,7 @@ static bool family_field(const field_ref *ref, field_ctx *ctx, fvals *out, int f
     /* upstream quirk (spec/fields.md §7.17): the index selects C[idx] in the
      * middle of the path; with an index a missing key is MISSING, so no
      * default is applied. */
-    if (!fx_walk(ctx->ev->doc, ctx->ev->root, ref->index, keys, nk, cwalk_cb, &w) || w.failed)
+    if (!fx_root_walk(ctx->ev, ref->index, keys, nk, cwalk_cb, &w) || w.failed)
         return fx_none(out);
     return vb_finish(&w.b, out);
 }
@@ -291,9 +291,9 @@ int extract_containers(const field_ref *ref, field_ctx *ctx, fvals *out)
     case FLD_KA_REQ_CONTAINER_IMAGE:
     case FLD_KA_REQ_CONTAINER_IMAGE_REPOSITORY: {
         /* containers[0].image only, even if later containers have one */
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("containers"), FXK("0"),
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("containers"), FXK("0"),
                                       FXK("image")};
-        uint32_t v = fx_path(ev->doc, ev->root, keys, 5);
+        uint32_t v = fx_root_path(ev, keys, 5);
         const char *s;
         size_t n;
         if (v == JSON_NONE || !fx_render(ctx, v, &s, &n))
@@ -303,13 +303,13 @@ int extract_containers(const field_ref *ref, field_ctx *ctx, fvals *out)
         return fx_one(ctx, out, s, n);
     }
     case FLD_KA_REQ_CONTAINER_PRIVILEGED: {
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("containers"),
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("containers"),
                                       FXK("securityContext"), FXK("privileged")};
         any_true a = {.d = ev->doc};
         /* upstream quirk (spec/fields.md §7.10): missing only when there is
          * no containers member; `[]` gives "false", and only the JSON
          * boolean true counts (the string "true" does not). */
-        if (!fx_walk(ev->doc, ev->root, -1, keys, 5, any_true_cb, &a))
+        if (!fx_root_walk(ev, -1, keys, 5, any_true_cb, &a))
             return fx_none(out);
         return a.found ? fx_one(ctx, out, "true", 4) : fx_one(ctx, out, "false", 5);
     }

@@ -21,6 +21,7 @@ typedef struct jtok {
 
 typedef struct jptr {
     bool whole; /* empty pointer: the whole document */
+    int root;   /* event_key of the first token, -1 if untracked (event.h) */
     size_t n;
     jtok t[];
 } jptr;
@@ -76,6 +77,7 @@ void *fx_jptr_compile(const char *key, size_t keylen)
         store += w;
         start = end + 1;
     }
+    j->root = ntok ? event_key_of(j->t[0].s, j->t[0].len) : -1;
     return j;
 }
 
@@ -93,7 +95,14 @@ static bool json_value(const field_ref *ref, field_ctx *ctx, fvals *out)
             return fx_none(out);
         return fx_one(ctx, out, s, n);
     }
-    for (size_t i = 0; i < j->n && v != JSON_NONE; i++) {
+    size_t i = 0;
+    if (ctx->ev->keyed && j->n) {
+        /* the root is an object: its member t[0], from the root table
+         * when tracked */
+        v = j->root >= 0 ? ctx->ev->keys[j->root] : json_get(d, v, j->t[0].s, j->t[0].len);
+        i = 1;
+    }
+    for (; i < j->n && v != JSON_NONE; i++) {
         switch (d->nodes[v].type) {
         case JSON_OBJECT:
             v = json_get(d, v, j->t[i].s, j->t[i].len);

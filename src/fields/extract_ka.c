@@ -19,63 +19,65 @@ typedef struct kpath {
     fx_key k[4];
 } kpath;
 
-#define P1(a) {1, {FXK(a)}}
-#define P2(a, b) {2, {FXK(a), FXK(b)}}
-#define P3(a, b, c) {3, {FXK(a), FXK(b), FXK(c)}}
-#define P4(a, b, c, d) {4, {FXK(a), FXK(b), FXK(c), FXK(d)}}
+/* The first step is a top-level member, named bare (FXR: its root table
+ * slot is fixed at compile time). */
+#define P1(a) {1, {FXR(a)}}
+#define P2(a, b) {2, {FXR(a), FXK(b)}}
+#define P3(a, b, c) {3, {FXR(a), FXK(b), FXK(c)}}
+#define P4(a, b, c, d) {4, {FXR(a), FXK(b), FXK(c), FXK(d)}}
 
 /* Fields whose value is R(P(path)); n == 0 for every other field. */
 static const kpath single_paths[FIELD__COUNT] = {
-    [FLD_KA_AUDITID] = P1("auditID"),
-    [FLD_KA_STAGE] = P1("stage"),
+    [FLD_KA_AUDITID] = P1(auditID),
+    [FLD_KA_STAGE] = P1(stage),
     /* annotation keys are single member names containing '.' and '/' */
-    [FLD_KA_AUTH_DECISION] = P2("annotations", "authorization.k8s.io/decision"),
-    [FLD_KA_AUTH_REASON] = P2("annotations", "authorization.k8s.io/reason"),
-    [FLD_KA_AUTH_OPENSHIFT_DECISION] = P2("annotations", "authentication.openshift.io/decision"),
+    [FLD_KA_AUTH_DECISION] = P2(annotations, "authorization.k8s.io/decision"),
+    [FLD_KA_AUTH_REASON] = P2(annotations, "authorization.k8s.io/reason"),
+    [FLD_KA_AUTH_OPENSHIFT_DECISION] = P2(annotations, "authentication.openshift.io/decision"),
     [FLD_KA_VALIDATIONS_ADMISSION_POLICY_FAILURE] =
-        P2("annotations", "validation.policy.admission.k8s.io/validation_failure"),
-    [FLD_KA_SECURITY_POD_VIOLATIONS] = P2("annotations", "pod-security.kubernetes.io/audit-violations"),
-    [FLD_KA_AUTH_OPENSHIFT_USERNAME] = P2("annotations", "authentication.openshift.io/username"),
-    [FLD_KA_CLUSTER_NAME] = P2("annotations", "cluster_name"),
-    [FLD_KA_USER_NAME] = P2("user", "username"),
-    [FLD_KA_IMPUSER_NAME] = P2("impersonatedUser", "username"),
-    [FLD_KA_VERB] = P1("verb"),
-    [FLD_KA_URI] = P1("requestURI"),
-    [FLD_KA_USERAGENT] = P1("userAgent"),
-    [FLD_KA_RESPONSE_CODE] = P2("responseStatus", "code"),
-    [FLD_KA_RESPONSE_REASON] = P2("responseStatus", "reason"),
-    [FLD_KA_RESP_NAME] = P3("responseObject", "metadata", "name"),
-    [FLD_KA_TARGET_NAME] = P2("objectRef", "name"),
-    [FLD_KA_TARGET_NAMESPACE] = P2("objectRef", "namespace"),
-    [FLD_KA_TARGET_RESOURCE] = P2("objectRef", "resource"),
-    [FLD_KA_TARGET_SUBRESOURCE] = P2("objectRef", "subresource"),
+        P2(annotations, "validation.policy.admission.k8s.io/validation_failure"),
+    [FLD_KA_SECURITY_POD_VIOLATIONS] = P2(annotations, "pod-security.kubernetes.io/audit-violations"),
+    [FLD_KA_AUTH_OPENSHIFT_USERNAME] = P2(annotations, "authentication.openshift.io/username"),
+    [FLD_KA_CLUSTER_NAME] = P2(annotations, "cluster_name"),
+    [FLD_KA_USER_NAME] = P2(user, "username"),
+    [FLD_KA_IMPUSER_NAME] = P2(impersonatedUser, "username"),
+    [FLD_KA_VERB] = P1(verb),
+    [FLD_KA_URI] = P1(requestURI),
+    [FLD_KA_USERAGENT] = P1(userAgent),
+    [FLD_KA_RESPONSE_CODE] = P2(responseStatus, "code"),
+    [FLD_KA_RESPONSE_REASON] = P2(responseStatus, "reason"),
+    [FLD_KA_RESP_NAME] = P3(responseObject, "metadata", "name"),
+    [FLD_KA_TARGET_NAME] = P2(objectRef, "name"),
+    [FLD_KA_TARGET_NAMESPACE] = P2(objectRef, "namespace"),
+    [FLD_KA_TARGET_RESOURCE] = P2(objectRef, "resource"),
+    [FLD_KA_TARGET_SUBRESOURCE] = P2(objectRef, "subresource"),
     /* upstream quirk (spec/fields.md §7.14): ka.req.configmap.name is just
      * objectRef.name, whatever the object is. */
-    [FLD_KA_REQ_CONFIGMAP_NAME] = P2("objectRef", "name"),
-    [FLD_KA_REQ_CONFIGMAP_OBJ] = P2("requestObject", "data"),
-    [FLD_KA_REQ_BINDING_ROLE] = P3("requestObject", "roleRef", "name"),
-    [FLD_KA_REQ_POD_HOST_IPC] = P3("requestObject", "spec", "hostIPC"),
-    [FLD_KA_REQ_POD_HOST_NETWORK] = P3("requestObject", "spec", "hostNetwork"),
-    [FLD_KA_REQ_CONTAINER_HOST_NETWORK] = P3("requestObject", "spec", "hostNetwork"),
-    [FLD_KA_REQ_POD_HOST_PID] = P3("requestObject", "spec", "hostPID"),
-    [FLD_KA_REQ_POD_RUN_AS_USER] = P4("requestObject", "spec", "securityContext", "runAsUser"),
-    [FLD_KA_REQ_POD_RUN_AS_GROUP] = P4("requestObject", "spec", "securityContext", "runAsGroup"),
-    [FLD_KA_REQ_POD_FS_GROUP] = P4("requestObject", "spec", "securityContext", "fsGroup"),
-    [FLD_KA_REQ_SERVICE_TYPE] = P3("requestObject", "spec", "type"),
+    [FLD_KA_REQ_CONFIGMAP_NAME] = P2(objectRef, "name"),
+    [FLD_KA_REQ_CONFIGMAP_OBJ] = P2(requestObject, "data"),
+    [FLD_KA_REQ_BINDING_ROLE] = P3(requestObject, "roleRef", "name"),
+    [FLD_KA_REQ_POD_HOST_IPC] = P3(requestObject, "spec", "hostIPC"),
+    [FLD_KA_REQ_POD_HOST_NETWORK] = P3(requestObject, "spec", "hostNetwork"),
+    [FLD_KA_REQ_CONTAINER_HOST_NETWORK] = P3(requestObject, "spec", "hostNetwork"),
+    [FLD_KA_REQ_POD_HOST_PID] = P3(requestObject, "spec", "hostPID"),
+    [FLD_KA_REQ_POD_RUN_AS_USER] = P4(requestObject, "spec", "securityContext", "runAsUser"),
+    [FLD_KA_REQ_POD_RUN_AS_GROUP] = P4(requestObject, "spec", "securityContext", "runAsGroup"),
+    [FLD_KA_REQ_POD_FS_GROUP] = P4(requestObject, "spec", "securityContext", "fsGroup"),
+    [FLD_KA_REQ_SERVICE_TYPE] = P3(requestObject, "spec", "type"),
 };
 
 /* List fields whose values are R(element) of the array at P(path) (§1.6). */
 static const kpath array_paths[FIELD__COUNT] = {
-    [FLD_KA_USER_GROUPS] = P2("user", "groups"),
-    [FLD_KA_REQ_BINDING_SUBJECTS] = P2("requestObject", "subjects"),
-    [FLD_KA_REQ_ROLE_RULES] = P2("requestObject", "rules"),
-    [FLD_KA_REQ_POD_SUPPLEMENTAL_GROUPS] = P4("requestObject", "spec", "securityContext", "supplementalGroups"),
+    [FLD_KA_USER_GROUPS] = P2(user, "groups"),
+    [FLD_KA_REQ_BINDING_SUBJECTS] = P2(requestObject, "subjects"),
+    [FLD_KA_REQ_ROLE_RULES] = P2(requestObject, "rules"),
+    [FLD_KA_REQ_POD_SUPPLEMENTAL_GROUPS] = P4(requestObject, "spec", "securityContext", "supplementalGroups"),
 };
 
 static bool single_value(const kpath *p, field_ctx *ctx, fvals *out)
 {
     const audit_event *ev = ctx->ev;
-    uint32_t v = fx_path(ev->doc, ev->root, p->k, p->n);
+    uint32_t v = fx_root_path(ev, p->k, p->n);
     const char *s;
     size_t n;
     if (v == JSON_NONE || !fx_render(ctx, v, &s, &n))
@@ -86,7 +88,7 @@ static bool single_value(const kpath *p, field_ctx *ctx, fvals *out)
 static bool array_values(const kpath *p, field_ctx *ctx, fvals *out)
 {
     const json_doc *d = ctx->ev->doc;
-    uint32_t a = fx_path(d, ctx->ev->root, p->k, p->n);
+    uint32_t a = fx_root_path(ctx->ev, p->k, p->n);
     /* not an array: upstream's type conversion error → no value */
     if (a == JSON_NONE || d->nodes[a].type != JSON_ARRAY)
         return fx_none(out);
@@ -114,17 +116,16 @@ static bool is_empty_or_nonstring(const json_doc *d, uint32_t v)
 
 static bool target_pod_name(field_ctx *ctx, fvals *out)
 {
-    static const fx_key res[] = {FXK("objectRef"), FXK("resource")};
-    static const fx_key sub[] = {FXK("objectRef"), FXK("subresource")};
-    static const kpath name = P3("responseObject", "metadata", "name");
+    static const fx_key res[] = {FXR(objectRef), FXK("resource")};
+    static const fx_key sub[] = {FXR(objectRef), FXK("subresource")};
+    static const kpath name = P3(responseObject, "metadata", "name");
     const json_doc *d = ctx->ev->doc;
-    uint32_t root = ctx->ev->root;
     /* upstream quirk (spec/fields.md §7.13): only for resource "pods" with
      * no subresource, and the name comes from responseObject — there is no
      * fallback to objectRef.name. */
-    if (!is_string_eq(d, fx_path(d, root, res, 2), "pods", 4))
+    if (!is_string_eq(d, fx_root_path(ctx->ev, res, 2), "pods", 4))
         return fx_none(out);
-    if (!is_empty_or_nonstring(d, fx_path(d, root, sub, 2)))
+    if (!is_empty_or_nonstring(d, fx_root_path(ctx->ev, sub, 2)))
         return fx_none(out);
     return single_value(&name, ctx, out);
 }
@@ -133,9 +134,9 @@ static bool target_pod_name(field_ctx *ctx, fvals *out)
 
 static bool subject_names(field_ctx *ctx, fvals *out, const char *kind, size_t kindlen, bool with_ns)
 {
-    static const fx_key path[] = {FXK("requestObject"), FXK("subjects")};
+    static const fx_key path[] = {FXR(requestObject), FXK("subjects")};
     const json_doc *d = ctx->ev->doc;
-    uint32_t a = fx_path(d, ctx->ev->root, path, 2);
+    uint32_t a = fx_root_path(ctx->ev, path, 2);
     if (a == JSON_NONE || d->nodes[a].type != JSON_ARRAY)
         return fx_none(out); /* missing → empty list; not an array → error */
     vbuild b;
@@ -198,10 +199,10 @@ static void flatten_cb(void *ud, uint32_t node)
 
 static bool rules_values(const field_ref *ref, field_ctx *ctx, fvals *out, const char *sub, size_t sublen)
 {
-    fx_key keys[3] = {FXK("requestObject"), FXK("rules"), {sub, sublen}};
+    fx_key keys[3] = {FXR(requestObject), FXK("rules"), {sub, sublen, 0}};
     flatten_ctx f = {.ctx = ctx};
     vb_init(&f.b, ctx->arena);
-    if (!fx_walk(ctx->ev->doc, ctx->ev->root, ref->index, keys, 3, flatten_cb, &f))
+    if (!fx_root_walk(ctx->ev, ref->index, keys, 3, flatten_cb, &f))
         return fx_none(out);
     return vb_finish(&f.b, out);
 }
@@ -225,7 +226,7 @@ static bool walk_render(field_ctx *ctx, long long idx, const fx_key *keys, size_
 {
     render_ctx r = {.ctx = ctx};
     vb_init(&r.b, ctx->arena);
-    if (!fx_walk(ctx->ev->doc, ctx->ev->root, idx, keys, nk, render_skip_cb, &r))
+    if (!fx_root_walk(ctx->ev, idx, keys, nk, render_skip_cb, &r))
         return fx_none(out);
     return vb_finish(&r.b, out);
 }
@@ -279,14 +280,14 @@ static void hostpath_cb(void *ud, uint32_t node)
 
 static bool volume_hostpath_key(const field_ref *ref, field_ctx *ctx, fvals *out)
 {
-    static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("volumes"), FXK("hostPath"),
+    static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("volumes"), FXK("hostPath"),
                                   FXK("path")};
     if (ref->keylen == 0)
         return fx_none(out); /* rejected at parse time; upstream panics */
     hostpath_ctx h = {.ctx = ctx, .key = ref->key, .keylen = ref->keylen,
                       .prefix = ref->key[ref->keylen - 1] == '*'};
     /* key arguments reach the plugin with index -1: never indexed */
-    if (!fx_walk(ctx->ev->doc, ctx->ev->root, -1, keys, 5, hostpath_cb, &h) || h.oom)
+    if (!fx_root_walk(ctx->ev, -1, keys, 5, hostpath_cb, &h) || h.oom)
         return fx_none(out);
     return h.match ? fx_one(ctx, out, "true", 4) : fx_one(ctx, out, "false", 5);
 }
@@ -301,7 +302,7 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
     /* upstream quirk (spec/fields.md §7.3): no top-level auditID member (of
      * any type, even null) → every ka.* field has no value. */
     if (!ctx->has_auditid)
-        ctx->has_auditid = json_get(ev->doc, ev->root, "auditID", 7) == JSON_NONE ? -1 : 1;
+        ctx->has_auditid = event_member(ev, EK_auditID) == JSON_NONE ? -1 : 1;
     if (ctx->has_auditid < 0)
         return fx_none(out);
 
@@ -355,25 +356,25 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
         /* upstream quirk (spec/fields.md §7.5): ports is the last path
          * element, so the whole array is one value; the index argument
          * only matters if an array shows up earlier in the path. */
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("ports")};
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("ports")};
         return walk_render(ctx, ref->index, keys, 3, out);
     }
     case FLD_KA_REQ_POD_VOLUMES_HOSTPATH: {
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("volumes"), FXK("hostPath"),
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("volumes"), FXK("hostPath"),
                                       FXK("path")};
         return walk_render(ctx, ref->index, keys, 5, out);
     }
     case FLD_KA_REQ_POD_VOLUMES_FLEXVOLUME_DRIVER: {
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("volumes"), FXK("flexVolume"),
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("volumes"), FXK("flexVolume"),
                                       FXK("driver")};
         return walk_render(ctx, ref->index, keys, 5, out);
     }
     case FLD_KA_REQ_POD_VOLUMES_VOLUME_TYPE: {
         /* the empty last key stands for "the volume itself" */
-        static const fx_key keys[] = {FXK("requestObject"), FXK("spec"), FXK("volumes"), FXK("")};
+        static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("volumes"), FXK("")};
         render_ctx r = {.ctx = ctx};
         vb_init(&r.b, ctx->arena);
-        if (!fx_walk(ctx->ev->doc, ctx->ev->root, ref->index, keys, 4, volume_type_cb, &r))
+        if (!fx_root_walk(ctx->ev, ref->index, keys, 4, volume_type_cb, &r))
             return fx_none(out);
         return vb_finish(&r.b, out);
     }

@@ -233,7 +233,7 @@ static bool query_eq(const char *s, size_t n, const char *key, size_t kn)
 bool extract_uri_param(const field_ref *ref, field_ctx *ctx, fvals *out)
 {
     const audit_event *ev = ctx->ev;
-    uint32_t v = json_get(ev->doc, ev->root, "requestURI", 10);
+    uint32_t v = event_member(ev, EK_requestURI);
     const char *s, *q;
     size_t n, qn;
     /* a non-string URI is used as its JSON text */

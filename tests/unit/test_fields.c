@@ -16,13 +16,41 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
+/* Values of ref for ev, joined with '|' into out ("<none>" when missing). */
+static void extract_into(const field_ref *ref, const audit_event *ev, long tz, int64_t first_ts, char *out,
+                         size_t outsz)
+{
+    arena a;
+    arena_init(&a, 0);
+    field_ctx ctx = {.ev = ev, .arena = &a, .evt_num = 42, .first_ts_ns = first_ts,
+                     .hostname = "node-1", .tz_offset_s = tz};
+    fvals v = {0};
+    if (!field_extract(ref, &ctx, &v)) {
+        snprintf(out, outsz, "%s", v.n == 0 ? "<none>" : "<false with values!>");
+    } else {
+        size_t o = 0;
+        out[0] = 0;
+        for (size_t i = 0; i < v.n && o < outsz - 2; i++) {
+            if (i)
+                out[o++] = '|';
+            size_t n = v.v[i].len < outsz - 1 - o ? v.v[i].len : outsz - 1 - o;
+            memcpy(out + o, v.v[i].s, n);
+            o += n;
+        }
+        out[o] = 0;
+    }
+    arena_free(&a);
+}
+
 /* Extract `expr` (strict parse) from the event `json`: values joined with
  * '|', "<none>" when the field has no value, "<parse error: ...>" when the
  * expression is rejected.  ts_ns = 1704164645123456789
- * (2024-01-02T03:04:05.123456789Z). */
+ * (2024-01-02T03:04:05.123456789Z).  Every extraction runs twice, by
+ * name lookups (an event built by hand) and through the root member table
+ * event_split builds (event.h), and both must agree. */
 static const char *ex_full(const char *json, const char *expr, unsigned flags, long tz, int64_t first_ts)
 {
-    static char out[8192];
+    static char out[8192], keyed[8192];
     json_doc d;
     json_doc_init(&d);
     if (json_parse(&d, json, strlen(json))) {
@@ -38,26 +66,15 @@ static const char *ex_full(const char *json, const char *expr, unsigned flags, l
         return out;
     }
     audit_event ev = {.doc = &d, .root = 0, .size = 0, .ts_ns = 1704164645123456789LL};
-    arena a;
-    arena_init(&a, 0);
-    field_ctx ctx = {.ev = &ev, .arena = &a, .evt_num = 42, .first_ts_ns = first_ts,
-                     .hostname = "node-1", .tz_offset_s = tz};
-    fvals v = {0};
-    if (!field_extract(&ref, &ctx, &v)) {
-        snprintf(out, sizeof out, "%s", v.n == 0 ? "<none>" : "<false with values!>");
-    } else {
-        size_t o = 0;
-        out[0] = 0;
-        for (size_t i = 0; i < v.n && o < sizeof out - 2; i++) {
-            if (i)
-                out[o++] = '|';
-            size_t n = v.v[i].len < sizeof out - 1 - o ? v.v[i].len : sizeof out - 1 - o;
-            memcpy(out + o, v.v[i].s, n);
-            o += n;
-        }
-        out[o] = 0;
+    extract_into(&ref, &ev, tz, first_ts, out, sizeof out);
+    if (json_type_of(&d, 0) == JSON_OBJECT) {
+        ev.keyed = true;
+        event_root_index(&d, 0, ev.keys);
+        extract_into(&ref, &ev, tz, first_ts, keyed, sizeof keyed);
+        if (strcmp(out, keyed))
+            test_fail(__FILE__, __LINE__, "%s on %s: by name \"%s\", by root table \"%s\"", expr, json, out,
+                      keyed);
     }
-    arena_free(&a);
     field_ref_free(&ref);
     json_doc_free(&d);
     return out;
@@ -691,4 +708,67 @@ TEST(fields_whitespace_in_composites_is_compacted)
     const char *e = "{ \"auditID\" : \"x\" , \"user\" : { \"groups\" : [ \"a\" , { \"k\" : \"v w\" } ] } }";
     CHECK_STR(ex(e, "ka.user.groups"), "a|{\"k\":\"v w\"}");
     CHECK_STR(ex(e, "json.value[/user]"), "{\"groups\":[\"a\",{\"k\":\"v w\"}]}");
+}
+
+/* ---- the root member table (event.h: audit_event.keys) -------------------- */
+
+TEST(fields_root_table_classifies_exactly_its_names)
+{
+    static const char *const names[EK__COUNT] = {
+#define NAME(k) [EK_##k] = #k,
+        EVENT_ROOT_KEYS(NAME)
+#undef NAME
+    };
+    for (int k = 0; k < EK__COUNT; k++) {
+        char t[64];
+        size_t n = strlen(names[k]);
+        CHECK(event_key_of(names[k], n) == k);
+        /* near misses: each byte changed, one byte more or less */
+        for (size_t i = 0; i < n; i++) {
+            memcpy(t, names[k], n);
+            t[i] ^= 0x20;
+            CHECK(event_key_of(t, n) == -1);
+        }
+        memcpy(t, names[k], n);
+        t[n] = 's';
+        CHECK(event_key_of(t, n + 1) == -1);
+        CHECK(event_key_of(names[k], n - 1) == -1);
+    }
+    CHECK(event_key_of("metadata", 8) == -1);
+    CHECK(event_key_of("", 0) == -1);
+}
+
+TEST(fields_root_table_first_duplicate_and_escaped_names)
+{
+    const char *js = "{\"v\\u0065rb\":\"first\",\"verb\":\"second\",\"user\":1,\"user\":2,"
+                     "\"k\\u0069nd\":\"Event\",\"\\u0061\\u0075\\u0064\\u0069\\u0074\\u0049\\u0044\":\"x\","
+                     "\"stage\\u0000\":\"nul\",\"objectRef\":{\"name\":\"n\"},\"objectRef\":{}}";
+    json_doc d;
+    json_doc_init(&d);
+    CHECK(json_parse(&d, js, strlen(js)) == 0);
+    uint32_t keys[EK__COUNT];
+    event_root_index(&d, 0, keys);
+    CHECK(json_string_eq(&d, keys[EK_verb], "first", 5));
+    CHECK(keys[EK_user] == json_get(&d, 0, "user", 4));
+    CHECK(keys[EK_kind] == json_get(&d, 0, "kind", 4) && keys[EK_kind] != JSON_NONE);
+    CHECK(keys[EK_auditID] != JSON_NONE);
+    CHECK(keys[EK_stage] == JSON_NONE); /* "stage\u0000" is another name */
+    CHECK(keys[EK_objectRef] == json_get(&d, 0, "objectRef", 9));
+    CHECK(keys[EK_requestObject] == JSON_NONE);
+    /* a non-object has no members */
+    json_parse(&d, "[1]", 3);
+    event_root_index(&d, 0, keys);
+    for (int k = 0; k < EK__COUNT; k++)
+        CHECK(keys[k] == JSON_NONE);
+    json_doc_free(&d);
+
+    /* the same through the fields (ex() checks both lookup paths agree) */
+    CHECK_STR(ex(EV("\"v\\u0065rb\":\"get\",\"verb\":\"list\""), "ka.verb"), "get");
+    CHECK_STR(ex(EV("\"v\\u0065rb\":\"get\",\"verb\":\"list\""), "jevt.value[/verb]"), "get");
+    CHECK_STR(ex(EV("\"objectRef\":{\"name\":\"a\"},\"objectRef\":{\"name\":\"b\"}"), "ka.target.name"), "a");
+    CHECK_STR(ex(EV("\"requestObject\":{\"spec\":{\"containers\":[{\"image\":\"i\"}]}},\"requestObject\":{}"),
+                 "ka.req.pod.containers.image"), "i");
+    CHECK_STR(ex("{\"\\u0061uditID\":1,\"verb\":\"get\"}", "ka.verb"), "get");
+    CHECK_STR(ex("{\"auditID\\u0000\":1,\"verb\":\"get\"}", "ka.verb"), "<none>");
+    CHECK_STR(ex(EV("\"metadata\":{\"x\":\"y\"}"), "jevt.value[/metadata/x]"), "y");
 }
