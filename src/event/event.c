@@ -24,17 +24,10 @@ static int push_event(event_batch *b, const audit_event *ev)
     return 0;
 }
 
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
+/* Value of the decimal digit c, or 10..255 when c is not one (the byte
+ * difference wraps within 8 bits, so dig(c) + 6 never wraps to a small
+ * number). */
+static inline unsigned dig(char c) { return (unsigned char)((unsigned char)c - '0'); }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -47,54 +40,76 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static int days_in_month(int y, int m)
+static unsigned days_in_month(unsigned y, unsigned m)
 {
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const unsigned char dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dm[m - 1];
 }
 
-/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), fraction 1-9 digits ('.' or ','). */
+/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), fraction 1-9 digits ('.' or ',').
+ * Runs once per event: straight-line code, the 14 digits of the fixed
+ * part checked at once (dig(c) + 6 < 16 exactly when c is a digit). */
 int event_parse_time(const char *s, size_t n, int64_t *ns)
 {
-    int Y, M, D, h, m, sec;
     if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
         return -EINVAL;
-    if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
-        digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+    unsigned y0 = dig(s[0]), y1 = dig(s[1]), y2 = dig(s[2]), y3 = dig(s[3]);
+    unsigned M0 = dig(s[5]), M1 = dig(s[6]), D0 = dig(s[8]), D1 = dig(s[9]);
+    unsigned h0 = dig(s[11]), h1 = dig(s[12]), m0 = dig(s[14]), m1 = dig(s[15]);
+    unsigned s0 = dig(s[17]), s1 = dig(s[18]);
+    if (((y0 + 6) | (y1 + 6) | (y2 + 6) | (y3 + 6) | (M0 + 6) | (M1 + 6) | (D0 + 6) | (D1 + 6) | (h0 + 6) |
+         (h1 + 6) | (m0 + 6) | (m1 + 6) | (s0 + 6) | (s1 + 6)) > 15)
         return -EINVAL;
+    unsigned Y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, M = M0 * 10 + M1, D = D0 * 10 + D1;
+    unsigned h = h0 * 10 + h1, m = m0 * 10 + m1, sec = s0 * 10 + s1;
     if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 59)
         return -EINVAL;
     size_t i = 19;
-    int64_t frac = 0;
-    if (i < n && (s[i] == '.' || s[i] == ',')) {
-        size_t start = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        size_t nd = i - start;
-        if (nd < 1 || nd > 9)
+    int64_t frac = 0, offset = 0;
+    if (n == 27 && s[19] == '.' && s[26] == 'Z') {
+        /* what the API server writes: microseconds, UTC */
+        unsigned f0 = dig(s[20]), f1 = dig(s[21]), f2 = dig(s[22]), f3 = dig(s[23]), f4 = dig(s[24]),
+                 f5 = dig(s[25]);
+        if (((f0 + 6) | (f1 + 6) | (f2 + 6) | (f3 + 6) | (f4 + 6) | (f5 + 6)) > 15)
             return -EINVAL;
-        for (size_t k = 0; k < 9; k++)
-            frac = frac * 10 + (k < nd ? s[start + k] - '0' : 0);
-    }
-    int64_t offset = 0;
-    if (i < n && s[i] == 'Z') {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        int oh, om;
-        if (n - i < 6 || s[i + 3] != ':' || digits(s + i + 1, 2, &oh) || digits(s + i + 4, 2, &om))
-            return -EINVAL;
-        if (oh > 23 || om > 59)
-            return -EINVAL;
-        offset = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-        i += 6;
+        frac = (int64_t)(((((f0 * 10 + f1) * 10 + f2) * 10 + f3) * 10 + f4) * 10 + f5) * 1000;
+        i = n;
     } else {
-        return -EINVAL;
+        if (s[i] == '.' || s[i] == ',') {
+            static const int32_t scale[10] = {0, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
+            size_t start = ++i;
+            unsigned v = 0, d;
+            while (i < n && (d = dig(s[i])) <= 9 && i - start < 10) {
+                v = v * 10 + d; /* 10 digits may wrap: an error anyway */
+                i++;
+            }
+            size_t nd = i - start;
+            if (nd < 1 || nd > 9)
+                return -EINVAL;
+            frac = (int64_t)v * scale[nd];
+        }
+        if (i < n && s[i] == 'Z') {
+            i++;
+        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+            if (n - i < 6 || s[i + 3] != ':')
+                return -EINVAL;
+            unsigned a = dig(s[i + 1]), b = dig(s[i + 2]), c = dig(s[i + 4]), e = dig(s[i + 5]);
+            if (((a + 6) | (b + 6) | (c + 6) | (e + 6)) > 15)
+                return -EINVAL;
+            unsigned oh = a * 10 + b, om = c * 10 + e;
+            if (oh > 23 || om > 59)
+                return -EINVAL;
+            offset = (int64_t)(oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+            i += 6;
+        } else {
+            return -EINVAL;
+        }
     }
     if (i != n)
         return -EINVAL;
-    int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - offset;
+    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - offset;
     /* Go's UnixNano: past the int64 range (before 1678, after 2262) the
      * product wraps; unsigned arithmetic does the same without UB. */
     *ns = (int64_t)((uint64_t)secs * 1000000000u + (uint64_t)frac);
