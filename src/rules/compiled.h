@@ -21,6 +21,7 @@ typedef struct strset {
     size_t mask;            /* capacity - 1 (power of two) */
     fval *items;            /* in list order, for pmatch and modifiers */
     size_t n;
+    uint64_t lens;          /* bit (len % 64) set for each item's length */
 } strset;
 
 bool strset_has(const strset *s, const char *p, size_t n);
