@@ -25,6 +25,16 @@ struct compiler {
     uint32_t nslots, capslots;
     uint32_t *slot_hash;    /* open addressing: slot index + 1, 0 = empty */
     size_t slot_hash_cap;   /* power of two, > 2 * nslots */
+    /* distinct checks (cnode.memo) by their key text (check_key) */
+    struct memo_ent {
+        const char *key;    /* in memo_arena */
+        size_t len;
+        uint32_t id;
+    } *memo_tab;            /* open addressing, key NULL = empty */
+    size_t memo_cap;        /* power of two, > 2 * nmemo */
+    uint32_t nmemo;
+    arena memo_arena;
+    buf memo_key;           /* scratch */
     /* Macro expansion budget: macros are expanded by compiling their tree
      * at every use, so nested macros used several times multiply (a chain
      * of 40 macros each using the previous one twice is 2^40 nodes), and
@@ -528,7 +538,97 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
+/* ---- check numbering (cnode.memo) ---- */
+
+/* What determines a value expression: its field slot, or the transformer
+ * and its operand (not the text, which is cut at 512 bytes). */
+static void expr_key(buf *b, const cexpr *e)
+{
+    if (e->tf == TF_NONE) {
+        buf_printf(b, "F%u", e->slot);
+        return;
+    }
+    buf_printf(b, "T%d(", (int)e->tf);
+    expr_key(b, e->arg);
+    buf_putc(b, ')');
+}
+
+static void str_key(buf *b, const char *s, size_t n)
+{
+    buf_printf(b, "%zu:", n);
+    buf_put(b, s, n);
+}
+
+/* Number check n: the same key text, the same number.  The key holds
+ * everything the evaluation reads: operands, operator, modifier and the
+ * literal(s) as written (numbers, sets and regexes derive from them). */
+static int memo_assign(compiler *c, cnode *n, const ast *a)
+{
+    buf *b = &c->memo_key;
+    buf_clear(b);
+    expr_key(b, n->lhs);
+    buf_printf(b, "|%d|%d|", (int)n->op, (int)n->mod);
+    const ast_value *r = a->rhs;
+    if (n->rhs) {
+        buf_putc(b, 'E');
+        expr_key(b, n->rhs);
+    } else if (r && r->kind == AV_LIST) {
+        buf_printf(b, "L%zu:", r->nitems);
+        for (size_t i = 0; i < r->nitems; i++)
+            str_key(b, r->items[i].s, r->items[i].len);
+    } else if (r) {
+        buf_putc(b, 'S');
+        str_key(b, r->str.s, r->str.len);
+    }
+    if (b->oom)
+        return -1;
+    if (c->memo_cap <= 2 * ((size_t)c->nmemo + 1)) {
+        size_t cap = c->memo_cap ? c->memo_cap * 2 : 256;
+        struct memo_ent *t = pg_calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t i = 0; i < c->memo_cap; i++) {
+            if (!c->memo_tab[i].key)
+                continue;
+            size_t j = hash_bytes(c->memo_tab[i].key, c->memo_tab[i].len) & (cap - 1);
+            while (t[j].key)
+                j = (j + 1) & (cap - 1);
+            t[j] = c->memo_tab[i];
+        }
+        pg_free(c->memo_tab);
+        c->memo_tab = t;
+        c->memo_cap = cap;
+    }
+    size_t j = hash_bytes(b->data, b->len) & (c->memo_cap - 1);
+    for (; c->memo_tab[j].key; j = (j + 1) & (c->memo_cap - 1)) {
+        const struct memo_ent *m = &c->memo_tab[j];
+        if (m->len == b->len && memcmp(m->key, b->data, b->len) == 0) {
+            n->memo = m->id;
+            return 0;
+        }
+    }
+    char *k = arena_alloc(&c->memo_arena, b->len ? b->len : 1);
+    if (!k)
+        return -1;
+    memcpy(k, b->data, b->len);
+    c->memo_tab[j] = (struct memo_ent){k, b->len, c->nmemo};
+    n->memo = c->nmemo++;
+    return 0;
+}
+
+static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
 static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    cnode *n = compile_check_in(c, a, sc, err, errlen);
+    if (n && memo_assign(c, n, a)) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    return n;
+}
+
+static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
 {
     cnode *n = cnew(c, sizeof *n);
     if (!n) {
@@ -851,6 +951,7 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     }
     arena_init(&rs->arena, 64 * 1024);
     compiler c = {.rs = rs, .coll = coll, .res = res};
+    arena_init(&c.memo_arena, 16 * 1024);
     char err[1024];
     int failed = 0;
     arena ast_arena, rule_ast; /* macro trees (kept); one rule's tree (reset per rule) */
@@ -1003,6 +1104,10 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     }
     pg_free(c.slots);
     pg_free(c.slot_hash);
+    rs->nmemo = c.nmemo;
+    pg_free(c.memo_tab);
+    arena_free(&c.memo_arena);
+    buf_free(&c.memo_key);
     rs->required_engine = coll->required_engine;
     if (!failed && !(rs->index = index_build(rs))) {
         load_msg_add(res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory building the rule index");

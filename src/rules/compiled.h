@@ -56,6 +56,11 @@ struct cnode {
     strset *set;            /* in / intersects / pmatch / modifiers */
     cexpr *rhs;             /* val(field) or a transformer */
     pcre2_code *re;         /* regex */
+    /* CN_CHECK: the same check (same operands, operator and right-hand
+     * side) gets the same number in the whole ruleset, so the evaluator
+     * computes it once per event however many rules' macros repeat it
+     * (`kevt` starts most rules). */
+    uint32_t memo;
 };
 
 /* Output template: literal text and field segments. */
@@ -86,6 +91,7 @@ struct ruleset {
     crule *rules;
     size_t nrules;
     uint32_t nslots;        /* distinct field references (cache size) */
+    uint32_t nmemo;         /* distinct checks (cnode.memo) */
     cexpr **slot_expr;      /* slot -> its field expression */
     rule_index *index;
     int required_engine;    /* highest required_engine_version seen (minor) */

@@ -19,6 +19,9 @@ struct evaluator {
     fvals *cache;
     uint64_t *gen;
     uint64_t cur;
+    /* per check number (cnode.memo): cur << 1 | result once computed for
+     * the current event */
+    uint64_t *memo;
     pcre2_match_data *md;
 };
 
@@ -31,8 +34,9 @@ evaluator *evaluator_new(const ruleset *rs)
     size_t n = rs->nslots ? rs->nslots : 1;
     ev->cache = pg_calloc(n, sizeof *ev->cache);
     ev->gen = pg_calloc(n, sizeof *ev->gen);
+    ev->memo = pg_calloc(rs->nmemo ? rs->nmemo : 1, sizeof *ev->memo);
     ev->md = pcre2_match_data_create(1, NULL);
-    if (!ev->cache || !ev->gen || !ev->md) {
+    if (!ev->cache || !ev->gen || !ev->memo || !ev->md) {
         evaluator_free(ev);
         return NULL;
     }
@@ -45,6 +49,7 @@ void evaluator_free(evaluator *ev)
         return;
     pg_free(ev->cache);
     pg_free(ev->gen);
+    pg_free(ev->memo);
     if (ev->md)
         pcre2_match_data_free(ev->md);
     pg_free(ev);
@@ -397,8 +402,15 @@ static bool eval_node(evaluator *ev, const cnode *n)
         return false;
     case CN_NOT:
         return !eval_node(ev, n->kids[0]);
-    case CN_CHECK:
-        return eval_check(ev, n);
+    case CN_CHECK: {
+        /* a check is a pure function of the event: computed once */
+        uint64_t *m = &ev->memo[n->memo];
+        if (*m >> 1 == ev->cur)
+            return *m & 1;
+        bool r = eval_check(ev, n);
+        *m = ev->cur << 1 | r;
+        return r;
+    }
     case CN_TRUE:
         return true;
     case CN_FALSE:
