@@ -56,8 +56,7 @@ void vb_push(vbuild *b, const char *s, size_t len);
 bool vb_finish(vbuild *b, fvals *out);
 
 /* out = exactly one value s[0..len) (copied into nothing: s must already
- * live in the payload or the arena).  Returns true unless allocation
- * fails. */
+ * live in the payload or the arena), held in out->one.  Returns true. */
 bool fx_one(field_ctx *ctx, fvals *out, const char *s, size_t len);
 /* out = no value; returns false (for `return fx_none(out);`). */
 static inline bool fx_none(fvals *out)

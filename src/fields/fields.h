@@ -15,7 +15,8 @@
  * Ownership: field_ref_parse() allocates the ref's argument copy (and its
  * private precomputed form, ref->aux) with pg_malloc; release them with
  * field_ref_free().  Values returned by
- * field_extract() belong to ctx->arena and die at its reset.
+ * field_extract() belong to ctx->arena and die at its reset; the array of
+ * a single value is the fvals' own `one` (see fvals).
  */
 #ifndef PEREGRINE_FIELDS_H
 #define PEREGRINE_FIELDS_H
@@ -79,10 +80,16 @@ typedef struct fval {
     size_t len;
 } fval;
 
-/* Values of one extraction.  n == 0 means "no value" (missing). */
+/* Values of one extraction.  n == 0 means "no value" (missing).
+ * A single value is kept in `one` and v points at it (most fields have one
+ * value, and an arena allocation per field was a measurable share of
+ * evaluation), so v may point into the fvals that was filled: a copy stays
+ * valid only while that original is alive and not refilled (the
+ * evaluator's cache, for the current event). */
 typedef struct fvals {
     fval *v;
     size_t n;
+    fval one;
 } fvals;
 
 /* Per-event extraction context, filled by the engine. */
