@@ -138,13 +138,37 @@ static bool json_obj(field_ctx *ctx, fvals *out)
     return fx_one(ctx, out, o, len);
 }
 
+/* The decimal seconds of the last jevt.rawtime formatted on this thread:
+ * `jevt.rawtime exists` (the 0.18.0 rules) formats a 19-digit number for
+ * every event, and consecutive events mostly share their second. */
+static _Thread_local struct {
+    uint64_t secs; /* 0: empty (times in the first second are formatted whole) */
+    size_t len;
+    char txt[24];
+} rawtime_secs;
+
 static bool json_rawtime(field_ctx *ctx, fvals *out)
 {
     char *o = arena_alloc(ctx->arena, 24);
     if (!o)
         return fx_none(out);
     /* ns since the epoch as the SDK's uint64 (pre-1970 wraps, spec source §4.3) */
-    return fx_one(ctx, out, o, fmt_u64(o, (uint64_t)ctx->ev->ts_ns, 0));
+    uint64_t ns = (uint64_t)ctx->ev->ts_ns, secs = ns / 1000000000u;
+    if (secs == 0)
+        return fx_one(ctx, out, o, fmt_u64(o, ns, 0));
+    if (secs != rawtime_secs.secs) {
+        rawtime_secs.len = fmt_u64(rawtime_secs.txt, secs, 0);
+        rawtime_secs.secs = secs;
+    }
+    /* the seconds' digits, then the nanoseconds as exactly 9 digits */
+    size_t n = rawtime_secs.len;
+    memcpy(o, rawtime_secs.txt, n);
+    uint32_t f = (uint32_t)(ns % 1000000000u);
+    for (int i = 8; i >= 0; i--) {
+        o[n + (size_t)i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    return fx_one(ctx, out, o, n + 9);
 }
 
 bool extract_json(const field_ref *ref, field_ctx *ctx, fvals *out)

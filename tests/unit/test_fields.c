@@ -773,3 +773,29 @@ TEST(fields_root_table_first_duplicate_and_escaped_names)
     CHECK_STR(ex("{\"auditID\\u0000\":1,\"verb\":\"get\"}", "ka.verb"), "<none>");
     CHECK_STR(ex(EV("\"metadata\":{\"x\":\"y\"}"), "jevt.value[/metadata/x]"), "y");
 }
+
+/* jevt.rawtime keeps the last second's digits per thread: every time, in
+ * any order, must still print as the uint64 of its ns */
+TEST(fields_rawtime_matches_printf_in_any_order)
+{
+    const char *src = "{}";
+    json_doc d;
+    json_doc_init(&d);
+    CHECK(json_parse(&d, src, strlen(src)) == 0);
+    field_ref ref;
+    char err[128];
+    CHECK(field_ref_parse("jevt.rawtime", 12, &ref, err, sizeof err) == 0);
+    static const int64_t ts[] = {1704164645123456789LL, 1704164645000000001LL, 1704164645999999999LL,
+                                 1704164646000000000LL, 1704164645123456789LL, 999999999LL, 0, 1,
+                                 1000000000LL, 1000000001LL, -1, -1000000000LL, INT64_MAX, INT64_MIN,
+                                 1704164645000000000LL};
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+        audit_event ev = {.doc = &d, .root = 0, .ts_ns = ts[i]};
+        char got[64], want[32];
+        extract_into(&ref, &ev, 0, 0, got, sizeof got);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)(uint64_t)ts[i]);
+        CHECK_STR(got, want);
+    }
+    field_ref_free(&ref);
+    json_doc_free(&d);
+}
