@@ -312,7 +312,9 @@ static bool in_values(const fval *v, const fvals *set)
     return false;
 }
 
-static bool eval_check(evaluator *ev, const cnode *n)
+/* not inlined: eval_node recurses, and the check's register needs would
+ * make every and/or/not visit save and restore them */
+__attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
 {
     fvals l;
     if (!evaluator_values(ev, n->lhs, &l))
