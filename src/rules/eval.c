@@ -168,22 +168,35 @@ static bool apply_transform(evaluator *ev, const cexpr *e, const fvals *in, fval
     return true;
 }
 
-bool evaluator_values(evaluator *ev, const cexpr *e, fvals *out)
+static bool values_slow(evaluator *ev, const cexpr *e, fvals *out);
+
+/* The per-slot cache hit, inlined where the evaluator reads values; the
+ * rest (first extraction, transformers) out of line. */
+static inline bool values(evaluator *ev, const cexpr *e, fvals *out)
+{
+    if (e->tf == TF_NONE && ev->gen[e->slot] == ev->cur) {
+        *out = ev->cache[e->slot];
+        return out->n > 0;
+    }
+    return values_slow(ev, e, out);
+}
+
+static bool values_slow(evaluator *ev, const cexpr *e, fvals *out)
 {
     if (e->tf == TF_NONE) {
-        if (ev->gen[e->slot] != ev->cur) {
-            ev->gen[e->slot] = ev->cur;
-            if (!field_extract(&e->ref, ev->ctx, &ev->cache[e->slot]))
-                ev->cache[e->slot].n = 0;
-        }
+        ev->gen[e->slot] = ev->cur;
+        if (!field_extract(&e->ref, ev->ctx, &ev->cache[e->slot]))
+            ev->cache[e->slot].n = 0;
         *out = ev->cache[e->slot];
         return out->n > 0;
     }
     fvals in;
-    if (!evaluator_values(ev, e->arg, &in))
+    if (!values(ev, e->arg, &in))
         return false;
     return apply_transform(ev, e, &in, out);
 }
+
+bool evaluator_values(evaluator *ev, const cexpr *e, fvals *out) { return values(ev, e, out); }
 
 /* ---- string operators ---- */
 
@@ -317,13 +330,13 @@ static bool in_values(const fval *v, const fvals *set)
 __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
 {
     fvals l;
-    if (!evaluator_values(ev, n->lhs, &l))
+    if (!values(ev, n->lhs, &l))
         return false;
     if (n->op == OP_EXISTS)
         return true;
     if (n->rhs) {
         fvals r;
-        if (!evaluator_values(ev, n->rhs, &r))
+        if (!values(ev, n->rhs, &r))
             return false;
         if (n->op == OP_IN || n->op == OP_INTERSECTS) {
             bool any = false, all = true;
@@ -428,7 +441,7 @@ size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
     fvals kv[2];
     for (int k = 0; k < 2; k++) {
         const cexpr *e = index_key_expr(ev->rs->index, k);
-        if (e && evaluator_values(ev, e, &kv[k]))
+        if (e && values(ev, e, &kv[k]))
             keys[k] = &kv[k].v[0];
     }
     size_t nc = index_candidates(ev->rs->index, keys, &cand);
