@@ -79,8 +79,20 @@ static inline size_t fx_cut_nul(const char *s, size_t len)
 bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
 
 /* R(v) (spec §1.5) as the rule engine sees it: fx_text, cut at the first
- * NUL. */
-bool fx_render(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
+ * NUL.  Inline for the common case, a string without escapes (a slice of
+ * the payload). */
+bool fx_render_slow(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
+static inline bool fx_render(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
+{
+    const json_doc *d = ctx->ev->doc;
+    const json_node *nd = &d->nodes[node];
+    if (nd->type == JSON_STRING && !(nd->flags & JSON_F_ESCAPES)) {
+        *s = d->src + nd->start; /* the parser rejects raw control bytes: no NUL */
+        *len = nd->len;
+        return true;
+    }
+    return fx_render_slow(ctx, node, s, len);
+}
 
 /* Push R(node) onto b. */
 void vb_push_render(vbuild *b, field_ctx *ctx, uint32_t node);

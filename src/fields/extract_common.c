@@ -123,7 +123,7 @@ bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
     return true;
 }
 
-bool fx_render(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
+bool fx_render_slow(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
 {
     if (!fx_text(ctx, node, s, len))
         return false;
