@@ -239,7 +239,8 @@ int line_reader_block(line_reader *r, int fd, buf *out, size_t want, line_block_
             return -ENOMEM;
         }
         char *nl;
-        while ((nl = memchr(out->data + scanned, '\n', out->len - scanned))) {
+        /* (an empty buffer may not be allocated yet: no memchr on NULL) */
+        while (out->len > scanned && (nl = memchr(out->data + scanned, '\n', out->len - scanned))) {
             size_t n = (size_t)(nl - (out->data + done));
             produced = true;
             if (accept_line(r, out->data + done, &n)) {
