@@ -44,12 +44,27 @@ static void put_i64(buf *out, int64_t v)
     }
 }
 
+/* The time of day needs no calendar (POSIX time has no leap seconds):
+ * arithmetic on the seconds, not gmtime_r, which takes glibc's time-zone
+ * lock at every call — one per alert, contended between worker threads. */
 void time_hms(int64_t ns, long tz_offset_s, buf *out)
 {
-    struct tm tm;
-    long frac;
-    split_time(ns, tz_offset_s, &tm, &frac);
-    put_hms(out, &tm, frac);
+    int64_t s = ns / 1000000000, f = ns % 1000000000;
+    if (f < 0) {
+        f += 1000000000;
+        s--;
+    }
+    int64_t day = (s % 86400 + tz_offset_s % 86400 + 2 * 86400) % 86400;
+    char t[18];
+    unsigned v[3] = {(unsigned)(day / 3600), (unsigned)(day / 60 % 60), (unsigned)(day % 60)};
+    for (int i = 0; i < 3; i++) {
+        t[3 * i] = (char)('0' + v[i] / 10);
+        t[3 * i + 1] = (char)('0' + v[i] % 10);
+        t[3 * i + 2] = i < 2 ? ':' : '.';
+    }
+    for (int i = 17; i >= 9; i--, f /= 10)
+        t[i] = (char)('0' + f % 10);
+    buf_put(out, t, sizeof t);
 }
 
 void time_iso8601(int64_t ns, buf *out, const char *zone)

@@ -2,10 +2,12 @@
  * Unit tests of the alert-output building blocks (src/output/): the
  * bounded queue (order, wrap-around, bounds), the noise filters (time-blind
  * alert hash, dedup window, per-rule token bucket), the channel keys of
- * the configuration, and outputs_new's configuration errors.  The channels
+ * the configuration, outputs_new's configuration errors, and the alert
+ * time of day.  The channels
  * themselves are tested end to end by tests/outputs/run.sh.
  */
 #include "app/config.h"
+#include "output/alert.h"
 #include "output/noise.h"
 #include "output/outputs.h"
 #include "output/outq.h"
@@ -14,7 +16,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* time_hms by arithmetic agrees with gmtime_r + printf, offsets included. */
+TEST(alert_time_hms_matches_gmtime)
+{
+    static const int64_t secs[] = {0, 1, 59, 60, 3599, 3600, 86399, 86400, 1700000000, 1700050123, -1, -86399,
+                                   -86400, -86401, 9223372035LL, -9223372035LL, 253402300799LL};
+    static const long offs[] = {0, 3600, -3600, 19800, -45000, 50400, 86399, -86399};
+    static const int64_t fracs[] = {0, 1, 999999999, 123456789};
+    for (size_t i = 0; i < sizeof secs / sizeof *secs; i++)
+        for (size_t k = 0; k < sizeof offs / sizeof *offs; k++)
+            for (size_t j = 0; j < sizeof fracs / sizeof *fracs; j++) {
+                int64_t ns = secs[i] * 1000000000 + (secs[i] < 0 ? -fracs[j] : fracs[j]);
+                int64_t s = ns / 1000000000, f = ns % 1000000000;
+                if (f < 0) {
+                    f += 1000000000;
+                    s--;
+                }
+                time_t t = (time_t)(s + offs[k]);
+                struct tm tm;
+                char want[64];
+                CHECK(gmtime_r(&t, &tm) != NULL);
+                snprintf(want, sizeof want, "%02d:%02d:%02d.%09ld", tm.tm_hour, tm.tm_min, tm.tm_sec, (long)f);
+                buf got = BUF_INIT;
+                time_hms(ns, offs[k], &got);
+                CHECK_STR(buf_cstr(&got), want);
+                buf_free(&got);
+            }
+}
 
 TEST(outq_keeps_order_across_wraparound)
 {
