@@ -3,8 +3,8 @@
  * bounded queue (order, wrap-around, bounds), the noise filters (time-blind
  * alert hash, dedup window, per-rule token bucket), the channel keys of
  * the configuration, outputs_new's configuration errors, and the alert
- * time of day.  The channels
- * themselves are tested end to end by tests/outputs/run.sh.
+ * time of day.  The channels themselves are tested end to end by
+ * tests/outputs/run.sh.
  */
 #include "app/config.h"
 #include "output/alert.h"
