@@ -23,7 +23,7 @@
 TEST(alert_time_hms_matches_gmtime)
 {
     static const int64_t secs[] = {0, 1, 59, 60, 3599, 3600, 86399, 86400, 1700000000, 1700050123, -1, -86399,
-                                   -86400, -86401, 9223372035LL, -9223372035LL, 253402300799LL};
+                                   -86400, -86401, 4102444799LL, 9223372035LL, -9223372035LL};
     static const long offs[] = {0, 3600, -3600, 19800, -45000, 50400, 86399, -86399};
     static const int64_t fracs[] = {0, 1, 999999999, 123456789};
     for (size_t i = 0; i < sizeof secs / sizeof *secs; i++)
