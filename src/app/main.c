@@ -210,8 +210,9 @@ static void list_rules(const ruleset *rs)
     }
 }
 
-/* Alerts → the alert channels (src/output/).  The engine's writer thread
- * calls emit/flush; SIGUSR1 only sets a flag, acted on there. */
+/* Alerts → the alert channels (src/output/).  The engine's pipeline calls
+ * emit/flush one call at a time (on the worker whose turn it is to emit);
+ * SIGUSR1 only sets a flag, acted on there. */
 typedef struct alert_out {
     outputs *outs;
     alert_rec *recs;

@@ -206,7 +206,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
             continue;
         }
         if (sig == SIGUSR1 && rl && rl->reopen) {
-            *rl->reopen = 1; /* the writer thread reopens at its next flush */
+            *rl->reopen = 1; /* the pipeline's emitter reopens at its next flush */
             log_msg("SIGUSR1 received: reopening the alert outputs");
             continue;
         }

@@ -139,7 +139,8 @@ static chunk *current_chunk(engine *e, const char *origin)
     return e->cur;
 }
 
-/* line_too_long_fn of file input: the message takes the line's place. */
+/* line_too_long_fn of file and follow input (one line at a time): the
+ * message, and the count, take the line's place. */
 static void on_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
 {
     engine *e = ctx;
@@ -148,8 +149,8 @@ static void on_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t
         return;
     if (pipeline_is_inline(e->pipe))
         pipeline_inline_skipped(e->pipe, c, origin, lineno, bytes);
-    else if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
-        c->res.counts.too_long++; /* no room for the message: counted at least */
+    else
+        chunk_add_skipped(c, lineno, bytes);
 }
 
 static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
@@ -179,19 +180,11 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
     return 0;
 }
 
-/* The end of a file or follow run: the last chunk, the count of lines over
- * the payload limit, then wait for every alert to be written. */
-static int finish_input(engine *e, int rc, const file_stats *fs, char *err, size_t errlen)
+/* The end of a file or follow run: the last chunk, then wait for every
+ * alert to be written. */
+static int finish_input(engine *e, int rc, char *err, size_t errlen)
 {
     submit_current(e);
-    /* lines over the payload limit never reach a chunk: count them here */
-    if (fs->too_long) {
-        chunk *c = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
-        if (c) {
-            c->res.counts.too_long = fs->too_long;
-            pipeline_submit(e->pipe, c);
-        }
-    }
     engine_drain(e);
     if (rc == -ENOMEM && !err[0])
         snprintf(err, errlen, "out of memory");
@@ -214,9 +207,7 @@ typedef struct block_input {
 static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
 {
     (void)origin;
-    chunk *c = ((block_input *)ctx)->cur;
-    if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
-        c->res.counts.too_long++; /* no room for the message: counted at least */
+    chunk_add_skipped(((block_input *)ctx)->cur, lineno, bytes);
 }
 
 static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
@@ -266,8 +257,7 @@ int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
         rc = file_source_each(path, pull_file, &bi, err, errlen);
         line_reader_free(&bi.r);
     }
-    fs.too_long = 0; /* counted where each was reported, in its chunk */
-    rc = finish_input(e, rc, &fs, err, errlen);
+    rc = finish_input(e, rc, err, errlen);
     progress_end(&e->prog);
     return rc;
 }
@@ -278,9 +268,9 @@ int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, c
     if (follow_source_url_path(url, path, sizeof path, err, errlen))
         return -1;
     file_stats fs = {0};
-    follow_opts fo = {.max_line = config_payload_limit(e->o.cfg), .stop = stop};
+    follow_opts fo = {.max_line = config_payload_limit(e->o.cfg), .stop = stop, .too_long = on_too_long};
     int rc = follow_source_run(path, &fo, on_line, e, &fs, NULL, err, errlen);
-    return finish_input(e, rc, &fs, err, errlen);
+    return finish_input(e, rc, err, errlen);
 }
 
 /* ------------------------------------------------------------ webhook input */

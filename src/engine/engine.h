@@ -4,7 +4,7 @@
  *
  * Sources feed it: engine_run_input() reads files/stdin into line chunks;
  * the webhook hands over request bodies with engine_submit_body().  Alerts
- * (or, in extract mode, field values) leave through the writer, in input
+ * (or, in extract mode, field values) leave through the pipeline, in input
  * order, to the output stream.
  *
  * Ownership: the engine borrows the config and the ruleset (the caller
@@ -58,8 +58,8 @@ void engine_free(engine *e);
 int engine_run_input(engine *e, const char *path, char *err, size_t errlen);
 /* Follow a growing file (open_params `file:///path`) until *stop is set,
  * then drain and return 0; -1 with a message in err when it cannot.  A
- * live source: create the engine with concurrent_sources so that the
- * writer thread flushes alerts whenever it is idle. */
+ * live source: create the engine with concurrent_sources so that alerts
+ * are flushed whenever the pipeline has nothing left in flight. */
 int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 /* Webhook path: parse and split one request body and queue its events.

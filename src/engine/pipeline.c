@@ -1,5 +1,5 @@
 /*
- * pipeline — bounded chunk pool, worker threads, in-order writer
+ * pipeline — bounded chunk pool, worker threads, in-order emission
  * (see pipeline.h).
  *
  * One mutex guards the queues and the in-order ring; the work done under
@@ -31,7 +31,7 @@ struct rs_gen {
     const ruleset *rs;
     bool owned;                 /* freed with the generation */
     int refs;
-    uint64_t *by_rule;          /* alerts per rule index (writer) */
+    uint64_t *by_rule;          /* alerts per rule index (counted when emitted) */
 };
 
 /* Alert counts of retired generations, by rule name. */
@@ -49,8 +49,7 @@ struct pipeline {
     pthread_mutex_t mu;
     pthread_cond_t cv_free;     /* a chunk was recycled */
     pthread_cond_t cv_work;     /* work queued, or stopping */
-    pthread_cond_t cv_done;     /* a chunk finished, or stopping */
-    pthread_cond_t cv_emitted;  /* the writer emitted a chunk */
+    pthread_cond_t cv_emitted;  /* a chunk was emitted */
     chunk *chunks;
     chunk *free_list;
     chunk *work_head, *work_tail;
@@ -60,14 +59,12 @@ struct pipeline {
     worker **workers;
     pthread_t *threads;
     int nthreads;               /* started worker threads */
-    pthread_t writer;
-    bool writer_started;
     /* pull mode (pipeline_pull): workers fill chunks from the source
      * themselves, one at a time */
     pipeline_pull_fn pull;
     void *pull_ctx;
     bool pulling;               /* a worker is in pull() */
-    bool emitting;              /* someone (writer or worker) is in emit() */
+    bool emitting;              /* a worker is emitting (one at a time) */
     int pull_rc;
     pthread_cond_t cv_pulled;   /* the pull source is exhausted */
     worker *inline_worker;
@@ -88,6 +85,12 @@ int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno)
     }
     c->lines[c->nlines++] = (line_ref){off, len, lineno};
     return 0;
+}
+
+void chunk_add_skipped(chunk *c, uint64_t lineno, uint64_t bytes)
+{
+    if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
+        c->res.counts.too_long++; /* no room for its message: counted at least */
 }
 
 int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
@@ -221,7 +224,7 @@ static void timed_process(pipeline *p, worker *w, chunk *c)
     hist_observe(&p->eval_time, mono_ns() - t0);
 }
 
-/* Writer side: account, emit, recycle.  Called without the lock. */
+/* Account and emit one chunk (the emitter, without the lock). */
 static void emit(pipeline *p, chunk *c)
 {
     const worker_result *r = &c->res;
@@ -265,11 +268,34 @@ static size_t emit_ready_locked(pipeline *p)
         pthread_mutex_lock(&p->mu);
         p->next_emit++;
         recycle_locked(p, c);
-        pthread_cond_broadcast(&p->cv_emitted);
         n++;
     }
     p->emitting = false;
+    pthread_cond_broadcast(&p->cv_emitted); /* pipeline_drain waits for this too */
     return n;
+}
+
+/* A worker that completed the next chunk in order emits it and every
+ * completed one after it (a writer thread woken for every chunk cost two
+ * context switches per chunk on a busy machine).  When nothing is left in
+ * flight it also flushes the output (the idle callback): a source may not
+ * send more for a while. */
+static void emit_and_flush_locked(pipeline *p)
+{
+    for (;;) {
+        emit_ready_locked(p);
+        if (p->next_emit != p->next_seq || !p->o.idle)
+            return;
+        p->emitting = true;
+        pthread_mutex_unlock(&p->mu);
+        p->o.idle(p->o.ctx);
+        pthread_mutex_lock(&p->mu);
+        p->emitting = false;
+        pthread_cond_broadcast(&p->cv_emitted); /* pipeline_drain waits for this too */
+        chunk *next = p->ring[p->next_emit % p->o.nchunks];
+        if (p->next_emit == p->next_seq || !next || !next->done)
+            return; /* else one was submitted and completed meanwhile */
+    }
 }
 
 typedef struct worker_arg {
@@ -284,7 +310,6 @@ static void chunk_reset(chunk *c, chunk_kind kind)
     c->kind = kind;
     c->next = NULL;
     c->done = false;
-    c->pulled = false;
     c->nlines = 0;
     buf_clear(&c->data);
     buf_clear(&c->origin);
@@ -293,7 +318,7 @@ static void chunk_reset(chunk *c, chunk_kind kind)
     worker_result_clear(&c->res);
 }
 
-/* Queue c for the writer's ring (lock held): it is emitted after every
+/* Queue c in the emission ring (lock held): it is emitted after every
  * chunk submitted before it. */
 static void enqueue_locked(pipeline *p, chunk *c)
 {
@@ -304,8 +329,8 @@ static void enqueue_locked(pipeline *p, chunk *c)
 }
 
 /* Pull mode: fill a free chunk from the source (lock held on entry and
- * exit, released while reading).  Returns the chunk, now queued for the
- * writer, or NULL when the source is exhausted or failed. */
+ * exit, released while reading).  Returns the chunk, now in the emission
+ * ring, or NULL when the source is exhausted or failed. */
 static chunk *pull_locked(pipeline *p)
 {
     p->pulling = true;
@@ -334,7 +359,6 @@ static chunk *pull_locked(pipeline *p)
         return NULL;
     }
     enqueue_locked(p, c);
-    c->pulled = true;
     pthread_cond_signal(&p->cv_work); /* the next block can be read meanwhile */
     return c;
 }
@@ -365,61 +389,12 @@ static void *worker_main(void *arg)
         timed_process(p, w, c);
         pthread_mutex_lock(&p->mu);
         c->done = true;
-        if (c->seq != p->next_emit || p->emitting)
-            continue;   /* whoever emits the chunks before it emits it too */
-        if (!c->pulled) {
-            pthread_cond_signal(&p->cv_done);
-            continue;
-        }
-        /* Pull mode: the worker that completes the next chunk in order
-         * emits it (and any done after it) itself; waking the writer for
-         * every chunk cost two context switches per chunk on a busy
-         * machine.  When nothing is left in flight, it also flushes, as
-         * the writer does when idle (a pipe may not send more for a
-         * while). */
-        for (;;) {
-            emit_ready_locked(p);
-            if (p->next_emit != p->next_seq || !p->o.idle)
-                break;
-            p->emitting = true;
-            pthread_mutex_unlock(&p->mu);
-            p->o.idle(p->o.ctx);
-            pthread_mutex_lock(&p->mu);
-            p->emitting = false;
-            chunk *next = p->ring[p->next_emit % p->o.nchunks];
-            if (p->next_emit == p->next_seq || !next || !next->done)
-                break;  /* else one was submitted and done meanwhile */
-        }
+        if (c->seq == p->next_emit && !p->emitting)
+            emit_and_flush_locked(p);
+        /* else whoever emits the chunks before it emits it too */
     }
     gen_unref_locked(p, gen);
     pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-static void *writer_main(void *arg)
-{
-    pipeline *p = arg;
-    bool idle_done = true;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        if (!p->emitting && emit_ready_locked(p)) {
-            idle_done = false;
-            continue;
-        }
-        if (p->stopping && p->next_emit == p->next_seq)
-            break;
-        if (!idle_done && p->o.idle && !p->emitting) {
-            idle_done = true;
-            pthread_mutex_unlock(&p->mu);
-            p->o.idle(p->o.ctx);
-            pthread_mutex_lock(&p->mu);
-            continue;
-        }
-        pthread_cond_wait(&p->cv_done, &p->mu);
-    }
-    pthread_mutex_unlock(&p->mu);
-    if (p->o.idle)
-        p->o.idle(p->o.ctx);
     return NULL;
 }
 
@@ -438,7 +413,6 @@ pipeline *pipeline_new(const pipeline_opts *o)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv_free, NULL);
     pthread_cond_init(&p->cv_work, NULL);
-    pthread_cond_init(&p->cv_done, NULL);
     pthread_cond_init(&p->cv_emitted, NULL);
     pthread_cond_init(&p->cv_pulled, NULL);
     p->gen = gen_new(o->wo.rs, false);
@@ -479,9 +453,6 @@ pipeline *pipeline_new(const pipeline_opts *o)
         }
         p->nthreads++;
     }
-    if (pthread_create(&p->writer, NULL, writer_main, p))
-        goto fail;
-    p->writer_started = true;
     return p;
 fail:
     pipeline_free(p);
@@ -495,17 +466,11 @@ void pipeline_free(pipeline *p)
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->cv_work);
-    pthread_cond_broadcast(&p->cv_done);
     pthread_mutex_unlock(&p->mu);
+    /* workers take every queued chunk before they stop, and the one that
+     * completes a chunk's turn emits it: nothing is left unemitted */
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
-    if (p->writer_started) {
-        /* workers are gone: wake the writer for the last chunks */
-        pthread_mutex_lock(&p->mu);
-        pthread_cond_broadcast(&p->cv_done);
-        pthread_mutex_unlock(&p->mu);
-        pthread_join(p->writer, NULL);
-    }
     for (int i = 0; p->workers && i < p->o.nworkers; i++)
         worker_free(p->workers[i]);
     worker_free(p->inline_worker);
@@ -523,7 +488,6 @@ void pipeline_free(pipeline *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv_free);
     pthread_cond_destroy(&p->cv_work);
-    pthread_cond_destroy(&p->cv_done);
     pthread_cond_destroy(&p->cv_emitted);
     pthread_cond_destroy(&p->cv_pulled);
     pg_free(p);
@@ -616,7 +580,9 @@ int pipeline_pull(pipeline *p, pipeline_pull_fn fn, void *ctx)
 void pipeline_drain(pipeline *p)
 {
     pthread_mutex_lock(&p->mu);
-    while (p->next_emit < p->next_seq)
+    /* everything emitted, and the emitter out of the callbacks (an idle
+     * flush may follow the last emit): the caller may use the outputs */
+    while (p->next_emit < p->next_seq || p->emitting)
         pthread_cond_wait(&p->cv_emitted, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }

@@ -2,13 +2,16 @@
  * pipeline — work units (chunks) from sources to worker threads, and their
  * results back out in submission order.
  *
- *   reader / webhook ──chunk──▶ [work queue] ──▶ N workers ──▶ writer ──▶ emit()
+ *   source ──chunk──▶ [work queue] ──▶ N workers ──▶ emit(), in submission order
  *
  * A source takes a free chunk (pipeline_chunk_get), fills it — whole JSONL
- * lines, or one request body already parsed and split — and submits it.
- * Workers evaluate chunks in any order; the single writer thread hands each
- * chunk's result to the emit callback strictly in submission order, so the
- * alerts (and the messages on stderr) come out exactly as with one thread.
+ * lines, or one request body already parsed and split — and submits it;
+ * or, for file input, the workers fill chunks themselves (pipeline_pull).
+ * Workers evaluate chunks in any order; the worker that completes the
+ * chunk whose turn it is hands it, and every completed chunk after it, to
+ * the emit callback — one emitter at a time, strictly in submission order,
+ * so the alerts (and the messages on stderr) come out exactly as with one
+ * thread.
  *
  * Memory is bounded by the pool: at most `nchunks` chunks exist; a source
  * that finds none free either waits (files: back-pressure on the reader) or
@@ -61,7 +64,6 @@ struct chunk {
     worker_result res;          /* cleared by pipeline_chunk_get; a source may
                                  * count (too_long, drops) and log into it */
     bool done;
-    bool pulled;                /* filled by a worker (pipeline_pull) */
     chunk *next;
     struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
 };
@@ -71,13 +73,20 @@ int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno);
 /* Note a line already in c->data at `off` (a byte must follow it there).
  * 0 or -ENOMEM. */
 int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno);
+/* Note a line skipped for being over the payload limit (`bytes` long) in
+ * its place among c's lines: the worker reports it in order
+ * (worker_skipped_line). */
+void chunk_add_skipped(chunk *c, uint64_t lineno, uint64_t bytes);
 
 /* The ruleset a chunk was evaluated with (valid during emit). */
 const ruleset *chunk_ruleset(const chunk *c);
 
-/* Called on the writer thread, in submission order. */
+/* Called in submission order, one call at a time, on the worker thread
+ * that completed the chunk's turn (or the caller's thread without
+ * workers). */
 typedef void (*pipeline_emit_fn)(void *ctx, const chunk *c);
-/* Called on the writer thread when it has nothing to emit (flush point). */
+/* Called after emitting when nothing is left in flight (a flush point),
+ * under the same one-at-a-time rule. */
 typedef void (*pipeline_idle_fn)(void *ctx);
 
 typedef struct pipeline_opts {
@@ -120,7 +129,7 @@ void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t
  * it parses them.  fn fills a fresh CHUNK_LINES chunk and returns 1, or
  * returns 0 at the end of the input (the chunk is not used) or a negative
  * errno.  Blocks until the source is exhausted; returns 0 or fn's error.
- * Chunks are queued for the writer as they are filled: call
+ * Chunks are queued for emission as they are filled: call
  * pipeline_drain() to wait for their output. */
 typedef int (*pipeline_pull_fn)(void *ctx, chunk *c);
 int pipeline_pull(pipeline *p, pipeline_pull_fn fn, void *ctx);

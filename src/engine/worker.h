@@ -4,8 +4,8 @@
  * values printed), the alerts rendered into a result.
  *
  * A worker never writes anywhere itself: alerts, their spans and the
- * messages for stderr go into a worker_result, which the pipeline's writer
- * emits in input order.  That keeps output deterministic whatever the
+ * messages for stderr go into a worker_result, which the pipeline emits in
+ * input order.  That keeps output deterministic whatever the
  * number of threads.
  *
  * Ownership: a worker belongs to one thread; it borrows the config, the

@@ -13,8 +13,9 @@
  * Each channel delivers in alert order.  The delivery guarantees of each
  * channel are stated at the top of its channel_*.c.
  *
- * Threads: outputs_emit, _flush, _reopen, _drain and _close are called by
- * ONE thread (the writer); _get_stats/_print_stats from any thread.
+ * Threads: outputs_emit, _flush, _reopen, _drain and _close are called one
+ * at a time, never concurrently (the pipeline's emitter, then the main
+ * thread at the end); _get_stats/_print_stats from any thread.
  *
  * Ownership: outputs_new copies what it needs from the config (the config
  * may be freed after it); outputs_close frees everything.  The records and
@@ -48,7 +49,7 @@ int outputs_emit(outputs *o, const alert_rec *recs, size_t n, const char *block,
 void outputs_flush(outputs *o);             /* flush stdout (channels write as soon as they can) */
 /* SIGUSR1: file_output reopens its file (logrotate) and program_output
  * restarts its program, after the alerts already queued.  The signal
- * handler only sets a flag; the writer thread calls this. */
+ * handler only sets a flag; the pipeline's emitter calls this. */
 void outputs_reopen(outputs *o);
 /* End of input: let every channel deliver what is queued, as long as it
  * makes progress — a channel that delivers nothing for output_timeout ms

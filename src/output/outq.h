@@ -1,7 +1,7 @@
 /*
  * outq — one alert channel's bounded queue: a byte ring written by the
- * writer thread and read by the channel's worker (one producer, one
- * consumer).  Records are copied in, so the producer's buffers can be
+ * pipeline's emitter (one thread at a time) and read by the channel's
+ * worker (one producer, one consumer).  Records are copied in, so the producer's buffers can be
  * reused at once; nothing is allocated after outq_new.
  *
  * Bounds: `max_bytes` of ring (a record costs its text + 16 bytes) and,

@@ -222,6 +222,7 @@ int follow_source_run(const char *path, const follow_opts *o, line_fn fn, void *
     unsigned poll_ms = o->poll_ms ? o->poll_ms : 200;
     follower f = {.path = path, .o = o, .fn = fn, .ctx = ctx, .fst = fst, .fd = -1, .err = err, .errlen = errlen};
     line_reader_init(&f.r, o->max_line, st);
+    line_reader_on_too_long(&f.r, o->too_long, ctx);
     f.r.stop = o->stop;
 
     /* the parent directory must exist (upstream fails to watch it otherwise) */

@@ -50,6 +50,7 @@ typedef struct follow_opts {
     volatile sig_atomic_t *stop;   /* the run ends when *stop becomes non-zero */
     unsigned poll_ms;              /* re-check interval and stop latency; 0 = 200 */
     void (*idle)(void *ctx);       /* optional: called each time all written lines were handed out */
+    line_too_long_fn too_long;     /* optional: over-long lines (gets ctx); NULL: logged at once */
     bool no_inotify;               /* force the polling fallback (tests) */
 } follow_opts;
 

@@ -39,7 +39,8 @@ wait_for() {
 events old 20 > "$log"
 printf '{"kind":"Event","auditID":"old-partial"' >> "$log"   # a line being written as we start
 TZ=UTC FALCO_HOSTNAME=test "$bin" -U -r "$tmp/rules.yaml" -e "file://$log" \
-    -o webserver.listen_address=127.0.0.1 -o webserver.listen_port=0 > "$out" 2> "$tmp/err" &
+    -o webserver.listen_address=127.0.0.1 -o webserver.listen_port=0 \
+    -o 'plugins[0].init_config={"maxEventBytes":4096}' > "$out" 2> "$tmp/err" &
 pid=$!
 
 # the end of the old line: not ours.  Then probe until peregrine is following.
@@ -54,8 +55,10 @@ first_probe=$(grep -m1 -o 'seen id=probe-[0-9]*' "$out" | sed 's/.*-//')
 expected=()
 for ((i = first_probe; i <= p; i++)); do expected+=("probe-$i"); done
 
-# 1. plain appends
-events a 100 >> "$log"; wait_for a-100
+# 1. plain appends, and a line over the payload limit among them
+events a 50 >> "$log"
+head -c 5000 /dev/zero | tr '\0' x >> "$log"; echo >> "$log"
+events a2 50 >> "$log"; wait_for a2-50
 # 2. rename + create, the writer writing to the old file before it reopens
 mv "$log" "$log.1"
 events b 50 >> "$log.1"
@@ -84,7 +87,7 @@ wait "$pid"; code=$?
 pid=
 [ $code -eq 0 ] || fail "exit status $code, want 0"
 
-for p in a:100 b:50 c:50 d:100 e:50 f:1000 g:1000; do
+for p in a:50 a2:50 b:50 c:50 d:100 e:50 f:1000 g:1000; do
     for ((i = 1; i <= ${p#*:}; i++)); do expected+=("${p%:*}-$i"); done
 done
 grep -o 'seen id=.*' "$out" | sed 's/seen id=//' | sort > "$tmp/got"
@@ -94,4 +97,7 @@ if ! cmp -s "$tmp/got" "$tmp/want"; then
     fail "alerts differ from the appended events (< missing, > unexpected or repeated)"
 fi
 grep -q 'Events detected: '"${#expected[@]}" "$out" || fail "statistics block does not count ${#expected[@]} alerts"
+grep -q ': line of 5000 bytes exceeds the 4096-byte payload limit; skipped' "$tmp/err" ||
+    fail "no message for the over-long line"
+grep -q ', 1 lines over the payload limit$' "$out" || fail "statistics block does not count the over-long line"
 echo "follow: ${#expected[@]} events appended across 3 rotations and a truncation, each alerted once"
