@@ -168,35 +168,49 @@ static bool apply_transform(evaluator *ev, const cexpr *e, const fvals *in, fval
     return true;
 }
 
-static bool values_slow(evaluator *ev, const cexpr *e, fvals *out);
+static const fvals *values_slow(evaluator *ev, const cexpr *e, fvals *tmp);
 
-/* The per-slot cache hit, inlined where the evaluator reads values; the
- * rest (first extraction, transformers) out of line. */
-static inline bool values(evaluator *ev, const cexpr *e, fvals *out)
+/* The values of e for this event, or NULL when it has none.  Plain fields
+ * come back as a pointer into the per-slot cache: copying the cache entry
+ * out right after field_extract() filled it would read, 16 bytes at a
+ * time, what was just stored 8 bytes at a time, a store-forwarding stall
+ * on every first extraction (5 % of a one-thread run).  A transformer's
+ * result lands in *tmp.  The cache hit is inlined where the evaluator
+ * reads values; the rest (first extraction, transformers) out of line. */
+static inline const fvals *values(evaluator *ev, const cexpr *e, fvals *tmp)
 {
     if (e->tf == TF_NONE && ev->gen[e->slot] == ev->cur) {
-        *out = ev->cache[e->slot];
-        return out->n > 0;
+        const fvals *c = &ev->cache[e->slot];
+        return c->n > 0 ? c : NULL;
     }
-    return values_slow(ev, e, out);
+    return values_slow(ev, e, tmp);
 }
 
-static bool values_slow(evaluator *ev, const cexpr *e, fvals *out)
+static const fvals *values_slow(evaluator *ev, const cexpr *e, fvals *tmp)
 {
     if (e->tf == TF_NONE) {
+        fvals *c = &ev->cache[e->slot];
         ev->gen[e->slot] = ev->cur;
-        if (!field_extract(&e->ref, ev->ctx, &ev->cache[e->slot]))
-            ev->cache[e->slot].n = 0;
-        *out = ev->cache[e->slot];
-        return out->n > 0;
+        if (!field_extract(&e->ref, ev->ctx, c))
+            c->n = 0;
+        return c->n > 0 ? c : NULL;
     }
-    fvals in;
-    if (!values(ev, e->arg, &in))
-        return false;
-    return apply_transform(ev, e, &in, out);
+    fvals in_tmp;
+    const fvals *in = values(ev, e->arg, &in_tmp);
+    if (!in || !apply_transform(ev, e, in, tmp) || tmp->n == 0)
+        return NULL;
+    return tmp;
 }
 
-bool evaluator_values(evaluator *ev, const cexpr *e, fvals *out) { return values(ev, e, out); }
+bool evaluator_values(evaluator *ev, const cexpr *e, fvals *out)
+{
+    fvals tmp;
+    const fvals *v = values(ev, e, &tmp);
+    if (!v)
+        return false;
+    *out = *v;
+    return true;
+}
 
 /* ---- string operators ---- */
 
@@ -329,40 +343,41 @@ static bool in_values(const fval *v, const fvals *set)
  * make every and/or/not visit save and restore them */
 __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
 {
-    fvals l;
-    if (!values(ev, n->lhs, &l))
+    fvals lt, rt;
+    const fvals *l = values(ev, n->lhs, &lt);
+    if (!l)
         return false;
     if (n->op == OP_EXISTS)
         return true;
     if (n->rhs) {
-        fvals r;
-        if (!values(ev, n->rhs, &r))
+        const fvals *r = values(ev, n->rhs, &rt);
+        if (!r)
             return false;
         if (n->op == OP_IN || n->op == OP_INTERSECTS) {
             bool any = false, all = true;
-            for (size_t i = 0; i < l.n; i++) {
-                bool has = in_values(&l.v[i], &r);
+            for (size_t i = 0; i < l->n; i++) {
+                bool has = in_values(&l->v[i], r);
                 any |= has;
                 all &= has;
             }
             return n->op == OP_IN ? all : any;
         }
         if (n->op == OP_PMATCH) {
-            for (size_t i = 0; i < r.n; i++)
-                if (path_prefix(ev, &l.v[0], &r.v[i]))
+            for (size_t i = 0; i < r->n; i++)
+                if (path_prefix(ev, &l->v[0], &r->v[i]))
                     return true;
             return false;
         }
         if (n->lhs->numeric)
-            return op_numeric(n->op, to_u64(&l.v[0]), to_u64(&r.v[0]));
-        return op_single(ev, n, &l.v[0], r.v[0].s, r.v[0].len);
+            return op_numeric(n->op, to_u64(&l->v[0]), to_u64(&r->v[0]));
+        return op_single(ev, n, &l->v[0], r->v[0].s, r->v[0].len);
     }
     if (n->op == OP_IN || n->op == OP_INTERSECTS) {
         /* single values: membership; list fields: subset (in) or overlap */
         if (n->lhs->numeric) {
-            for (size_t i = 0; i < l.n; i++) {
+            for (size_t i = 0; i < l->n; i++) {
                 char tmp[24];
-                int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)to_u64(&l.v[i]));
+                int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)to_u64(&l->v[i]));
                 bool has = strset_has(n->set, tmp, (size_t)k);
                 if (n->op == OP_IN && !has)
                     return false;
@@ -371,8 +386,8 @@ __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
             }
             return n->op == OP_IN;
         }
-        for (size_t i = 0; i < l.n; i++) {
-            bool has = strset_has(n->set, l.v[i].s, l.v[i].len);
+        for (size_t i = 0; i < l->n; i++) {
+            bool has = strset_has(n->set, l->v[i].s, l->v[i].len);
             if (n->op == OP_IN && !has)
                 return false;
             if (n->op == OP_INTERSECTS && has)
@@ -380,7 +395,7 @@ __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
         }
         return n->op == OP_IN;
     }
-    const fval *v = &l.v[0];
+    const fval *v = &l->v[0];
     if (n->op == OP_PMATCH) {
         for (size_t i = 0; i < n->set->n; i++)
             if (path_prefix(ev, v, &n->set->items[i]))
@@ -438,11 +453,12 @@ size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
 {
     const uint32_t *cand;
     const fval *keys[2] = {NULL, NULL};
-    fvals kv[2];
+    fvals tmp[2];
     for (int k = 0; k < 2; k++) {
         const cexpr *e = index_key_expr(ev->rs->index, k);
-        if (e && values(ev, e, &kv[k]))
-            keys[k] = &kv[k].v[0];
+        const fvals *v = e ? values(ev, e, &tmp[k]) : NULL;
+        if (v)
+            keys[k] = &v->v[0];
     }
     size_t nc = index_candidates(ev->rs->index, keys, &cand);
     size_t n = 0;
