@@ -359,6 +359,27 @@ run "${rules[@]}" -o file_output.enabled=true -o file_output.filename=/nonexiste
 check "config: unopenable file exits 1" 1 $?
 check_grep "config: unopenable file" "file output: cannot open /nonexistent/dir/x" err
 
+# --- 11b. libcurl is loaded only when an http output starts (dlopen): when
+# it cannot be, that output fails to start with the loader's reason and the
+# run exits 1, like any other output that cannot open.  Hiding the library
+# takes a private mount namespace (root and unshare); elsewhere this is
+# skipped, and says so.
+curl_so=$(ldconfig -p 2>/dev/null | awk '/libcurl\.so\.4 .*x86-64|libcurl\.so\.4 \(libc6\)/ { print $NF; exit }')
+if [ "$(id -u)" = 0 ] && [ -n "$curl_so" ] && unshare -m true 2>/dev/null; then
+    unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec env TZ=UTC "$@"' sh "$curl_so" \
+        "$bin" "${rules[@]}" -o http_output.enabled=true -o http_output.url=http://127.0.0.1:9/ \
+        -e "$tmp/batch1" > out 2> err
+    check "no libcurl: exit status" 1 $?
+    check_grep "no libcurl: the reason" "http output: .*cannot load libcurl: " err
+    check "no libcurl: no alerts written" 0 "$(lines out)"
+    # the other outputs never load it
+    unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec env TZ=UTC "$@"' sh "$curl_so" \
+        "$bin" "${rules[@]}" -e "$tmp/batch1" > out 2> err
+    check "no libcurl: stdout-only run unaffected" 0 $?
+else
+    echo "outputs: skipped the missing-libcurl case (needs root and unshare -m)"
+fi
+
 # --- 12. noise control: dedup window and per-rule rate limit (ours, opt-in)
 d=$tmp/noise && mkdir -p "$d" && cd "$d"
 python3 - "$data/traces/create_configmap.json" > same.jsonl <<'EOF'
