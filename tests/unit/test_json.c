@@ -909,3 +909,125 @@ TEST(json_portable_parser)
     test_json_lookahead_after_strings();
     json_parse_force_portable(0);
 }
+
+/* The AVX2 parser finishes escaped strings 64 bytes at a time
+ * (string_rest_avx2), the portable one byte by byte: over strings dense
+ * in backslash runs, \u escapes (valid and not), quotes, control bytes and
+ * UTF-8 (valid and not), of every length around the 64-byte steps and
+ * ending anywhere near the end of input, both must agree on everything:
+ * accept or reject, error text and offset, and every node. */
+static size_t gen_escape_heavy(char *out, size_t cap, uint64_t *rng)
+{
+    static const char *const pieces[] = {
+        "\\\\", "\\\"", "\\u0026", "\\u00e9", "\\uD83D\\uDE00", "\\n", "\\/", "\\t", "\\b", "\\f", "\\r",
+        "\\u12G4", "\\x", "\\u00", "\\", "\\\\\\", "\"", "\x01", "\x1f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\xc3", "\xed\xa0\x80", "\x80", "a", "abcdefgh", "0123456789abcdef", " ", "{", "}", ":", ",",
+    };
+    const size_t np = sizeof pieces / sizeof *pieces;
+    size_t n = 0;
+    out[n++] = '[';
+    out[n++] = '"';
+    unsigned target = (unsigned)(*rng % 300);
+    while (n < target && n + 16 < cap) {
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(*rng >> 33);
+        /* mostly valid content (the fast steps stop at the first fault) */
+        const char *pc = r % 97 ? pieces[r % 11] : pieces[r % np];
+        if (r % 3 == 0)
+            pc = "abcdefgh";
+        size_t l = strlen(pc);
+        memcpy(out + n, pc, l);
+        n += l;
+    }
+    out[n++] = '"';
+    if ((*rng >> 40) & 1) { /* a full 64-byte step is only taken with 64 bytes of input left */
+        static const char tail[] = ",\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"";
+        memcpy(out + n, tail, sizeof tail - 1);
+        n += sizeof tail - 1;
+    }
+    out[n++] = ']';
+    return n;
+}
+
+TEST(json_escaped_strings_avx2_matches_portable)
+{
+    json_doc a, b;
+    json_doc_init(&a);
+    json_doc_init(&b);
+    uint64_t rng = 0x1234567u;
+    char text[512];
+    unsigned accepted = 0;
+    for (int it = 0; it < 40000; it++) {
+        size_t n = gen_escape_heavy(text, sizeof text, &rng);
+        /* sometimes cut it short: strings that run into the end of input */
+        if (it % 5 == 0)
+            n = (size_t)(rng >> 40) % (n + 1);
+        char *copy = malloc(n ? n : 1); /* exact size: ASan sees any read past the end */
+        CHECK(copy != NULL);
+        memcpy(copy, text, n);
+        json_parse_force_portable(0);
+        int ra = json_parse(&a, copy, n);
+        json_parse_force_portable(1);
+        int rb = json_parse(&b, copy, n);
+        json_parse_force_portable(0);
+        if (ra != rb || (ra && (a.err_pos != b.err_pos || strcmp(a.err, b.err))) ||
+            (!ra && (a.count != b.count || memcmp(a.nodes, b.nodes, a.count * sizeof *a.nodes)))) {
+            test_fail(__FILE__, __LINE__, "case %d (%zu bytes): default rc %d '%s' at %zu, portable rc %d '%s' at %zu", it,
+                      n, ra, a.err, a.err_pos, rb, b.err, b.err_pos);
+            free(copy);
+            break;
+        }
+        accepted += ra == 0;
+        free(copy);
+    }
+    CHECK(accepted > 5000); /* both outcomes well covered */
+    CHECK(accepted < 35000);
+    /* Every alignment of a backslash run and what follows it against the
+     * 64-byte steps: runs of 1-5 backslashes after 0-140 plain bytes, then
+     * a quote, a valid or short \u escape, a valid or invalid letter, a
+     * control byte or UTF-8; then more string, or the end of input. */
+    static const char *const follow[] = {"\"", "u0041", "u00\"", "u12", "u12g", "u123g", "u123\"", "u1\"",
+                                         "n", "x", "\x01", "\xc3\xa9", "\\\""};
+    for (size_t pre = 0; pre <= 140; pre++)
+        for (size_t run = 1; run <= 5; run++)
+            for (size_t f = 0; f < sizeof follow / sizeof *follow; f++)
+                for (int tail = 0; tail < 3; tail++) {
+                    size_t n = 0;
+                    memcpy(text, "[\"\\n", 4); /* the steps start at this first escape */
+                    n = 4;
+                    memset(text + n, 'a', pre);
+                    n += pre;
+                    memset(text + n, '\\', run);
+                    n += run;
+                    memcpy(text + n, follow[f], strlen(follow[f]));
+                    n += strlen(follow[f]);
+                    if (tail == 1) {
+                        memset(text + n, 'b', 70);
+                        n += 70;
+                    }
+                    if (tail >= 1) {
+                        text[n++] = '"';
+                        text[n++] = ',';
+                        text[n++] = '"';
+                        memset(text + n, 'z', 80);
+                        n += 80;
+                        text[n++] = '"';
+                        text[n++] = ']';
+                    }
+                    char *copy = malloc(n);
+                    CHECK(copy != NULL);
+                    memcpy(copy, text, n);
+                    json_parse_force_portable(0);
+                    int ra = json_parse(&a, copy, n);
+                    json_parse_force_portable(1);
+                    int rb = json_parse(&b, copy, n);
+                    json_parse_force_portable(0);
+                    if (ra != rb || (ra && (a.err_pos != b.err_pos || strcmp(a.err, b.err))) ||
+                        (!ra && (a.count != b.count || memcmp(a.nodes, b.nodes, a.count * sizeof *a.nodes))))
+                        test_fail(__FILE__, __LINE__, "pre %zu run %zu follow %zu tail %d: rc %d '%s' vs %d '%s'", pre,
+                                  run, f, tail, ra, a.err, rb, b.err);
+                    free(copy);
+                }
+    json_doc_free(&a);
+    json_doc_free(&b);
+}
