@@ -8,20 +8,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Shortest and longest name in EVENT_ROOT_KEYS; KEY_PAD holds the longest
+ * and its NUL. */
+#define KEY_MIN_LEN 4
+#define KEY_MAX_LEN 16
+#define KEY_PAD (KEY_MAX_LEN + 1)
+
 #define NOT_RECOGNIZED "data not recognized as a k8s audit event"
 
-static int push_event(event_batch *b, const audit_event *ev)
+/* The batch's next free slot (not counted yet), or NULL on allocation
+ * failure.  Events are built in place there: building one on the stack
+ * and copying it in read back, 16 bytes at a time, fields just stored 4
+ * or 8 bytes at a time (a store-forwarding stall per event). */
+static audit_event *next_slot(event_batch *b)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         audit_event *p = pg_realloc(b->ev, cap * sizeof *p);
         if (!p)
-            return -ENOMEM;
+            return NULL;
         b->ev = p;
         b->cap = cap;
     }
-    b->ev[b->n++] = *ev;
-    return 0;
+    return &b->ev[b->n];
 }
 
 /* Value of the decimal digit c, or 10..255 when c is not one (the byte
@@ -48,23 +57,56 @@ static unsigned days_in_month(unsigned y, unsigned m)
     return dm[m - 1];
 }
 
-/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), fraction 1-9 digits ('.' or ',').
- * Runs once per event: straight-line code, the 14 digits of the fixed
- * part checked at once (dig(c) + 6 < 16 exactly when c is a digit). */
-int event_parse_time(const char *s, size_t n, int64_t *ns)
+/* Seconds since the epoch of the minute s[0..16) ("YYYY-MM-DDTHH:MM"),
+ * or -EINVAL.  The 12 digits are checked at once (dig(c) + 6 < 16 exactly
+ * when c is a digit). */
+static int parse_minute(const char *s, int64_t *secs)
 {
-    if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':')
         return -EINVAL;
     unsigned y0 = dig(s[0]), y1 = dig(s[1]), y2 = dig(s[2]), y3 = dig(s[3]);
     unsigned M0 = dig(s[5]), M1 = dig(s[6]), D0 = dig(s[8]), D1 = dig(s[9]);
     unsigned h0 = dig(s[11]), h1 = dig(s[12]), m0 = dig(s[14]), m1 = dig(s[15]);
-    unsigned s0 = dig(s[17]), s1 = dig(s[18]);
     if (((y0 + 6) | (y1 + 6) | (y2 + 6) | (y3 + 6) | (M0 + 6) | (M1 + 6) | (D0 + 6) | (D1 + 6) | (h0 + 6) |
-         (h1 + 6) | (m0 + 6) | (m1 + 6) | (s0 + 6) | (s1 + 6)) > 15)
+         (h1 + 6) | (m0 + 6) | (m1 + 6)) > 15)
         return -EINVAL;
     unsigned Y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, M = M0 * 10 + M1, D = D0 * 10 + D1;
-    unsigned h = h0 * 10 + h1, m = m0 * 10 + m1, sec = s0 * 10 + s1;
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 59)
+    unsigned h = h0 * 10 + h1, m = m0 * 10 + m1;
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59)
+        return -EINVAL;
+    *secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60;
+    return 0;
+}
+
+/* The last minute parse_minute accepted on this thread: consecutive
+ * events mostly share their minute, and one 16-byte compare is cheaper
+ * than parsing and range-checking 12 digits and the calendar again. */
+static _Thread_local struct {
+    char text[16];
+    int64_t secs;
+    bool valid;
+} last_minute;
+
+/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM), fraction 1-9 digits ('.' or ','). */
+int event_parse_time(const char *s, size_t n, int64_t *ns)
+{
+    if (n < 20 || s[16] != ':')
+        return -EINVAL;
+    int64_t base;
+    if (last_minute.valid && memcmp(s, last_minute.text, 16) == 0) {
+        base = last_minute.secs;
+    } else {
+        if (parse_minute(s, &base))
+            return -EINVAL;
+        memcpy(last_minute.text, s, 16);
+        last_minute.secs = base;
+        last_minute.valid = true;
+    }
+    unsigned s0 = dig(s[17]), s1 = dig(s[18]);
+    if (((s0 + 6) | (s1 + 6)) > 15)
+        return -EINVAL;
+    unsigned sec = s0 * 10 + s1;
+    if (sec > 59)
         return -EINVAL;
     size_t i = 19;
     int64_t frac = 0, offset = 0;
@@ -109,7 +151,7 @@ int event_parse_time(const char *s, size_t n, int64_t *ns)
     }
     if (i != n)
         return -EINVAL;
-    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - offset;
+    int64_t secs = base + sec - offset;
     /* Go's UnixNano: past the int64 range (before 1678, after 2262) the
      * product wraps; unsigned arithmetic does the same without UB. */
     *ns = (int64_t)((uint64_t)secs * 1000000000u + (uint64_t)frac);
@@ -118,8 +160,10 @@ int event_parse_time(const char *s, size_t n, int64_t *ns)
 
 /* ---- the root member table (event.h: audit_event.keys) ---- */
 
+/* The names, each in 16 bytes + NUL so the classifier can load a whole
+ * word from any of them (key_of). */
 static const struct {
-    const char *s;
+    char s[KEY_PAD];
     size_t len;
 } key_names[EK__COUNT] = {
 #define EVENT_KEY_NAME(k) [EK_##k] = {#k, sizeof #k - 1},
@@ -127,44 +171,55 @@ static const struct {
 #undef EVENT_KEY_NAME
 };
 
-/* Classify a member name: a switch on the length, then fixed-size
- * compares (inlined as word loads), since this runs for every top-level
- * member of every event (inlined into the scan).  Must list exactly EVENT_ROOT_KEYS (a unit test
- * checks every name and near misses). */
-static inline __attribute__((always_inline)) int key_of(const char *p, size_t n)
+/* key_of runs for every top-level member of every event.  It used to
+ * switch on the name's length and compare against each name of that
+ * length: an indirect jump and a chain of compares per member, whose
+ * mispredictions cost more than the compares.  Now a hash of (first byte,
+ * last byte, length) — perfect over EVENT_ROOT_KEYS, which a unit test
+ * checks — picks the one candidate, and two
+ * overlapping word compares (the first and last 4 or 8 bytes) verify it
+ * whole. */
+#define KEY_HASH(p, n) (((unsigned char)(p)[0] + (unsigned char)(p)[(n) - 1] * 10u + (unsigned)(n) * 3u) & 31u)
+
+/* hash → 1 + event_key, 0 for no name (filled before main, below) */
+static uint8_t key_by_hash[32];
+
+__attribute__((constructor)) static void key_table_init(void)
 {
-#define IS(lit) (memcmp(p, lit, sizeof lit - 1) == 0)
-    switch (n) {
-    case 4:
-        return IS("verb") ? EK_verb : IS("user") ? EK_user : IS("kind") ? EK_kind : -1;
-    case 5:
-        return IS("stage") ? EK_stage : -1;
-    case 7:
-        return IS("auditID") ? EK_auditID : -1;
-    case 9:
-        return IS("objectRef") ? EK_objectRef : IS("userAgent") ? EK_userAgent : IS("sourceIPs") ? EK_sourceIPs : -1;
-    case 10:
-        return IS("requestURI") ? EK_requestURI : -1;
-    case 11:
-        return IS("annotations") ? EK_annotations : -1;
-    case 13:
-        return IS("requestObject") ? EK_requestObject : -1;
-    case 14:
-        return IS("responseStatus")   ? EK_responseStatus
-               : IS("stageTimestamp") ? EK_stageTimestamp
-               : IS("responseObject") ? EK_responseObject
-                                      : -1;
-    case 16:
-        return IS("impersonatedUser") ? EK_impersonatedUser : -1;
-    default:
-        return -1;
-    }
-#undef IS
+    for (int k = 0; k < EK__COUNT; k++)
+        key_by_hash[KEY_HASH(key_names[k].s, key_names[k].len)] = (uint8_t)(k + 1);
 }
 
-/* Longest name in EVENT_ROOT_KEYS; an escape takes at most 6 source bytes
- * per decoded byte, so a longer escaped name cannot decode to one. */
-#define KEY_MAX_LEN 16
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The event_key of p[0..n), or -1.  Reads only p[0..n). */
+static inline __attribute__((always_inline)) int key_of(const char *p, size_t n)
+{
+    if (n < KEY_MIN_LEN || n > KEY_MAX_LEN)
+        return -1;
+    int k = key_by_hash[KEY_HASH(p, n)] - 1;
+    if (k < 0 || key_names[k].len != n)
+        return -1;
+    const char *w = key_names[k].s;
+    bool eq = n >= 8 ? load8(p) == load8(w) && load8(p + n - 8) == load8(w + n - 8)
+                     : load4(p) == load4(w) && load4(p + n - 4) == load4(w + n - 4);
+    return eq ? k : -1;
+}
+
+/* an escape takes at most 6 source bytes per decoded byte, so a longer
+ * escaped name cannot decode to one of ours */
 #define KEY_MAX_RAW (6 * KEY_MAX_LEN)
 
 int event_key_of(const char *s, size_t n) { return key_of(s, n); }
@@ -198,19 +253,15 @@ uint32_t event_member_slow(const audit_event *ev, event_key k)
     return json_get(ev->doc, ev->root, key_names[k].s, key_names[k].len);
 }
 
-/* One event object: timestamp and size checks (§4.3).  keys: its root
- * table, already built by the caller, or NULL.  Returns 0 when the event
- * was kept or dropped on its own, <0 on allocation failure. */
-static int add_event(const json_doc *doc, uint32_t obj, const uint32_t *keys, const event_limits *lim,
+/* One event object: timestamp and size checks (§4.3).  ev: the batch's
+ * next slot (next_slot), its keys already filled by event_root_index;
+ * the event is counted when kept.  Returns 0 when the event was kept or
+ * dropped on its own. */
+static int add_event(const json_doc *doc, uint32_t obj, audit_event *ev, const event_limits *lim,
                      event_batch *out, event_drop_fn on_drop, void *ctx)
 {
     char msg[256];
-    audit_event ev = {.doc = doc, .root = obj, .keyed = true};
-    if (keys)
-        memcpy(ev.keys, keys, sizeof ev.keys);
-    else
-        event_root_index(doc, obj, ev.keys);
-    uint32_t ts = ev.keys[EK_stageTimestamp];
+    uint32_t ts = ev->keys[EK_stageTimestamp];
     if (ts == JSON_NONE) {
         out->dropped++;
         if (on_drop)
@@ -254,9 +305,13 @@ static int add_event(const json_doc *doc, uint32_t obj, const uint32_t *keys, co
         }
         return 0;
     }
-    ev.size = (uint32_t)size;
-    ev.ts_ns = ns;
-    return push_event(out, &ev);
+    ev->doc = doc;
+    ev->root = obj;
+    ev->size = (uint32_t)size;
+    ev->ts_ns = ns;
+    ev->keyed = true;
+    out->n++;
+    return 0;
 }
 
 /* value := array (each element recursively) | EventList | Event */
@@ -274,10 +329,14 @@ static int split_value(const json_doc *doc, uint32_t v, const event_limits *lim,
     }
     if (n->type != JSON_OBJECT)
         return -EINVAL;
-    /* the table serves the `kind` check and, for an Event, the event */
-    uint32_t keys[EK__COUNT];
-    event_root_index(doc, v, keys);
-    uint32_t kind = keys[EK_kind];
+    /* the table serves the `kind` check and, for an Event, the event: it
+     * is built in the batch's next slot, which an EventList's items then
+     * reuse */
+    audit_event *ev = next_slot(out);
+    if (!ev)
+        return -ENOMEM;
+    event_root_index(doc, v, ev->keys);
+    uint32_t kind = ev->keys[EK_kind];
     if (kind == JSON_NONE || json_type_of(doc, kind) != JSON_STRING)
         return -EINVAL;
     if (json_string_eq(doc, kind, "EventList", 9)) {
@@ -294,13 +353,17 @@ static int split_value(const json_doc *doc, uint32_t v, const event_limits *lim,
                     on_drop(ctx, "can't read stageTimestamp");
                 continue;
             }
-            if ((rc = add_event(doc, c, NULL, lim, out, on_drop, ctx)))
+            audit_event *item = next_slot(out);
+            if (!item)
+                return -ENOMEM;
+            event_root_index(doc, c, item->keys);
+            if ((rc = add_event(doc, c, item, lim, out, on_drop, ctx)))
                 return rc;
         }
         return 0;
     }
     if (json_string_eq(doc, kind, "Event", 5))
-        return add_event(doc, v, keys, lim, out, on_drop, ctx);
+        return add_event(doc, v, ev, lim, out, on_drop, ctx);
     return -EINVAL;
 }
 

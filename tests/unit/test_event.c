@@ -169,6 +169,25 @@ TEST(event_time_matches_reference)
     CHECK(failures == 0);
 }
 
+/* event_parse_time keeps the last valid minute per thread: a cached
+ * minute must not let through what a fresh parse rejects, nor skip the
+ * checks after it.  (The mutations above also alternate cached and fresh
+ * minutes.) */
+TEST(event_time_minute_cache)
+{
+    int64_t ns;
+    CHECK(event_parse_time("2024-06-03T09:04:07.013445Z", 27, &ns) == 0 && ns == 1717405447013445000LL);
+    CHECK(event_parse_time("2024-06-03T09:04:60.013445Z", 27, &ns) == -EINVAL);
+    CHECK(event_parse_time("2024-06-03T09:04:5x.013445Z", 27, &ns) == -EINVAL);
+    CHECK(event_parse_time("2024-06-03T09:04;07.013445Z", 27, &ns) == -EINVAL);
+    CHECK(event_parse_time("2024-06-03T09:04:59+01:00", 25, &ns) == 0 && ns == 1717405499000000000LL - 3600000000000LL);
+    CHECK(event_parse_time("2024-06-03T09:04:08Z", 20, &ns) == 0 && ns == 1717405448000000000LL);
+    CHECK(event_parse_time("2024-06-03T09:04", 16, &ns) == -EINVAL);
+    CHECK(event_parse_time("2024-06-03T09:05:00Z", 20, &ns) == 0 && ns == 1717405500000000000LL);
+    CHECK(event_parse_time("2023-02-29T09:05:00Z", 20, &ns) == -EINVAL);
+    CHECK(event_parse_time("2023-02-29T09:05:00Z", 20, &ns) == -EINVAL); /* an invalid minute is not kept */
+}
+
 TEST(event_time_values)
 {
     int64_t ns = 0;

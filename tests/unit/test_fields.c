@@ -739,6 +739,53 @@ TEST(fields_root_table_classifies_exactly_its_names)
     CHECK(event_key_of("", 0) == -1);
 }
 
+/* event_key_of hashes (first byte, last byte, length) to one candidate:
+ * the hash must be perfect over the names, and any other name — random
+ * ones over the names' own bytes, names with a byte or a length changed —
+ * must come out -1, as a plain search of the list says. */
+static int key_of_reference(const char *const names[EK__COUNT], const char *s, size_t n)
+{
+    for (int k = 0; k < EK__COUNT; k++)
+        if (strlen(names[k]) == n && memcmp(names[k], s, n) == 0)
+            return k;
+    return -1;
+}
+
+TEST(fields_root_table_classifier_matches_a_plain_search)
+{
+    static const char *const names[EK__COUNT] = {
+#define NAME(k) [EK_##k] = #k,
+        EVENT_ROOT_KEYS(NAME)
+#undef NAME
+    };
+    static const char alpha[] = "abcdefgijklmnoprstuvyADIOR\x00";
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    int bad = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        char t[24];
+        size_t n;
+        if (iter & 1) {
+            /* a name with its first or last byte or its length changed */
+            const char *nm = names[x % EK__COUNT];
+            n = strlen(nm);
+            memcpy(t, nm, n);
+            if ((x >> 8) % 3 == 0)
+                t[0] = alpha[(x >> 16) % (sizeof alpha - 1)];
+            else if ((x >> 8) % 3 == 1)
+                t[n - 1] = alpha[(x >> 16) % (sizeof alpha - 1)];
+            else if (n < sizeof t)
+                t[n++] = alpha[(x >> 16) % (sizeof alpha - 1)];
+        } else {
+            n = (size_t)(x % 20);
+            for (size_t i = 0; i < n; i++)
+                t[i] = alpha[(x >> (i * 3 % 60)) % (sizeof alpha - 1)];
+        }
+        bad += event_key_of(t, n) != key_of_reference(names, t, n);
+    }
+    CHECK(bad == 0);
+}
+
 TEST(fields_root_table_first_duplicate_and_escaped_names)
 {
     const char *js = "{\"v\\u0065rb\":\"first\",\"verb\":\"second\",\"user\":1,\"user\":2,"
