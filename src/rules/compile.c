@@ -1057,6 +1057,11 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
             failed = 1;
             break;
         }
+        if (cprog_build(cr->cond, &c.rs->arena, &cr->prog)) {
+            load_msg_add(res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "out of memory");
+            failed = 1;
+            break;
+        }
         cr->info.name = cstrdup(&c, r->name, strlen(r->name));
         cr->info.desc = cstrdup(&c, r->desc, strlen(r->desc));
         cr->info.output = cstrdup(&c, r->output, strlen(r->output));

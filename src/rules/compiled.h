@@ -63,6 +63,34 @@ struct cnode {
     uint32_t memo;
 };
 
+/*
+ * A rule's condition as a program (program.c): one step per check, whose
+ * outcome names the next step or the verdict.  `and`, `or` and `not`
+ * become jump targets when the program is built (short-circuit code
+ * generation), so the evaluator runs a loop with no recursion and no
+ * dispatch on node kinds.  The cnode tree stays for the rule index, which
+ * reasons about its shape.
+ */
+#define CPROG_TRUE UINT32_MAX
+#define CPROG_FALSE (UINT32_MAX - 1)
+
+typedef struct cstep {
+    const cnode *check;     /* a CN_CHECK node */
+    uint32_t memo;          /* check->memo, next to the targets */
+    uint32_t on_true;       /* the next step, or CPROG_TRUE / CPROG_FALSE */
+    uint32_t on_false;
+} cstep;
+
+typedef struct cprog {
+    cstep *steps;           /* in the ruleset's arena */
+    uint32_t nsteps;
+    uint32_t entry;         /* the first step, or the verdict of a constant condition */
+} cprog;
+
+/* Build the program of condition cond, its steps allocated in a.
+ * Returns 0, or -ENOMEM. */
+int cprog_build(const cnode *cond, arena *a, cprog *out);
+
 /* Output template: literal text and field segments. */
 typedef struct fmt_seg {
     const char *lit;        /* literal text (not NUL-terminated) or NULL */
@@ -82,6 +110,7 @@ typedef struct rule_index rule_index;
 typedef struct crule {
     rule_info info;
     cnode *cond;
+    cprog prog;             /* cond as run by the evaluator */
     fmt_template out;
     bool active;            /* enabled and at or above the priority threshold */
 } crule;

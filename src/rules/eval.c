@@ -339,8 +339,8 @@ static bool in_values(const fval *v, const fvals *set)
     return false;
 }
 
-/* not inlined: eval_node recurses, and the check's register needs would
- * make every and/or/not visit save and restore them */
+/* not inlined: the check's register needs would make every step of
+ * run_prog save and restore them */
 __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
 {
     fvals lt, rt;
@@ -417,36 +417,25 @@ __attribute__((noinline)) static bool eval_check(evaluator *ev, const cnode *n)
     return op_single(ev, n, v, n->str.s, n->str.len);
 }
 
-static bool eval_node(evaluator *ev, const cnode *n)
+/* Run a rule's program (compiled.h: cprog).  A check is a pure function
+ * of the event, so its outcome is kept per event in the memo (the same
+ * check recurs in many rules through their macros: `kevt` starts most). */
+static bool run_prog(evaluator *ev, const cprog *p)
 {
-    switch (n->kind) {
-    case CN_AND:
-        for (size_t i = 0; i < n->n; i++)
-            if (!eval_node(ev, n->kids[i]))
-                return false;
-        return true;
-    case CN_OR:
-        for (size_t i = 0; i < n->n; i++)
-            if (eval_node(ev, n->kids[i]))
-                return true;
-        return false;
-    case CN_NOT:
-        return !eval_node(ev, n->kids[0]);
-    case CN_CHECK: {
-        /* a check is a pure function of the event: computed once */
-        uint64_t *m = &ev->memo[n->memo];
-        if (*m >> 1 == ev->cur)
-            return *m & 1;
-        bool r = eval_check(ev, n);
-        *m = ev->cur << 1 | r;
-        return r;
+    uint32_t pc = p->entry;
+    while (pc < CPROG_FALSE) {
+        const cstep *s = &p->steps[pc];
+        uint64_t *m = &ev->memo[s->memo];
+        bool r;
+        if (*m >> 1 == ev->cur) {
+            r = *m & 1;
+        } else {
+            r = eval_check(ev, s->check);
+            *m = ev->cur << 1 | r;
+        }
+        pc = r ? s->on_true : s->on_false;
     }
-    case CN_TRUE:
-        return true;
-    case CN_FALSE:
-        return false;
-    }
-    return false;
+    return pc == CPROG_TRUE;
 }
 
 size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
@@ -464,7 +453,7 @@ size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
     size_t n = 0;
     for (size_t i = 0; i < nc && n < max; i++) {
         const crule *r = &ev->rs->rules[cand[i]];
-        if (eval_node(ev, r->cond)) {
+        if (run_prog(ev, &r->prog)) {
             out[n++] = cand[i];
             if (!all)
                 break;
