@@ -4,6 +4,7 @@
  * JSON string writer used by every JSON output.
  */
 #include "json/json.h"
+#include "util/memeq.h"
 
 #include <string.h>
 
@@ -18,7 +19,7 @@ uint32_t json_get(const json_doc *d, uint32_t obj, const char *key, size_t keyle
             if (json_string_eq(d, k, key, keylen))
                 return k + 1;
         } else if (n->len == keylen && (keylen == 0 || d->src[n->start] == key[0]) &&
-                   memcmp(d->src + n->start, key, keylen) == 0) {
+                   memeq(d->src + n->start, key, keylen)) {
             return k + 1;
         }
     }
@@ -140,7 +141,7 @@ int json_string_eq(const json_doc *d, uint32_t i, const char *s, size_t n)
     const json_node *nd = &d->nodes[i];
     const char *p = d->src + nd->start, *end = p + nd->len;
     if (!(nd->flags & JSON_F_ESCAPES))
-        return nd->len == n && memcmp(p, s, n) == 0;
+        return nd->len == n && memeq(p, s, n);
     size_t k = 0;
     while (p < end) {
         char tmp[4];

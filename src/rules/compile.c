@@ -8,6 +8,7 @@
 #include "rules/compiled.h"
 #include "rules/cond_parse.h"
 #include "util/alloc.h"
+#include "util/memeq.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -105,7 +106,7 @@ bool strset_has(const strset *s, const char *p, size_t n)
         const fval *v = &s->slots[i];
         if (!v->s)
             return false;
-        if (v->len == n && memcmp(v->s, p, n) == 0)
+        if (v->len == n && memeq(v->s, p, n))
             return true;
         i = (i + 1) & s->mask;
     }

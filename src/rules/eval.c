@@ -6,6 +6,7 @@
 #include "rules/eval.h"
 #include "rules/compiled.h"
 #include "util/alloc.h"
+#include "util/memeq.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -300,16 +301,16 @@ static uint64_t to_u64(const fval *v)
 static bool op_single(evaluator *ev, const cnode *n, const fval *v, const char *lit, size_t ll)
 {
     switch (n->op) {
-    case OP_EQ: return v->len == ll && memcmp(v->s, lit, ll) == 0;
-    case OP_NE: return !(v->len == ll && memcmp(v->s, lit, ll) == 0);
+    case OP_EQ: return v->len == ll && memeq(v->s, lit, ll);
+    case OP_NE: return !(v->len == ll && memeq(v->s, lit, ll));
     case OP_LT: return cmp_text(v, lit, ll) < 0;
     case OP_LE: return cmp_text(v, lit, ll) <= 0;
     case OP_GT: return cmp_text(v, lit, ll) > 0;
     case OP_GE: return cmp_text(v, lit, ll) >= 0;
     case OP_CONTAINS: return mem_contains(v->s, v->len, lit, ll);
     case OP_ICONTAINS: return mem_icontains(v->s, v->len, lit, ll);
-    case OP_STARTSWITH: return v->len >= ll && memcmp(v->s, lit, ll) == 0;
-    case OP_ENDSWITH: return v->len >= ll && memcmp(v->s + v->len - ll, lit, ll) == 0;
+    case OP_STARTSWITH: return v->len >= ll && memeq(v->s, lit, ll);
+    case OP_ENDSWITH: return v->len >= ll && memeq(v->s + v->len - ll, lit, ll);
     case OP_GLOB: return glob_match(ev, v, lit, ll, false);
     case OP_IGLOB: return glob_match(ev, v, lit, ll, true);
     case OP_REGEX:
@@ -334,7 +335,7 @@ static bool op_numeric(cmp_op op, uint64_t a, uint64_t b)
 static bool in_values(const fval *v, const fvals *set)
 {
     for (size_t i = 0; i < set->n; i++)
-        if (set->v[i].len == v->len && memcmp(set->v[i].s, v->s, v->len) == 0)
+        if (set->v[i].len == v->len && memeq(set->v[i].s, v->s, v->len))
             return true;
     return false;
 }

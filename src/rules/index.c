@@ -24,6 +24,7 @@
  */
 #include "rules/compiled.h"
 #include "util/alloc.h"
+#include "util/memeq.h"
 
 #include <string.h>
 
@@ -61,7 +62,7 @@ static bool is_key(const cexpr *e, int k)
 static bool cons_has(const cons *c, const fval *v)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->v[i].len == v->len && !memcmp(c->v[i].s, v->s, v->len))
+        if (c->v[i].len == v->len && memeq(c->v[i].s, v->s, v->len))
             return true;
     return false;
 }
@@ -137,7 +138,7 @@ static size_t class_of(const key_dim *d, const fval *v)
     if (!v)
         return 0;
     for (size_t i = 0; i < d->nlits; i++)
-        if (d->lits[i].len == v->len && !memcmp(d->lits[i].s, v->s, v->len))
+        if (d->lits[i].len == v->len && memeq(d->lits[i].s, v->s, v->len))
             return i + 1;
     return 0;
 }

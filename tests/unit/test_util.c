@@ -5,8 +5,10 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "util/buf.h"
+#include "util/memeq.h"
 
 /* fmt_u64 (two digits per step) against printf, with and without width */
 TEST(util_fmt_u64_matches_printf)
@@ -33,5 +35,26 @@ TEST(util_fmt_u64_matches_printf)
             got[len] = 0;
             CHECK_STR(got, want);
         }
+    }
+}
+
+/* memeq against memcmp: every length up to 40, equal and with one byte
+ * different at each position, on exact-size heap copies (ASan sees any
+ * read outside them). */
+TEST(memeq_matches_memcmp)
+{
+    for (size_t n = 0; n <= 40; n++) {
+        char *a = malloc(n ? n : 1), *b = malloc(n ? n : 1);
+        CHECK(a && b);
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (char)('a' + i % 26);
+        CHECK(memeq(a, b, n));
+        for (size_t i = 0; i < n; i++) {
+            b[i] ^= 0x20;
+            CHECK(!memeq(a, b, n) && !memeq(b, a, n));
+            b[i] ^= 0x20;
+        }
+        free(a);
+        free(b);
     }
 }
