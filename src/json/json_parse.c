@@ -332,13 +332,23 @@ static inline __attribute__((always_inline, target("avx2"))) uint64_t bits64(__m
     return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 }
 
-/* Bytes of v equal to any of the n bytes in set. */
-static inline __attribute__((always_inline, target("avx2"))) __m256i any_of(__m256i v, const char *set, int n)
+/* Bytes of v that may follow a backslash: " / b f n r t u (a backslash
+ * cannot, it would have extended the run).  Two nibble lookups: each
+ * letter has a bit, set in the entry of its low nibble and in that of its
+ * high nibble, so a byte is a letter when the two entries share a bit
+ * (bytes >= 0x80 look up 0). */
+static inline __attribute__((always_inline, target("avx2"))) __m256i escape_letters(__m256i v)
 {
-    __m256i m = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(set[0]));
-    for (int i = 1; i < n; i++)
-        m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(set[i])));
-    return m;
+    enum { Q = 1, SL = 2, B = 4, F = 8, N = 16, R = 32, T = 64, U = 128 };
+    const __m256i lo_tab = _mm256_setr_epi8(0, 0, Q | B | R, 0, T, U, F, 0, 0, 0, 0, 0, 0, 0, N, SL, /* x2 */
+                                            0, 0, Q | B | R, 0, T, U, F, 0, 0, 0, 0, 0, 0, 0, N, SL);
+    const __m256i hi_tab = _mm256_setr_epi8(0, 0, Q | SL, 0, 0, 0, B | F | N, (char)(R | T | U), 0, 0, 0, 0, 0, 0, 0, 0,
+                                            0, 0, Q | SL, 0, 0, 0, B | F | N, (char)(R | T | U), 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
+    __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+    __m256i both = _mm256_and_si256(lo, hi);
+    return _mm256_xor_si256(_mm256_cmpeq_epi8(both, _mm256_setzero_si256()), _mm256_set1_epi8(-1));
 }
 
 static inline __attribute__((always_inline, target("avx2"))) __m256i hex_digits(__m256i v)
@@ -412,7 +422,7 @@ static __attribute__((noinline, target("avx2"))) scan_result string_rest_avx2(co
             break;
         uint64_t esc = escaped & in;
         if (esc) {
-            uint64_t letters = bits64(any_of(a, "\"/bfnrtu", 8), any_of(b, "\"/bfnrtu", 8));
+            uint64_t letters = bits64(escape_letters(a), escape_letters(b));
             if (esc & ~letters)
                 break;
             uint64_t u = esc & bits64(_mm256_cmpeq_epi8(a, _mm256_set1_epi8('u')), _mm256_cmpeq_epi8(b, _mm256_set1_epi8('u')));
