@@ -533,6 +533,11 @@ void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, cons
     worker_payload(p->inline_worker, data, len, origin, lineno, &c->res);
 }
 
+size_t pipeline_inline_line_end(pipeline *p, const char *data, size_t avail)
+{
+    return worker_line_end(p->inline_worker, data, avail);
+}
+
 void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes)
 {
     if (!c->gen)

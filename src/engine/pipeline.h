@@ -117,6 +117,8 @@ void pipeline_submit(pipeline *p, chunk *c);
  * one thread does everything. */
 bool pipeline_is_inline(const pipeline *p);
 void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno);
+/* worker_line_end on the inline worker (inline pipelines only). */
+size_t pipeline_inline_line_end(pipeline *p, const char *data, size_t avail);
 /* Inline mode: a line skipped for being over the payload limit, reported
  * now into c's result (worker_skipped_line). */
 void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes);

@@ -31,6 +31,10 @@ struct worker {
     uint64_t evt_num;               /* without o.shared */
     int64_t first_ts;
     bool have_first;
+    /* the line json_parse_line already parsed into doc (worker_line_end),
+     * which worker_payload then takes as it is */
+    const char *parsed;
+    size_t parsed_len;
     /* the payload being processed, for drop messages */
     worker_result *res;
     const char *origin;
@@ -247,11 +251,26 @@ static void run_events(worker *w, const event_batch *b, const char *cluster, wor
     }
 }
 
+size_t worker_line_end(worker *w, const char *data, size_t avail)
+{
+    size_t len;
+    w->parsed = NULL;
+    if (json_parse_line(&w->doc, data, avail, &len) != 0)
+        return 0;
+    w->parsed = data;
+    w->parsed_len = len;
+    /* the newline: right after the value, or after its '\r' */
+    return data[len] == '\n' ? len : len + 1;
+}
+
 int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64_t lineno, worker_result *r)
 {
     r->counts.payloads++;
     r->counts.bytes += len;
-    int rc = json_parse(&w->doc, data, len);
+    int rc = 0;
+    if (w->parsed != data || w->parsed_len != len)
+        rc = json_parse(&w->doc, data, len);
+    w->parsed = NULL;
     if (rc) {
         r->counts.malformed++;
         log_k8saudit_to(&r->log, "cannot parse JSON: %s (%s:%llu)", w->doc.err[0] ? w->doc.err : "out of memory",

@@ -85,6 +85,12 @@ void worker_free(worker *w);
  * until the next successful switch. */
 void worker_set_ruleset(worker *w, const ruleset *rs);
 
+/* For the line reader (line_reader_on_line_end): parse the JSONL line at
+ * data (`avail` bytes of it and beyond) when its end can be told from its
+ * value (json_parse_line), and return where its '\n' is, or 0.  The next
+ * worker_payload on exactly that line then skips parsing it. */
+size_t worker_line_end(worker *w, const char *data, size_t avail);
+
 /* A payload (a JSONL line): parse (read only; values point into it),
  * split, evaluate; results appended to r.  `origin`/`lineno` name it in
  * messages.  Returns 0, or -ENOMEM (counted as a malformed payload). */

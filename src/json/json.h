@@ -21,6 +21,7 @@
 #ifndef PEREGRINE_JSON_H
 #define PEREGRINE_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ typedef struct json_doc {
     json_node *nodes;
     uint32_t count, cap;
     unsigned max_depth;
+    bool line_mode;         /* inside json_parse_line */
     /* error details of the last failed parse */
     size_t err_pos;
     char err[160];
@@ -80,6 +82,16 @@ static inline uint32_t json_next(const json_doc *d, uint32_t parent, uint32_t c)
     uint32_t n = d->nodes[c].next;
     return n < d->nodes[parent].next ? n : JSON_NONE;
 }
+
+/* For a JSONL reader: parse the line that starts at src, whose end is not
+ * known yet, from at most `avail` bytes.  Succeeds only in the common case
+ * where that is cheap to be sure of: the line is an object or array with no
+ * whitespace inside, followed at once by "\n" or "\r\n".  Then the line
+ * ends there (strings hold no raw newline), *len is the value's length and
+ * the doc holds exactly what json_parse(d, src, *len) would give; returns 0.
+ * Otherwise returns 1 (undecided: find the newline and call json_parse,
+ * which also gives any error), or -ENOMEM. */
+int json_parse_line(json_doc *d, const char *src, size_t avail, size_t *len);
 
 /* Object member lookup by (unescaped) name: value node or JSON_NONE. */
 uint32_t json_get(const json_doc *d, uint32_t obj, const char *key, size_t keylen);

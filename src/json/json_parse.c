@@ -701,6 +701,10 @@ close: {                                                                        
 }                                                                                                                   \
                                                                                                                     \
 done:                                                                                                               \
+    if (unlikely(d->line_mode)) {                                                                                   \
+        d->count = count;                                                                                           \
+        return line_end(d, s, p, end);                                                                              \
+    }                                                                                                               \
     SKIP_WS();                                                                                                      \
     d->count = count;                                                                                               \
     if (unlikely(p != end))                                                                                         \
@@ -714,6 +718,19 @@ fail:                                                                           
 oom:                                                                                                                \
     d->count = count;                                                                                               \
     return -ENOMEM;
+
+/* json_parse_line's test once the root value has closed at p: no
+ * whitespace inside it, and the line's newline right after. */
+static int line_end(json_doc *d, const unsigned char *s, const unsigned char *p, const unsigned char *end)
+{
+    if ((d->nodes[0].flags & JSON_F_SPACE) || p >= end)
+        return 1;
+    if (*p == '\n' || (*p == '\r' && end - p >= 2 && p[1] == '\n')) {
+        d->src_len = (size_t)(p - s);
+        return 0;
+    }
+    return 1;
+}
 
 #define SKIP_WS()                                                                                            \
     do {                                                                                                     \
@@ -816,6 +833,21 @@ void json_doc_free(json_doc *d)
     pg_free(d->nodes);
     d->nodes = NULL;
     d->count = d->cap = 0;
+}
+
+int json_parse_line(json_doc *d, const char *src, size_t avail, size_t *len)
+{
+    /* a container from the first byte: no whitespace before it either */
+    if (avail < 2 || (src[0] != '{' && src[0] != '['))
+        return 1;
+    d->line_mode = true;
+    int rc = json_parse(d, src, avail);
+    d->line_mode = false;
+    if (rc == 0) {
+        *len = d->src_len;
+        return 0;
+    }
+    return rc == -ENOMEM ? -ENOMEM : 1;
 }
 
 int json_parse(json_doc *d, const char *src, size_t len)

@@ -122,12 +122,13 @@ static int read_lines(void *ctx, int fd, const char *origin, char *err, size_t e
     return rc ? rc : line_reader_finish(&lr->r, lr->fn, lr->ctx);
 }
 
-int file_source_run(const char *path, size_t max_line, line_fn fn, line_too_long_fn too_long, void *ctx,
-                    file_stats *st, char *err, size_t errlen)
+int file_source_run(const char *path, size_t max_line, line_fn fn, line_too_long_fn too_long, line_end_fn line_end,
+                    void *ctx, file_stats *st, char *err, size_t errlen)
 {
     line_run lr = {.fn = fn, .ctx = ctx};
     line_reader_init(&lr.r, max_line, st);
     line_reader_on_too_long(&lr.r, too_long, ctx);
+    line_reader_on_line_end(&lr.r, line_end, ctx);
     int rc = file_source_each(path, read_lines, &lr, err, errlen);
     line_reader_free(&lr.r);
     return rc;

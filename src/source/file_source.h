@@ -21,11 +21,12 @@
 
 /* Read `path` ("-" = stdin; a directory = its non-directory entries by
  * modification time).  Over-long lines go to `too_long` (NULL: logged at
- * once); both callbacks get ctx.  Returns 0 at end of input, the
+ * once); `line_end` may say where lines end (line_reader_on_line_end,
+ * NULL: none); every callback gets ctx.  Returns 0 at end of input, the
  * callback's non-zero value if it stopped the run, or a negative errno
  * (message in err). */
-int file_source_run(const char *path, size_t max_line, line_fn fn, line_too_long_fn too_long, void *ctx,
-                    file_stats *st, char *err, size_t errlen);
+int file_source_run(const char *path, size_t max_line, line_fn fn, line_too_long_fn too_long, line_end_fn line_end,
+                    void *ctx, file_stats *st, char *err, size_t errlen);
 
 /* The files `path` names, in the order file_source_run reads them, each
  * opened and handed to fn (closed after; stdin is not).  Returns 0, fn's

@@ -92,11 +92,26 @@ static bool accept_line(line_reader *r, const char *start, size_t *n)
 
 /* Hand out every complete line in the buffer; at the end of a file also the
  * unterminated last one. */
+void line_reader_on_line_end(line_reader *r, line_end_fn fn, void *ctx)
+{
+    r->end_fn = fn;
+    r->end_ctx = ctx;
+}
+
 static int drain(line_reader *r, int at_end, line_fn fn, void *ctx)
 {
     while (r->pos < r->len) {
         char *start = r->buf + r->pos;
-        char *nl = memchr(start, '\n', r->len - r->pos);
+        size_t avail = r->len - r->pos;
+        char *nl = NULL;
+        if (r->end_fn && !r->discard && !r->skipping) {
+            /* max_line + 1: room for a '\r', which does not count */
+            size_t e = r->end_fn(r->end_ctx, start, avail < r->max_line + 2 ? avail : r->max_line + 2);
+            if (e)
+                nl = start + e;
+        }
+        if (!nl)
+            nl = memchr(start, '\n', avail);
         if (!nl && !at_end)
             break;
         size_t n = nl ? (size_t)(nl - start) : r->len - r->pos;

@@ -44,6 +44,13 @@ typedef int (*line_fn)(void *ctx, char *line, size_t len, const char *origin, ui
  * a caller can put the message in order with its own (optional). */
 typedef void (*line_too_long_fn)(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes);
 
+/* Optional: told where a line starts (p, with `avail` bytes of it and
+ * after it in the buffer), may find where it ends faster than a search for
+ * '\n' (the engine parses a JSON line once and knows where the value
+ * ended: json_parse_line).  Returns n when p[n] is the line's '\n', or 0
+ * when it cannot tell: the reader then searches. */
+typedef size_t (*line_end_fn)(void *ctx, const char *p, size_t avail);
+
 #define LINE_READER_TAIL 64
 
 typedef struct line_reader {
@@ -59,6 +66,8 @@ typedef struct line_reader {
     volatile sig_atomic_t *stop; /* optional: fill returns early when set */
     line_too_long_fn too_long_fn; /* optional; NULL: log_msg at once */
     void *too_long_ctx;
+    line_end_fn end_fn;       /* optional */
+    void *end_ctx;
     /* The last bytes read from the file, so that a follower can tell whether
      * the file was rewritten under it (copy-truncate, then new data). */
     char tail[LINE_READER_TAIL];
@@ -68,6 +77,10 @@ typedef struct line_reader {
 void line_reader_init(line_reader *r, size_t max_line, file_stats *st);
 /* Report over-long lines to fn rather than logging them (NULL: log). */
 void line_reader_on_too_long(line_reader *r, line_too_long_fn fn, void *ctx);
+/* Ask fn where each line ends before searching (NULL: always search).  It
+ * is offered at most max_line + 1 bytes, so a line it finds is never over
+ * the limit. */
+void line_reader_on_line_end(line_reader *r, line_end_fn fn, void *ctx);
 /* The message about an over-long line (log_msg's text, newline included). */
 struct buf;
 void line_too_long_log(struct buf *b, const char *origin, uint64_t lineno, uint64_t bytes, size_t max_line);

@@ -155,7 +155,7 @@ static void af_scenario(const char *events_path, af_result *res)
     arena_init(&r.arena, 4096);
     file_stats st = {0};
     char err[256] = "";
-    if (file_source_run(events_path, 1 << 20, af_line, NULL, &r, &st, err, sizeof err) < 0) {
+    if (file_source_run(events_path, 1 << 20, af_line, NULL, NULL, &r, &st, err, sizeof err) < 0) {
         res->stage = 3;
         snprintf(res->msg, sizeof res->msg, "%s", err);
     }

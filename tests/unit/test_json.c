@@ -890,6 +890,7 @@ TEST(json_lookahead_after_strings)
  * the AVX2 one, even where a wider one is available. */
 void json_parse_force_portable(int on);
 void json_parse_force_avx2(int on);
+static void test_json_parse_line_decides_only_compact_containers(void);
 
 /* The tests above again, through the portable parser. */
 TEST(json_portable_parser)
@@ -908,6 +909,7 @@ TEST(json_portable_parser)
     test_json_doc_reuse();
     test_json_alloc_failure();
     test_json_lookahead_after_strings();
+    test_json_parse_line_decides_only_compact_containers();
     json_parse_force_portable(0);
 }
 
@@ -928,6 +930,7 @@ TEST(json_avx2_parser)
     test_json_doc_reuse();
     test_json_alloc_failure();
     test_json_lookahead_after_strings();
+    test_json_parse_line_decides_only_compact_containers();
     json_parse_force_avx2(0);
 }
 
@@ -1051,4 +1054,49 @@ TEST(json_escaped_strings_avx2_matches_portable)
                 }
     json_doc_free(&a);
     json_doc_free(&b);
+}
+
+/* json_parse_line decides only where a plain search for '\n' would find
+ * the same line, and then parses it exactly as json_parse does. */
+TEST(json_parse_line_decides_only_compact_containers)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        size_t len;
+    } cases[] = {
+        {"{\"a\":1}\n{\"b\":2}\n", 0, 7},
+        {"{\"a\":1}\r\nx", 0, 7},
+        {"[1,\"x\\ny\"]\n", 0, 10},       /* an escaped newline is two bytes, not a line end */
+        {"{\"a\": 1}\n", 1, 0},           /* whitespace inside */
+        {" {\"a\":1}\n", 1, 0},           /* whitespace before */
+        {"{\"a\":1} \n", 1, 0},           /* whitespace after */
+        {"{\"a\":1}", 1, 0},              /* no newline in sight */
+        {"{\"a\":1}\r", 1, 0},
+        {"{\"a\":1}x\n", 1, 0},
+        {"123\n", 1, 0},                  /* not a container */
+        {"\"s\"\n", 1, 0},
+        {"{\"a\":\n1}\n", 1, 0},          /* a newline inside: two lines */
+        {"{\"a\":\"b\nc\"}\n", 1, 0},     /* a raw newline in a string: invalid */
+        {"{\"a\":}\n", 1, 0},             /* invalid */
+        {"\n", 1, 0},
+    };
+    json_doc d, e;
+    json_doc_init(&d);
+    json_doc_init(&e);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        size_t len = 99;
+        int rc = json_parse_line(&d, cases[k].in, strlen(cases[k].in), &len);
+        if (rc != cases[k].rc || (rc == 0 && len != cases[k].len)) {
+            test_fail(__FILE__, __LINE__, "case %zu: rc %d len %zu", k, rc, len);
+            continue;
+        }
+        if (rc == 0) {
+            CHECK(json_parse(&e, cases[k].in, len) == 0);
+            CHECK(e.count == d.count && memcmp(e.nodes, d.nodes, d.count * sizeof *d.nodes) == 0);
+            CHECK(d.src_len == len);
+        }
+    }
+    json_doc_free(&d);
+    json_doc_free(&e);
 }
