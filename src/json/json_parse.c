@@ -340,8 +340,8 @@ static inline __attribute__((always_inline, target("avx2"))) uint64_t bits64(__m
 static inline __attribute__((always_inline, target("avx2"))) __m256i escape_letters(__m256i v)
 {
     enum { Q = 1, SL = 2, B = 4, F = 8, N = 16, R = 32, T = 64, U = 128 };
-    const __m256i lo_tab = _mm256_setr_epi8(0, 0, Q | B | R, 0, T, U, F, 0, 0, 0, 0, 0, 0, 0, N, SL, /* x2 */
-                                            0, 0, Q | B | R, 0, T, U, F, 0, 0, 0, 0, 0, 0, 0, N, SL);
+    const __m256i lo_tab = _mm256_setr_epi8(0, 0, Q | B | R, 0, T, (char)U, F, 0, 0, 0, 0, 0, 0, 0, N, SL, /* x2 */
+                                            0, 0, Q | B | R, 0, T, (char)U, F, 0, 0, 0, 0, 0, 0, 0, N, SL);
     const __m256i hi_tab = _mm256_setr_epi8(0, 0, Q | SL, 0, 0, 0, B | F | N, (char)(R | T | U), 0, 0, 0, 0, 0, 0, 0, 0,
                                             0, 0, Q | SL, 0, 0, 0, B | F | N, (char)(R | T | U), 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i nib = _mm256_set1_epi8(0x0F);
