@@ -26,10 +26,12 @@ typedef struct fx_key {
     const char *s;
     size_t len;
     uint8_t root;
+    uint8_t oref;           /* 1 + fx_objref_key for a member of objectRef (FXO), else 0 */
 } fx_key;
 
-#define FXK(lit) {lit, sizeof(lit) - 1, 0}
-#define FXR(name) {#name, sizeof(#name) - 1, EK_##name + 1}
+#define FXK(lit) {lit, sizeof(lit) - 1, 0, 0}
+#define FXR(name) {#name, sizeof(#name) - 1, EK_##name + 1, 0}
+#define FXO(name) {#name, sizeof(#name) - 1, 0, OREF_##name + 1}
 
 /* ---- values ---------------------------------------------------------- */
 
@@ -112,6 +114,10 @@ uint32_t fx_root_member(const audit_event *ev, const fx_key *k);
 /* P(k1, ..., kn) from the event root, n >= 1; k1 through the root table
  * when it is an FXR key. */
 uint32_t fx_root_path(const audit_event *ev, const fx_key *keys, size_t n);
+
+/* fx_root_path for an extractor with the event's context: a path
+ * objectRef.X with X an FXO key reads ctx->ref_keys. */
+uint32_t fx_ctx_path(field_ctx *ctx, const fx_key *keys, size_t n);
 
 /* Go strconv.Atoi restricted to what an array index accepts: optional
  * sign, decimal digits, no overflow, result >= 0.  -1 when not an index. */

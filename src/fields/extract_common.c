@@ -4,6 +4,7 @@
  * array walk W (§1.7) and the arena-backed value list.
  */
 #include "fields/extract.h"
+#include "util/memeq.h"
 
 #include <limits.h>
 #include <string.h>
@@ -207,6 +208,55 @@ uint32_t fx_root_member(const audit_event *ev, const fx_key *k)
 uint32_t fx_root_path(const audit_event *ev, const fx_key *keys, size_t n)
 {
     return fx_path(ev->doc, fx_root_member(ev, &keys[0]), keys + 1, n - 1);
+}
+
+/* Fill ctx->ref_keys from one pass over objectRef's members. */
+static void objref_index(field_ctx *ctx)
+{
+    static const struct {
+        const char *s;
+        size_t len;
+    } names[OREF__COUNT] = {
+#define FX_OBJREF_NAME(k) [OREF_##k] = {#k, sizeof #k - 1},
+        FX_OBJREF_KEYS(FX_OBJREF_NAME)
+#undef FX_OBJREF_NAME
+    };
+    const json_doc *d = ctx->ev->doc;
+    for (int k = 0; k < OREF__COUNT; k++)
+        ctx->ref_keys[k] = JSON_NONE;
+    uint32_t o = event_member(ctx->ev, EK_objectRef);
+    ctx->ref_state = 1;
+    if (o == JSON_NONE)
+        return; /* every objectRef.X is missing */
+    if (d->nodes[o].type != JSON_OBJECT) {
+        ctx->ref_state = -1; /* an array takes indexes: the general path */
+        return;
+    }
+    uint32_t end = d->nodes[o].next;
+    for (uint32_t k = o + 1; k < end; k = d->nodes[k + 1].next) {
+        const json_node *n = &d->nodes[k];
+        if (n->flags & JSON_F_ESCAPES) {
+            ctx->ref_state = -1; /* names compare decoded: the general path */
+            return;
+        }
+        for (int i = 0; i < OREF__COUNT; i++)
+            if (n->len == names[i].len && memeq(d->src + n->start, names[i].s, n->len)) {
+                if (ctx->ref_keys[i] == JSON_NONE) /* first duplicate wins */
+                    ctx->ref_keys[i] = k + 1;
+                break;
+            }
+    }
+}
+
+uint32_t fx_ctx_path(field_ctx *ctx, const fx_key *keys, size_t n)
+{
+    if (n == 2 && keys[1].oref && keys[0].root == EK_objectRef + 1 && ctx->ev->keyed) {
+        if (!ctx->ref_state)
+            objref_index(ctx);
+        if (ctx->ref_state > 0)
+            return ctx->ref_keys[keys[1].oref - 1];
+    }
+    return fx_root_path(ctx->ev, keys, n);
 }
 
 bool fx_root_walk(const audit_event *ev, long long idx, const fx_key *keys, size_t nk, fx_walk_fn fn, void *ud)

@@ -23,6 +23,7 @@ typedef struct kpath {
  * slot is fixed at compile time). */
 #define P1(a) {1, {FXR(a)}}
 #define P2(a, b) {2, {FXR(a), FXK(b)}}
+#define P2O(b) {2, {FXR(objectRef), FXO(b)}} /* objectRef.b, through field_ctx.ref_keys */
 #define P3(a, b, c) {3, {FXR(a), FXK(b), FXK(c)}}
 #define P4(a, b, c, d) {4, {FXR(a), FXK(b), FXK(c), FXK(d)}}
 
@@ -47,13 +48,13 @@ static const kpath single_paths[FIELD__COUNT] = {
     [FLD_KA_RESPONSE_CODE] = P2(responseStatus, "code"),
     [FLD_KA_RESPONSE_REASON] = P2(responseStatus, "reason"),
     [FLD_KA_RESP_NAME] = P3(responseObject, "metadata", "name"),
-    [FLD_KA_TARGET_NAME] = P2(objectRef, "name"),
-    [FLD_KA_TARGET_NAMESPACE] = P2(objectRef, "namespace"),
-    [FLD_KA_TARGET_RESOURCE] = P2(objectRef, "resource"),
-    [FLD_KA_TARGET_SUBRESOURCE] = P2(objectRef, "subresource"),
+    [FLD_KA_TARGET_NAME] = P2O(name),
+    [FLD_KA_TARGET_NAMESPACE] = P2O(namespace),
+    [FLD_KA_TARGET_RESOURCE] = P2O(resource),
+    [FLD_KA_TARGET_SUBRESOURCE] = P2O(subresource),
     /* upstream quirk (spec/fields.md §7.14): ka.req.configmap.name is just
      * objectRef.name, whatever the object is. */
-    [FLD_KA_REQ_CONFIGMAP_NAME] = P2(objectRef, "name"),
+    [FLD_KA_REQ_CONFIGMAP_NAME] = P2O(name),
     [FLD_KA_REQ_CONFIGMAP_OBJ] = P2(requestObject, "data"),
     [FLD_KA_REQ_BINDING_ROLE] = P3(requestObject, "roleRef", "name"),
     [FLD_KA_REQ_POD_HOST_IPC] = P3(requestObject, "spec", "hostIPC"),
@@ -76,8 +77,7 @@ static const kpath array_paths[FIELD__COUNT] = {
 
 static bool single_value(const kpath *p, field_ctx *ctx, fvals *out)
 {
-    const audit_event *ev = ctx->ev;
-    uint32_t v = fx_root_path(ev, p->k, p->n);
+    uint32_t v = fx_ctx_path(ctx, p->k, p->n);
     const char *s;
     size_t n;
     if (v == JSON_NONE || !fx_render(ctx, v, &s, &n))
@@ -199,7 +199,7 @@ static void flatten_cb(void *ud, uint32_t node)
 
 static bool rules_values(const field_ref *ref, field_ctx *ctx, fvals *out, const char *sub, size_t sublen)
 {
-    fx_key keys[3] = {FXR(requestObject), FXK("rules"), {sub, sublen, 0}};
+    fx_key keys[3] = {FXR(requestObject), FXK("rules"), {sub, sublen, 0, 0}};
     flatten_ctx f = {.ctx = ctx};
     vb_init(&f.b, ctx->arena);
     if (!fx_root_walk(ctx->ev, ref->index, keys, 3, flatten_cb, &f))

@@ -93,6 +93,18 @@ typedef struct fvals {
 } fvals;
 
 /* Per-event extraction context, filled by the engine. */
+/* The members of objectRef that ka.target.* read (one or more of them in
+ * nearly every event): field_ctx.ref_keys.  X-macro: the member name is the
+ * identifier. */
+#define FX_OBJREF_KEYS(X) X(resource) X(subresource) X(name) X(namespace)
+
+typedef enum fx_objref_key {
+#define FX_OBJREF_ENUM(k) OREF_##k,
+    FX_OBJREF_KEYS(FX_OBJREF_ENUM)
+#undef FX_OBJREF_ENUM
+    OREF__COUNT
+} fx_objref_key;
+
 typedef struct field_ctx {
     const audit_event *ev;
     arena *arena;           /* per-payload scratch: decoded/rendered values */
@@ -102,6 +114,12 @@ typedef struct field_ctx {
     long tz_offset_s;       /* local time offset for evt.time etc., computed once */
     const char *cluster;    /* ka.cluster.name when the event has none (webhook endpoint), or NULL */
     int8_t has_auditid;     /* the ka.* gate, computed once per event: 0 unknown, 1 yes, -1 no */
+    /* objectRef's members FX_OBJREF_KEYS, found in one pass at the first
+     * lookup (instead of a scan of objectRef per field): 0 not yet, 1 in
+     * ref_keys (value nodes, or JSON_NONE), -1 not an object or a member
+     * name with escapes, so lookups take the general path */
+    int8_t ref_state;
+    uint32_t ref_keys[OREF__COUNT];
 } field_ctx;
 
 /* Look a field up by exact name ("ka.verb", "jevt.value"). NULL if unknown. */

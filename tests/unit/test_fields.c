@@ -846,3 +846,33 @@ TEST(fields_rawtime_matches_printf_in_any_order)
     field_ref_free(&ref);
     json_doc_free(&d);
 }
+
+/* ka.target.* read objectRef's members through a table built at the first
+ * of them (field_ctx.ref_keys); ex() checks each value against the plain
+ * lookup by name.  Here the shapes that table must get right. */
+TEST(fields_objectref_members_table)
+{
+    const char *ev = "{\"auditID\":\"a\",\"objectRef\":{\"resource\":\"pods\",\"name\":\"p1\",\"resource\":\"x\","
+                     "\"namespace\":\"ns\",\"subresource\":\"exec\"}}";
+    CHECK_STR(ex(ev, "ka.target.resource"), "pods"); /* the first duplicate */
+    CHECK_STR(ex(ev, "ka.target.name"), "p1");
+    CHECK_STR(ex(ev, "ka.target.namespace"), "ns");
+    CHECK_STR(ex(ev, "ka.target.subresource"), "exec");
+    CHECK_STR(ex(ev, "ka.req.configmap.name"), "p1");
+    /* an escaped member name is still that member */
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":{\"r\\u0065source\":\"secrets\"}}", "ka.target.resource"),
+              "secrets");
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":{\"x\\u0065\":1,\"resource\":\"secrets\"}}", "ka.target.resource"),
+              "secrets");
+    /* missing, null, not an object (an array takes indexes, not names) */
+    CHECK_STR(ex("{\"auditID\":\"a\"}", "ka.target.resource"), "<none>");
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":null}", "ka.target.name"), "<none>");
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":[\"pods\"]}", "ka.target.resource"), "<none>");
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":{}}", "ka.target.namespace"), "<none>");
+    /* values of any type render as upstream does */
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":{\"name\":{\"b\":1},\"namespace\":7}}", "ka.target.name"),
+              "{\"b\":1}");
+    CHECK_STR(ex("{\"auditID\":\"a\",\"objectRef\":{\"name\":{\"b\":1},\"namespace\":7}}", "ka.target.namespace"), "7");
+    /* the ka.* gate still applies */
+    CHECK_STR(ex("{\"objectRef\":{\"resource\":\"pods\"}}", "ka.target.resource"), "<none>");
+}
