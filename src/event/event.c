@@ -230,8 +230,15 @@ void event_root_index(const json_doc *d, uint32_t obj, uint32_t keys[EK__COUNT])
         keys[k] = JSON_NONE;
     if (d->nodes[obj].type != JSON_OBJECT)
         return;
-    uint32_t end = d->nodes[obj].next;
-    for (uint32_t k = obj + 1; k < end; k = d->nodes[k + 1].next) {
+    /* The document's root: its key nodes as the parser noted them, so the
+     * members are classified independently of each other.  Otherwise
+     * (events inside an EventList, a root of over JSON_ROOT_KEYS_MAX
+     * members): the walk, where each step waits for the previous value's
+     * `next`. */
+    const bool noted = obj == 0 && d->n_root_keys <= JSON_ROOT_KEYS_MAX;
+    uint32_t end = noted ? d->n_root_keys : d->nodes[obj].next;
+    for (uint32_t i = noted ? 0 : obj + 1; i < end; i = noted ? i + 1 : d->nodes[i + 1].next) {
+        uint32_t k = noted ? d->root_keys[i] : i;
         const json_node *n = &d->nodes[k];
         int slot;
         if (!(n->flags & JSON_F_ESCAPES)) {

@@ -47,6 +47,7 @@ typedef struct json_node {
 
 #define JSON_DEFAULT_MAX_DEPTH 300 /* same as upstream's fastjson */
 #define JSON_NONE UINT32_MAX       /* "no node" result of lookups */
+#define JSON_ROOT_KEYS_MAX 64      /* a power of two (json_parse.c) */
 
 typedef struct json_doc {
     const char *src;
@@ -55,6 +56,13 @@ typedef struct json_doc {
     uint32_t count, cap;
     unsigned max_depth;
     bool line_mode;         /* inside json_parse_line */
+    /* When the root is an object: the key nodes of its members in document
+     * order, root_keys[0 .. n_root_keys), complete when n_root_keys <=
+     * JSON_ROOT_KEYS_MAX.  The parser notes them as it goes, so that
+     * event_root_index can classify an event's members without walking
+     * the `next` chain (each step of which waits for the last). */
+    uint32_t root_keys[JSON_ROOT_KEYS_MAX];
+    uint32_t n_root_keys;
     /* error details of the last failed parse */
     size_t err_pos;
     char err[160];

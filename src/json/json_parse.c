@@ -524,6 +524,7 @@ _Static_assert(sizeof(json_node) == 16 && offsetof(json_node, len) == 4 && offse
     unsigned depth = 0;                                                                                             \
     const unsigned max_depth = d->max_depth;                                                                        \
     uint32_t ws_end = 0;                                                                                            \
+    uint32_t n_root_keys = 0;                                                                                       \
     const unsigned char *at, *q;                                                                                    \
     const char *what;                                                                                               \
     unsigned fl;                                                                                                    \
@@ -661,6 +662,7 @@ key_at_quote:                                                                   
     if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
         /* plain key, 16 readable bytes from q: look ahead for :"value" */                                          \
         set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);           \
+        NOTE_ROOT_KEY();                                                                                            \
         count++;                                                                                                    \
         if (likely(q[1] == ':')) {                                                                                  \
             p = q + 2;                                                                                              \
@@ -673,6 +675,7 @@ key_at_quote:                                                                   
     }                                                                                                               \
     SCAN_STRING_REST();                                                                                             \
     set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, (uint8_t)fl);     \
+    NOTE_ROOT_KEY();                                                                                                \
     count++;                                                                                                        \
     p = q + 1;                                                                                                      \
 after_key:                                                                                                          \
@@ -701,21 +704,22 @@ close: {                                                                        
 }                                                                                                                   \
                                                                                                                     \
 done:                                                                                                               \
-    if (unlikely(d->line_mode)) {                                                                                   \
-        d->count = count;                                                                                           \
-        return line_end(d, s, p, end);                                                                              \
-    }                                                                                                               \
-    SKIP_WS();                                                                                                      \
     d->count = count;                                                                                               \
+    d->n_root_keys = n_root_keys;                                                                                   \
+    if (unlikely(d->line_mode))                                                                                     \
+        return line_end(d, s, p, end);                                                                              \
+    SKIP_WS();                                                                                                      \
     if (unlikely(p != end))                                                                                         \
         return fail(d, src, (const char *)end, (const char *)p, "unexpected data after the JSON value");            \
     return 0;                                                                                                       \
                                                                                                                     \
 fail:                                                                                                               \
+    d->n_root_keys = n_root_keys;                                                                                   \
     d->count = count;                                                                                               \
     return fail(d, src, (const char *)end, (const char *)at, what);                                                 \
                                                                                                                     \
 oom:                                                                                                                \
+    d->n_root_keys = n_root_keys;                                                                                   \
     d->count = count;                                                                                               \
     return -ENOMEM;
 
@@ -740,6 +744,16 @@ static int line_end(json_doc *d, const unsigned char *s, const unsigned char *p,
             while (p < end && is_ws(*p));                                                                    \
             ws_end = (uint32_t)(p - s);                                                                      \
         }                                                                                                    \
+    } while (0)
+
+/* Note a key of the root object (cur == 0) for event_root_index, with no
+ * branch: every key is written to the next free slot, only the root's
+ * advance it.  Past JSON_ROOT_KEYS_MAX the slots wrap and the count says
+ * the list is incomplete. */
+#define NOTE_ROOT_KEY()                                                                                      \
+    do {                                                                                                     \
+        d->root_keys[n_root_keys & (JSON_ROOT_KEYS_MAX - 1)] = count;                                        \
+        n_root_keys += cur == 0;                                                                             \
     } while (0)
 
 #define RESERVE()                                                                                            \

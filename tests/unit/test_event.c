@@ -2,13 +2,15 @@
  * Unit tests of src/event: the RFC 3339 timestamp parser against a plain
  * reference implementation (the straightforward digit-by-digit parser the
  * fast one replaced), over valid shapes and every single-byte mutation of
- * them.  The root member table is tested in test_fields.c.
+ * them.  The root member table: its keys as the parser notes them against
+ * a walk here; its values in test_fields.c.
  */
 #include "test.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "event/event.h"
 
@@ -197,4 +199,55 @@ TEST(event_time_values)
     CHECK(event_parse_time("2024-06-03T09:04:07.0134456789Z", 31, &ns) == -EINVAL);
     CHECK(event_parse_time("2024-06-03T09:04:07.Z", 21, &ns) == -EINVAL);
     CHECK(event_parse_time("2023-02-29T00:00:00Z", 20, &ns) == -EINVAL);
+}
+
+/* event_root_index takes the root's members as the parser noted them
+ * (json_doc.root_keys) when it can, else walks them: both must give the
+ * table a walk gives, including past JSON_ROOT_KEYS_MAX members, with
+ * duplicates (the first wins), nested objects whose keys are not the
+ * root's, and for an object that is not the document's root. */
+static void walk_index(const json_doc *d, uint32_t obj, uint32_t keys[EK__COUNT])
+{
+    for (int k = 0; k < EK__COUNT; k++)
+        keys[k] = JSON_NONE;
+    for (uint32_t c = json_first(d, obj); c != JSON_NONE; c = json_next(d, obj, c)) {
+        size_t n;
+        const char *s = json_raw(d, c, &n);
+        int slot = event_key_of(s + 1, n - 2);
+        if (slot >= 0 && keys[slot] == JSON_NONE)
+            keys[slot] = c + 1;
+    }
+}
+
+TEST(event_root_index_noted_keys_match_walk)
+{
+    buf b = BUF_INIT;
+    json_doc d;
+    json_doc_init(&d);
+    for (int members = 0; members <= 80; members += 5) {
+        buf_clear(&b);
+        buf_putc(&b, '{');
+        for (int i = 0; i < members; i++) {
+            static const char *const names[] = {"verb", "user", "x", "objectRef", "stage", "verb", "auditID", "kind"};
+            buf_printf(&b, "%s\"%s\":{\"verb\":%d,\"stage\":[1]}", i ? "," : "", names[i % 8], i);
+        }
+        buf_putc(&b, '}');
+        CHECK(json_parse(&d, b.data, b.len) == 0);
+        uint32_t got[EK__COUNT], want[EK__COUNT];
+        event_root_index(&d, 0, got);
+        walk_index(&d, 0, want);
+        CHECK(memcmp(got, want, sizeof got) == 0);
+    }
+    /* an event inside an EventList is not the document's root: walked */
+    const char *list = "{\"items\":[{\"verb\":\"get\",\"stage\":\"x\",\"verb\":\"y\"}],\"verb\":\"root\"}";
+    CHECK(json_parse(&d, list, strlen(list)) == 0);
+    uint32_t item = json_index(&d, json_get(&d, 0, "items", 5), 0), got[EK__COUNT], want[EK__COUNT];
+    event_root_index(&d, item, got);
+    walk_index(&d, item, want);
+    CHECK(memcmp(got, want, sizeof got) == 0);
+    CHECK(got[EK_verb] != JSON_NONE && json_string_eq(&d, got[EK_verb], "get", 3));
+    event_root_index(&d, 0, got);
+    CHECK(json_string_eq(&d, got[EK_verb], "root", 4));
+    json_doc_free(&d);
+    buf_free(&b);
 }
