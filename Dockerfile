@@ -22,9 +22,15 @@ RUN make -j"$(nproc)" \
  && rm -rf /out/usr/lib/systemd \
  && /out/usr/bin/peregrine -V /out/etc/peregrine/rules
 # The runtime packages are the ones that own the libraries the binary links
-# (so a new library dependency needs no change here).  dpkg may know a
+# (so a new library dependency needs no change here), plus those it loads
+# when a feature needs them (dlopen: the webhook and admin server's
+# libmicrohttpd and GnuTLS, src/util/mhd_api.c; the http output's libcurl,
+# src/output/channel_http.c), which ldd does not list.  dpkg may know a
 # library under /lib rather than /usr/lib (merged /usr).
-RUN for p in $(ldd /out/usr/bin/peregrine | awk '$3 ~ /^\// { print $3 }' | xargs -r realpath); do \
+RUN dl="libmicrohttpd.so.12 libgnutls.so.30 libcurl.so.4" \
+ && for p in $( { ldd /out/usr/bin/peregrine | awk '$3 ~ /^\// { print $3 }'; \
+                  for so in $dl; do ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'; done; } \
+                | xargs -r realpath); do \
       dpkg -S "$p" 2>/dev/null || dpkg -S "${p#/usr}"; \
     done | cut -d: -f1 | sort -u > /out/.runtime-packages \
  && cat /out/.runtime-packages

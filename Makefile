@@ -3,11 +3,12 @@
 # bench, install, uninstall, clean.  CC=clang works too.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 libmicrohttpd gnutls
-# libcurl: headers at build time, loaded at run time by the http output
-# only (src/output/channel_http.c), so runs without it do not pay its
-# start-up cost
-DLPKGS  := libcurl
+PKGS    := yaml-0.1 libpcre2-8
+# headers at build time, loaded at run time (dlopen, src/util/dlsyms.h) by
+# what needs them, so runs without it do not pay their start-up cost:
+# libcurl by the http output, libmicrohttpd and GnuTLS by the webhook and
+# the admin server (src/util/mhd_api.c)
+DLPKGS  := libcurl libmicrohttpd gnutls
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) $(DLPKGS))

@@ -5,10 +5,10 @@
 #include "ops/admin.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/mhd_api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,12 +25,12 @@ struct admin {
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, const char *text,
                              size_t len)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = mhd.create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    enum MHD_Result rc = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result rc = mhd.queue_response(c, status, r);
+    mhd.destroy_response(r);
     return rc;
 }
 
@@ -96,6 +96,8 @@ static char *slurp(const char *path)
 int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen)
 {
     *out = NULL;
+    if (mhd_api_load(err, errlen))
+        return -1;
     admin *a = pg_calloc(1, sizeof *a);
     if (!a) {
         snprintf(err, errlen, "out of memory");
@@ -146,7 +148,7 @@ int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen)
                                             (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    a->d = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, a, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    a->d = mhd.start_daemon(flags, o->port, NULL, NULL, on_request, a, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!a->d) {
         snprintf(err, errlen, "cannot start the admin web server on %s:%u (port in use?)",
                  have_addr ? o->listen_address : "*", o->port);
@@ -154,7 +156,7 @@ int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen)
         pg_free(a);
         return -1;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di = mhd.get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
     a->port = di ? di->port : o->port;
     log_msg("admin: listening on %s://%s:%u (%s, /readyz%s)", a->cert ? "https" : "http",
             have_addr ? o->listen_address : "*", a->port, a->healthz, o->metrics ? ", /metrics" : "");
@@ -169,7 +171,7 @@ void admin_stop(admin *a)
     if (!a)
         return;
     if (a->d)
-        MHD_stop_daemon(a->d);
+        mhd.stop_daemon(a->d);
     pg_free(a->cert);
     pg_free(a);
 }

@@ -29,9 +29,9 @@
  */
 #include "output/channel.h"
 #include "util/alloc.h"
+#include "util/dlsyms.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,16 +62,8 @@ static char curl_load_err[256];     /* empty when libcurl is ready */
 
 static void load_curl(void)
 {
-    void *so = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!so) {
-        snprintf(curl_load_err, sizeof curl_load_err, "cannot load libcurl: %s", dlerror());
-        return;
-    }
-    static const struct {
-        const char *name;
-        size_t off;
-    } syms[] = {
-#define SYM(f, name) {name, offsetof(curl_api, f)}
+    static const dl_sym syms[] = {
+#define SYM(f, name) DL_SYM(curl_api, f, name)
         SYM(global_init, "curl_global_init"),   SYM(easy_init, "curl_easy_init"),
         SYM(easy_setopt, "curl_easy_setopt"),   SYM(easy_perform, "curl_easy_perform"),
         SYM(easy_getinfo, "curl_easy_getinfo"), SYM(easy_strerror, "curl_easy_strerror"),
@@ -79,16 +71,9 @@ static void load_curl(void)
         SYM(slist_free_all, "curl_slist_free_all"),
 #undef SYM
     };
-    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
-        void *f = dlsym(so, syms[i].name);
-        if (!f) {
-            snprintf(curl_load_err, sizeof curl_load_err, "cannot load libcurl: no %s in %s", syms[i].name,
-                     LIBCURL_SONAME);
-            return;
-        }
-        /* POSIX: a function's address as returned by dlsym, stored as such */
-        memcpy((char *)&lc + syms[i].off, &f, sizeof f);
-    }
+    if (dl_load(LIBCURL_SONAME, "libcurl", syms, sizeof syms / sizeof *syms, &lc, curl_load_err,
+                sizeof curl_load_err))
+        return;
     CURLcode rc = lc.global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK)
         snprintf(curl_load_err, sizeof curl_load_err, "libcurl error: %s", lc.easy_strerror(rc));

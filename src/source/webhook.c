@@ -19,13 +19,13 @@
 #include "util/buf.h"
 #include "util/histogram.h"
 #include "util/log.h"
+#include "util/mhd_api.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -200,7 +200,7 @@ static bool bearer_ok(webhook *w, struct MHD_Connection *c)
 {
     if (!w->tokens.n)
         return true;
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h || strncasecmp(h, "Bearer ", 7))
         return false;
     h += 7;
@@ -217,20 +217,20 @@ static bool client_cert_ok(webhook *w, struct MHD_Connection *c)
 {
     if (!w->ca_pem)
         return true;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session)
         return false;
     gnutls_session_t s = (gnutls_session_t)ci->tls_session;
     unsigned n = 0;
-    if (!gnutls_certificate_get_peers(s, &n) || n == 0)
+    if (!mhd.gnutls_certificate_get_peers(s, &n) || n == 0)
         return false;
     unsigned status = 0;
-    return gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+    return mhd.gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
 }
 
 static bool json_content_type(struct MHD_Connection *c)
 {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!ct)
         return true;            /* absent: take it as JSON */
     while (*ct == ' ')
@@ -304,19 +304,19 @@ static double elapsed_s(const struct timespec *t0)
 static enum MHD_Result respond(webhook *w, struct MHD_Connection *c, int which, const char *text)
 {
     atomic_fetch_add_explicit(&w->status[which], 1, memory_order_relaxed);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = mhd.create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             text[0] == '{' ? "application/json" : "text/plain; charset=utf-8");
     if (which == WH_405)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
+        mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
     if (which == WH_503)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        mhd.add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (which == WH_401)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"peregrine\"");
-    enum MHD_Result rc = MHD_queue_response(c, (unsigned)webhook_status_code[which], r);
-    MHD_destroy_response(r);
+        mhd.add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"peregrine\"");
+    enum MHD_Result rc = mhd.queue_response(c, (unsigned)webhook_status_code[which], r);
+    mhd.destroy_response(r);
     return rc;
 }
 
@@ -344,7 +344,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 static void client_label(struct MHD_Connection *c, char *out, size_t n)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char host[INET6_ADDRSTRLEN] = "?";
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
@@ -371,7 +371,7 @@ static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *u
         return respond(w, c, WH_401, "unauthorized\n");
     if (!json_content_type(c))
         return respond(w, c, WH_415, "unsupported Content-Type: send application/json\n");
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > w->cfg->webhook_max_batch)
         return respond(w, c, WH_413, "body larger than webhookMaxBatchSize\n");
     request *rq = pg_calloc(1, sizeof *rq);
@@ -479,7 +479,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 {
     webhook *w = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         conn_track *t = ci ? pg_calloc(1, sizeof *t) : NULL;
         if (!t)
             return;             /* untracked: still bounded by the idle timeout */
@@ -514,7 +514,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 /* A request finished: the deadline starts again for the next one. */
 static void conn_request_done(webhook *w, struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci = mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     conn_track *t = ci ? ci->socket_context : NULL;
     if (!t)
         return;
@@ -553,7 +553,7 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     w->cfg = cfg;
     w->eng = eng;
     pthread_mutex_init(&w->conns_mu, NULL);
-    if (webhook_parse_url(cfg->open_params, &w->url, err, errlen))
+    if (webhook_parse_url(cfg->open_params, &w->url, err, errlen) || mhd_api_load(err, errlen))
         goto fail;
     w->pathlen = strlen(w->url.path);
     for (size_t i = 0; i < cfg->bearer_tokens.n; i++)
@@ -617,15 +617,15 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
     unsigned try_flags = flags;
     if (!have_addr)
         try_flags |= MHD_USE_DUAL_STACK;
-    w->d = MHD_start_daemon(try_flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    w->d = mhd.start_daemon(try_flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!w->d && !have_addr)    /* no IPv6 here: IPv4 only */
-        w->d = MHD_start_daemon(flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        w->d = mhd.start_daemon(flags, w->url.port, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!w->d) {
         snprintf(err, errlen, "cannot start the webhook on %s (port in use, bad certificate or key?)",
                  cfg->open_params);
         goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di = mhd.get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
     w->port = di ? di->port : w->url.port;
     if (pthread_create(&w->reaper, NULL, reaper_main, w) == 0)
         w->reaper_started = true;
@@ -649,10 +649,10 @@ void webhook_stop_accepting(webhook *w)
         return;
     /* stop accepting, give requests in progress a moment to finish (their
      * bodies are queued and acknowledged), then close the connections */
-    MHD_quiesce_daemon(w->d);
+    mhd.quiesce_daemon(w->d);
     for (int i = 0; i < 500 && atomic_load(&w->active) > 0; i++)
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    MHD_stop_daemon(w->d);
+    mhd.stop_daemon(w->d);
     w->d = NULL;
     atomic_store(&w->stopping, true);
     if (w->reaper_started) {
