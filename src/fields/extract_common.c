@@ -221,6 +221,13 @@ static void objref_index(field_ctx *ctx)
         FX_OBJREF_KEYS(FX_OBJREF_NAME)
 #undef FX_OBJREF_NAME
     };
+    /* name length → 1 + key, 0 for none (the lengths differ: a unit test
+     * checks every name maps to itself) */
+    static const uint8_t len_to_key[16] = {
+#define FX_OBJREF_LEN(k) [sizeof #k - 1] = OREF_##k + 1,
+        FX_OBJREF_KEYS(FX_OBJREF_LEN)
+#undef FX_OBJREF_LEN
+    };
     const json_doc *d = ctx->ev->doc;
     for (int k = 0; k < OREF__COUNT; k++)
         ctx->ref_keys[k] = JSON_NONE;
@@ -239,12 +246,10 @@ static void objref_index(field_ctx *ctx)
             ctx->ref_state = -1; /* names compare decoded: the general path */
             return;
         }
-        for (int i = 0; i < OREF__COUNT; i++)
-            if (n->len == names[i].len && memeq(d->src + n->start, names[i].s, n->len)) {
-                if (ctx->ref_keys[i] == JSON_NONE) /* first duplicate wins */
-                    ctx->ref_keys[i] = k + 1;
-                break;
-            }
+        /* the names have different lengths: at most one compare */
+        int i = n->len < sizeof len_to_key ? len_to_key[n->len] - 1 : -1;
+        if (i >= 0 && memeq(d->src + n->start, names[i].s, n->len) && ctx->ref_keys[i] == JSON_NONE)
+            ctx->ref_keys[i] = k + 1; /* first duplicate wins */
     }
 }
 
