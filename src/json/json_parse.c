@@ -178,6 +178,23 @@ typedef struct scan_consts_sse2 {
 static inline scan_consts_sse2 scan_consts_sse2_load(void) { return (scan_consts_sse2){0}; }
 #endif
 
+/* The stop bytes (quote, backslash, control, non-ASCII) among the 16 at p
+ * (p <= lim16), bit i for p[i]: what the key-value pair step reads two
+ * string ends from (see key_at_quote).  0 without SSE2: no pair step. */
+static inline __attribute__((always_inline)) unsigned probe16_sse2(const unsigned char *p, scan_consts_sse2 k)
+{
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, k.quote), _mm_cmpeq_epi8(v, k.bslash));
+    m = _mm_or_si128(m, _mm_cmplt_epi8(v, k.space));
+    return (unsigned)_mm_movemask_epi8(m);
+#else
+    (void)p;
+    (void)k;
+    return 0;
+#endif
+}
+
 /* The fast string scan: from p, skip bytes that are neither a quote, a
  * backslash, a control byte nor non-ASCII.  Returns the first such byte,
  * or end.  `lim16` is end - 16 (as an integer: no pointer underflow). */
@@ -262,10 +279,22 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
 #define OR3_TERN128(a, b, c) _mm_ternarylogic_epi32(a, b, c, 0xFE) /* 0xFE: a | b | c */
 #define OR3_TERN256(a, b, c) _mm256_ternarylogic_epi32(a, b, c, 0xFE)
 
+#define PROBE16_WIDE(OR3_128)                                                                                    \
+    __m128i v = _mm_loadu_si128((const __m128i *)p);                                                            \
+    return (unsigned)_mm_movemask_epi8(OR3_128(_mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.quote)),              \
+                                               _mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.bslash)),             \
+                                               _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space))));
+
 static inline __attribute__((always_inline, target("avx2"))) const unsigned char *
 skip_plain_avx2(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx2 k)
 {
     SKIP_PLAIN_WIDE(OR3_SSE, OR3_AVX)
+}
+
+static inline __attribute__((always_inline, target("avx2"))) unsigned probe16_avx2(const unsigned char *p,
+                                                                                   scan_consts_avx2 k)
+{
+    PROBE16_WIDE(OR3_SSE)
 }
 
 #define JSON_AVX512_TARGET "avx2,avx512f,avx512vl"
@@ -276,6 +305,12 @@ static inline __attribute__((always_inline, target(JSON_AVX512_TARGET))) const u
 skip_plain_avx512(const unsigned char *p, const unsigned char *end, uintptr_t lim16, scan_consts_avx512 k)
 {
     SKIP_PLAIN_WIDE(OR3_TERN128, OR3_TERN256)
+}
+
+static inline __attribute__((always_inline, target(JSON_AVX512_TARGET))) unsigned
+probe16_avx512(const unsigned char *p, scan_consts_avx512 k)
+{
+    PROBE16_WIDE(OR3_TERN128)
 }
 #endif
 
@@ -607,6 +642,7 @@ dispatch:                                                                       
 string_value:                                                                                                       \
     RESERVE();                                                                                                      \
     q = skip_plain_##VARIANT(p + 1, end, lim16, k);                                                                 \
+string_value_scanned: /* q: where the scan of the string at p stopped */                                            \
     if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
         /* plain string, 16 readable bytes from q: look ahead for ,"key" */                                         \
         set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);           \
@@ -658,6 +694,32 @@ key:                                                                            
         FAIL(p, "expected object key");                                                                             \
 key_at_quote:                                                                                                       \
     RESERVE();                                                                                                      \
+    /* The pair step: "key":"value" within the 16 bytes after the key's                                             \
+     * quote gives both string ends from one probe, the value's by a shift of                                       \
+     * the same mask rather than a second load, compare and movemask on the                                         \
+     * critical path.  Anything else goes the general way below. */                                                 \
+    if (likely((uintptr_t)p < lim16)) {                                                                             \
+        unsigned m = probe16_##VARIANT(p + 1, k);                                                                   \
+        const unsigned char *const wend = p + 17; /* the window: p[1..17) */                                        \
+        if (likely(m)) {                                                                                            \
+            q = p + 1 + first_bit(m);                                                                               \
+            if (likely(*q == '"' && (uintptr_t)q <= lim16 && q[1] == ':' && q[2] == '"')) {                         \
+                const unsigned char *v = q + 3;                                                                     \
+                unsigned rest = m >> (v - (p + 1));                                                                 \
+                set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);   \
+                NOTE_ROOT_KEY();                                                                                    \
+                count++;                                                                                            \
+                p = q + 2;                                                                                          \
+                if (v > wend)                                                                                       \
+                    goto string_value; /* the value starts past the window */                                       \
+                RESERVE();                                                                                          \
+                /* where the value's scan stops: in the window, from the mask; else                                 \
+                 * from the window's end on, the bytes before it being plain */                                     \
+                q = rest ? v + first_bit(rest) : skip_plain_##VARIANT(wend, end, lim16, k);                         \
+                goto string_value_scanned;                                                                          \
+            }                                                                                                       \
+        }                                                                                                           \
+    }                                                                                                               \
     q = skip_plain_##VARIANT(p + 1, end, lim16, k);                                                                 \
     if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
         /* plain key, 16 readable bytes from q: look ahead for :"value" */                                          \

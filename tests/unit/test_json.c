@@ -1100,3 +1100,145 @@ TEST(json_parse_line_decides_only_compact_containers)
     json_doc_free(&d);
     json_doc_free(&e);
 }
+
+/* The key-value pair step (key_at_quote) reads both ends of "key":"value"
+ * from one 16-byte probe.  Reference: the same document with a space after
+ * every ':' outside strings, which the pair step never takes; the nodes
+ * must be the same but for offsets (shifted by the spaces before them) and
+ * the whitespace flag, and errors must be the same at the same place.
+ * Documents: nested objects of pairs with keys and values of 0-40 bytes
+ * around the window's edges, with escapes, escaped quotes, control bytes
+ * and UTF-8 anywhere, sometimes cut short. */
+static void gen_pair_string(buf *b, uint64_t *rng)
+{
+    static const char *const bits[] = {"a", "bc", "defgh", "0123456789", "\\\"", "\\\\", "\\u0041", "\\n",
+                                       "\xc3\xa9", "\x01", "\\x", "\xff", ":", ",", "{", "}"};
+    *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned len = (unsigned)(*rng >> 40) % 41, r = (unsigned)(*rng >> 20);
+    buf_putc(b, '"');
+    for (unsigned n = 0; n < len;) {
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned k = (unsigned)(*rng >> 33);
+        const char *piece = k % 23 ? bits[k % 4] : bits[k % 16]; /* mostly plain */
+        if (r % 3 == 0 && k % 5 == 0)
+            piece = bits[4 + k % 4];
+        buf_puts(b, piece);
+        n += (unsigned)strlen(piece);
+    }
+    buf_putc(b, '"');
+}
+
+static void gen_pair_object(buf *b, uint64_t *rng, int depth)
+{
+    *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned n = (unsigned)(*rng >> 40) % 6;
+    buf_putc(b, '{');
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            buf_putc(b, ',');
+        gen_pair_string(b, rng);
+        buf_putc(b, ':');
+        *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned kind = (unsigned)(*rng >> 45) % 8;
+        if (kind == 0 && depth < 3)
+            gen_pair_object(b, rng, depth + 1);
+        else if (kind == 1)
+            buf_puts(b, "[1,\"x\"]");
+        else if (kind == 2)
+            buf_puts(b, "12");
+        else
+            gen_pair_string(b, rng);
+    }
+    buf_putc(b, '}');
+}
+
+TEST(json_pair_step_matches_spaced_reference)
+{
+    json_doc a, b;
+    json_doc_init(&a);
+    json_doc_init(&b);
+    buf doc = BUF_INIT, spaced = BUF_INIT;
+    uint64_t rng = 0xfeedbeefu;
+    size_t *shift = NULL, cap = 0;
+    unsigned ok = 0;
+    for (int it = 0; it < 20000; it++) {
+        buf_clear(&doc);
+        gen_pair_object(&doc, &rng, 0);
+        if (it % 4 == 0) /* cut short somewhere */
+            doc.len = (size_t)(rng >> 20) % (doc.len + 1);
+        /* the reference: a space after each ':' outside strings; shift[i] =
+         * spaces inserted before doc byte i */
+        if (cap < doc.len + 1) {
+            cap = doc.len + 1;
+            shift = realloc(shift, cap * sizeof *shift);
+            CHECK(shift != NULL);
+        }
+        buf_clear(&spaced);
+        size_t added = 0;
+        bool in_str = false, esc = false;
+        for (size_t i = 0; i < doc.len; i++) {
+            char c = doc.data[i];
+            shift[i] = added;
+            buf_putc(&spaced, c);
+            if (in_str) {
+                if (esc)
+                    esc = false;
+                else if (c == '\\')
+                    esc = true;
+                else if (c == '"')
+                    in_str = false;
+            } else if (c == '"') {
+                in_str = true;
+            } else if (c == ':') {
+                buf_putc(&spaced, ' ');
+                added++;
+            }
+        }
+        shift[doc.len] = added;
+        char *x = malloc(doc.len ? doc.len : 1), *y = malloc(spaced.len ? spaced.len : 1);
+        CHECK(x && y);
+        memcpy(x, doc.data, doc.len);
+        memcpy(y, spaced.data, spaced.len);
+        for (int variant = 0; variant < 3; variant++) {
+            if (variant == 1)
+                json_parse_force_avx2(1);
+            if (variant == 2)
+                json_parse_force_portable(1);
+            int ra = json_parse(&a, x, doc.len), rb = json_parse(&b, y, spaced.len);
+            json_parse_force_portable(0);
+            bool same = ra == rb;
+            if (same && ra) {
+                /* the reference's error offset, mapped back */
+                size_t pos = a.err_pos;
+                same = pos <= doc.len && a.err_pos + shift[pos < doc.len ? pos : doc.len] == b.err_pos;
+            }
+            if (same && !ra) {
+                same = a.count == b.count;
+                for (uint32_t i = 0; same && i < a.count; i++) {
+                    const json_node *na = &a.nodes[i], *nb = &b.nodes[i];
+                    same = na->type == nb->type && na->next == nb->next &&
+                           (na->flags & JSON_F_ESCAPES) == (nb->flags & JSON_F_ESCAPES) &&
+                           na->start + shift[na->start] == nb->start &&
+                           (na->type == JSON_STRING || na->type == JSON_NUMBER
+                                ? na->len == nb->len
+                                : na->start + na->len + shift[na->start + na->len - 1] == nb->start + nb->len);
+                }
+                ok += variant == 0;
+            }
+            if (!same) {
+                test_fail(__FILE__, __LINE__, "doc %d variant %d: %.*s: rc %d '%s' at %zu / reference rc %d '%s' at %zu",
+                          it, variant, (int)doc.len, doc.data, ra, a.err, a.err_pos, rb, b.err, b.err_pos);
+                it = 1 << 30;
+                break;
+            }
+        }
+        free(x);
+        free(y);
+    }
+    CHECK(ok > 5000);
+    free(shift);
+    buf_free(&doc);
+    buf_free(&spaced);
+    json_doc_free(&a);
+    json_doc_free(&b);
+}
