@@ -718,9 +718,13 @@ key_at_quote:                                                                   
                 q = rest ? v + first_bit(rest) : skip_plain_##VARIANT(wend, end, lim16, k);                         \
                 goto string_value_scanned;                                                                          \
             }                                                                                                       \
+            goto key_scanned; /* not a pair of strings: on with the key as scanned */                               \
         }                                                                                                           \
+        q = skip_plain_##VARIANT(wend, end, lim16, k); /* a long key: its first 16 bytes are plain */               \
+        goto key_scanned;                                                                                           \
     }                                                                                                               \
     q = skip_plain_##VARIANT(p + 1, end, lim16, k);                                                                 \
+key_scanned: /* q: where the scan of the key at p stopped */                                                        \
     if (likely((uintptr_t)q <= lim16 && *q == '"')) {                                                               \
         /* plain key, 16 readable bytes from q: look ahead for :"value" */                                          \
         set_node(&nodes[count], (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1), count + 1, JSON_STRING, 0);           \
