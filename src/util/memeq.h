@@ -15,25 +15,25 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Two words of each side, the second ending at byte n: equal iff all of
+ * [0, n) is, for W <= n <= 2W. */
+#define MEMEQ_WORDS(T)                                                                                              \
+    do {                                                                                                          \
+        T x0, x1, y0, y1;                                                                                         \
+        memcpy(&x0, x, sizeof x0);                                                                                \
+        memcpy(&y0, y, sizeof y0);                                                                                \
+        memcpy(&x1, x + n - sizeof x1, sizeof x1);                                                                \
+        memcpy(&y1, y + n - sizeof y1, sizeof y1);                                                                \
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;                                                                      \
+    } while (0)
+
 static inline bool memeq(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = a, *y = b;
-    if (n >= 8 && n <= 16) {
-        uint64_t x0, x1, y0, y1;
-        memcpy(&x0, x, 8);
-        memcpy(&y0, y, 8);
-        memcpy(&x1, x + n - 8, 8);
-        memcpy(&y1, y + n - 8, 8);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t x0, x1, y0, y1;
-        memcpy(&x0, x, 4);
-        memcpy(&y0, y, 4);
-        memcpy(&x1, x + n - 4, 4);
-        memcpy(&y1, y + n - 4, 4);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
+    if (n >= 8 && n <= 16)
+        MEMEQ_WORDS(uint64_t);
+    if (n >= 4 && n < 8)
+        MEMEQ_WORDS(uint32_t);
     if (n < 4) {
         for (size_t i = 0; i < n; i++)
             if (x[i] != y[i])

@@ -892,45 +892,38 @@ void json_parse_force_portable(int on);
 void json_parse_force_avx2(int on);
 static void test_json_parse_line_decides_only_compact_containers(void);
 
-/* The tests above again, through the portable parser. */
+/* The tests above, run again through each parser the CPU would not pick
+ * by default. */
+static void json_suite_again(void)
+{
+    test_json_suite_jsontestsuite();
+    test_json_surrogate_escapes_decode_like_go();
+    test_json_parse_tape_layout();
+    test_json_get_first_duplicate_wins();
+    test_json_compact_keeps_text();
+    test_json_compact_len_matches_compact();
+    test_json_depth_limit();
+    test_json_error_offsets();
+    test_json_scalars_and_whitespace();
+    test_json_string_scanner_boundaries();
+    test_json_doc_reuse();
+    test_json_alloc_failure();
+    test_json_lookahead_after_strings();
+    test_json_parse_line_decides_only_compact_containers();
+}
+
 TEST(json_portable_parser)
 {
     json_parse_force_portable(1);
-    test_json_suite_jsontestsuite();
-    test_json_surrogate_escapes_decode_like_go();
-    test_json_parse_tape_layout();
-    test_json_get_first_duplicate_wins();
-    test_json_compact_keeps_text();
-    test_json_compact_len_matches_compact();
-    test_json_depth_limit();
-    test_json_error_offsets();
-    test_json_scalars_and_whitespace();
-    test_json_string_scanner_boundaries();
-    test_json_doc_reuse();
-    test_json_alloc_failure();
-    test_json_lookahead_after_strings();
-    test_json_parse_line_decides_only_compact_containers();
+    json_suite_again();
     json_parse_force_portable(0);
 }
 
-/* And through the AVX2 parser (the CPU may pick a wider one by default). */
+/* The AVX2 parser (where the CPU has AVX-512VL it picks a wider one). */
 TEST(json_avx2_parser)
 {
     json_parse_force_avx2(1);
-    test_json_suite_jsontestsuite();
-    test_json_surrogate_escapes_decode_like_go();
-    test_json_parse_tape_layout();
-    test_json_get_first_duplicate_wins();
-    test_json_compact_keeps_text();
-    test_json_compact_len_matches_compact();
-    test_json_depth_limit();
-    test_json_error_offsets();
-    test_json_scalars_and_whitespace();
-    test_json_string_scanner_boundaries();
-    test_json_doc_reuse();
-    test_json_alloc_failure();
-    test_json_lookahead_after_strings();
-    test_json_parse_line_decides_only_compact_containers();
+    json_suite_again();
     json_parse_force_avx2(0);
 }
 
