@@ -90,14 +90,14 @@ static bool accept_line(line_reader *r, const char *start, size_t *n)
     return true;
 }
 
-/* Hand out every complete line in the buffer; at the end of a file also the
- * unterminated last one. */
 void line_reader_on_line_end(line_reader *r, line_end_fn fn, void *ctx)
 {
     r->end_fn = fn;
     r->end_ctx = ctx;
 }
 
+/* Hand out every complete line in the buffer; at the end of a file also the
+ * unterminated last one. */
 static int drain(line_reader *r, int at_end, line_fn fn, void *ctx)
 {
     while (r->pos < r->len) {
@@ -105,8 +105,9 @@ static int drain(line_reader *r, int at_end, line_fn fn, void *ctx)
         size_t avail = r->len - r->pos;
         char *nl = NULL;
         if (r->end_fn && !r->discard && !r->skipping) {
-            /* max_line + 1: room for a '\r', which does not count */
-            size_t e = r->end_fn(r->end_ctx, start, avail < r->max_line + 2 ? avail : r->max_line + 2);
+            /* a line of max_line, a '\r' (which does not count), its '\n' */
+            size_t window = avail > 2 && r->max_line < avail - 2 ? r->max_line + 2 : avail;
+            size_t e = r->end_fn(r->end_ctx, start, window);
             if (e)
                 nl = start + e;
         }

@@ -78,8 +78,9 @@ void line_reader_init(line_reader *r, size_t max_line, file_stats *st);
 /* Report over-long lines to fn rather than logging them (NULL: log). */
 void line_reader_on_too_long(line_reader *r, line_too_long_fn fn, void *ctx);
 /* Ask fn where each line ends before searching (NULL: always search).  It
- * is offered at most max_line + 1 bytes, so a line it finds is never over
- * the limit. */
+ * is offered at most max_line + 2 bytes (a longest line, a '\r', the '\n'),
+ * so it never parses far into an over-long line; a line it finds still
+ * goes through the same checks. */
 void line_reader_on_line_end(line_reader *r, line_end_fn fn, void *ctx);
 /* The message about an over-long line (log_msg's text, newline included). */
 struct buf;
