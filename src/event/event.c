@@ -224,6 +224,24 @@ static inline __attribute__((always_inline)) int key_of(const char *p, size_t n)
 
 int event_key_of(const char *s, size_t n) { return key_of(s, n); }
 
+/* Member key node k of an event object into the table. */
+static inline void index_member(const json_doc *d, uint32_t k, uint32_t keys[EK__COUNT])
+{
+    const json_node *n = &d->nodes[k];
+    int slot;
+    if (!(n->flags & JSON_F_ESCAPES)) {
+        slot = key_of(d->src + n->start, n->len);
+    } else if (n->len <= KEY_MAX_RAW) {
+        /* `"\u0076erb"` is the member verb, as for json_get */
+        char tmp[KEY_MAX_RAW];
+        slot = key_of(tmp, json_unescape(d->src + n->start, n->len, tmp));
+    } else {
+        return;
+    }
+    if (slot >= 0 && keys[slot] == JSON_NONE) /* first duplicate wins */
+        keys[slot] = k + 1;
+}
+
 void event_root_index(const json_doc *d, uint32_t obj, uint32_t keys[EK__COUNT])
 {
     for (int k = 0; k < EK__COUNT; k++)
@@ -235,24 +253,13 @@ void event_root_index(const json_doc *d, uint32_t obj, uint32_t keys[EK__COUNT])
      * (events inside an EventList, a root of over JSON_ROOT_KEYS_MAX
      * members): the walk, where each step waits for the previous value's
      * `next`. */
-    const bool noted = obj == 0 && d->n_root_keys <= JSON_ROOT_KEYS_MAX;
-    uint32_t end = noted ? d->n_root_keys : d->nodes[obj].next;
-    for (uint32_t i = noted ? 0 : obj + 1; i < end; i = noted ? i + 1 : d->nodes[i + 1].next) {
-        uint32_t k = noted ? d->root_keys[i] : i;
-        const json_node *n = &d->nodes[k];
-        int slot;
-        if (!(n->flags & JSON_F_ESCAPES)) {
-            slot = key_of(d->src + n->start, n->len);
-        } else if (n->len <= KEY_MAX_RAW) {
-            /* `"\u0076erb"` is the member verb, as for json_get */
-            char tmp[KEY_MAX_RAW];
-            slot = key_of(tmp, json_unescape(d->src + n->start, n->len, tmp));
-        } else {
-            continue;
-        }
-        if (slot >= 0 && keys[slot] == JSON_NONE) /* first duplicate wins */
-            keys[slot] = k + 1;
+    if (obj == 0 && d->n_root_keys <= JSON_ROOT_KEYS_MAX) {
+        for (uint32_t i = 0; i < d->n_root_keys; i++)
+            index_member(d, d->root_keys[i], keys);
+        return;
     }
+    for (uint32_t k = obj + 1; k < d->nodes[obj].next; k = d->nodes[k + 1].next)
+        index_member(d, k, keys);
 }
 
 uint32_t event_member_slow(const audit_event *ev, event_key k)
