@@ -87,8 +87,53 @@ void time_iso8601(int64_t ns, buf *out, const char *zone)
     buf_puts(out, zone);
 }
 
-/* Text of one field segment: value, (list), or <NA>; padded/truncated to width. */
-static void render_value(evaluator *ev, const fmt_seg *s, buf *out)
+/* A field value in a text alert, with what could end or rewrite the line
+ * escaped: one alert stays one line in every channel, whatever an attacker
+ * put in a User-Agent or a URI.  C0 controls and DEL become \n, \r, \t or
+ * \xHH; the C1 controls (NEL among them) and U+2028/U+2029 become \uXXXX.
+ * Backslashes are left alone (upstream's text for every ordinary value). */
+static void put_text_value(buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, from = 0;
+    static const char hex[] = "0123456789abcdef";
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n = 0; /* bytes of the sequence to escape at i */
+        if (c < 0x20 || c == 0x7f)
+            n = 1;
+        else if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            n = 2;
+        else if (c == 0xe2 && i + 2 < len && p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9))
+            n = 3;
+        if (!n) {
+            i++;
+            continue;
+        }
+        buf_put(out, s + from, i - from);
+        if (n == 1) {
+            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            if (c == '\n' || c == '\r' || c == '\t') {
+                e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+                buf_put(out, e, 2);
+            } else {
+                buf_put(out, e, 4);
+            }
+        } else {
+            unsigned cp = n == 2 ? p[i + 1] : 0x2000u | (p[i + 2] & 0x3fu);
+            char e[6] = {'\\', 'u', hex[cp >> 12], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15]};
+            buf_put(out, e, 6);
+        }
+        i += n;
+        from = i;
+    }
+    buf_put(out, s + from, len - from);
+}
+
+/* Text of one field segment: value, (list), or <NA>; padded/truncated to
+ * width.  `escape`: a text alert (see put_text_value); a JSON alert's
+ * strings are escaped by the JSON writer instead. */
+static void render_value(evaluator *ev, const fmt_seg *s, bool escape, buf *out)
 {
     fvals v;
     size_t start = out->len;
@@ -99,13 +144,18 @@ static void render_value(evaluator *ev, const fmt_seg *s, buf *out)
         for (size_t i = 0; i < v.n; i++) {
             if (i)
                 buf_putc(out, ',');
-            buf_put(out, v.v[i].s, v.v[i].len);
+            if (escape)
+                put_text_value(out, v.v[i].s, v.v[i].len);
+            else
+                buf_put(out, v.v[i].s, v.v[i].len);
         }
         buf_putc(out, ')');
         if (out->len - start > 1023) { /* upstream cuts list renderings at 1023 bytes */
             out->len = start + 1023;
             out->data[out->len] = 0;
         }
+    } else if (escape) {
+        put_text_value(out, v.v[0].s, v.v[0].len);
     } else {
         buf_put(out, v.v[0].s, v.v[0].len);
     }
@@ -212,7 +262,7 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
         if (s->lit)
             buf_put(l, s->lit, s->litlen);
         else
-            render_value(ev, s, l);
+            render_value(ev, s, !o->json, l);
     }
     if (!o->json) {
         buf_putc(out, '\n');
