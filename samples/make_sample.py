@@ -27,8 +27,8 @@ import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "rules", "tools"))
-import gen_tests as g  # noqa: E402  (reuses the event builders of the rule tests)
+sys.path.insert(0, HERE)
+import events as g  # noqa: E402  (the event builders)
 
 rnd = random.Random(20240501)
 NODES = ["ip-10-0-11-21.ec2.internal", "ip-10-0-12-54.ec2.internal", "ip-10-0-13-87.ec2.internal"]

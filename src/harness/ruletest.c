@@ -147,7 +147,7 @@ static void run_case(harness *h, const char *file, const ynode *c)
     buf_clear(&h->msg);
     const ynode *title = ymap_get(c, "case");
     const char *name = title && title->kind == Y_SCALAR ? title->str : "(untitled)";
-    static const char *const known[] = {"case", "events", "events_file", "fire", "no_fire", "extra_rules"};
+    static const char *const known[] = {"case", "why", "events", "events_file", "fire", "no_fire", "extra_rules"};
     for (size_t i = 0; c->kind == Y_MAP && i + 1 < c->n; i += 2) {
         const ynode *k = c->items[i];
         bool ok = false;
