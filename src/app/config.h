@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "rules/collection.h"
+#include "util/strvec.h"
 
 typedef struct config {
     /* plugins[] entry named k8saudit */

@@ -12,14 +12,7 @@
 
 #include "rules/ast.h"
 #include "rules/ruleset.h"
-
-typedef struct strvec {
-    char **v;
-    size_t n, cap;
-} strvec;
-
-int strvec_push(strvec *s, const char *str);      /* copies; 0 or -1 */
-void strvec_free(strvec *s);
+#include "util/strvec.h"
 
 typedef struct where {
     char *file;             /* shared, owned by the loader's file list */

@@ -39,31 +39,6 @@ struct rule_loader {
 
 /* ---- small containers ---- */
 
-int strvec_push(strvec *s, const char *str)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = pg_realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        s->v = v;
-        s->cap = cap;
-    }
-    char *d = pg_strdup(str);
-    if (!d)
-        return -1;
-    s->v[s->n++] = d;
-    return 0;
-}
-
-void strvec_free(strvec *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        pg_free(s->v[i]);
-    pg_free(s->v);
-    *s = (strvec){0};
-}
-
 static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
