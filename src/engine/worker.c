@@ -5,7 +5,7 @@
 #include "json/json.h"
 #include "output/alert.h"
 #include "rules/eval.h"
-#include "source/line_reader.h"
+#include "util/line_reader.h"
 #include "util/alloc.h"
 #include "util/arena.h"
 #include "util/log.h"

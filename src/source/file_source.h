@@ -15,7 +15,7 @@
 #ifndef PEREGRINE_FILE_SOURCE_H
 #define PEREGRINE_FILE_SOURCE_H
 
-#include "source/line_reader.h"
+#include "util/line_reader.h"
 
 #include <stddef.h>
 

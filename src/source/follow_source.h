@@ -39,7 +39,7 @@
 #ifndef PEREGRINE_FOLLOW_SOURCE_H
 #define PEREGRINE_FOLLOW_SOURCE_H
 
-#include "source/line_reader.h"
+#include "util/line_reader.h"
 
 #include <signal.h>
 #include <stdbool.h>

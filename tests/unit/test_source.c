@@ -5,7 +5,7 @@
 
 #include "source/file_source.h"
 #include "source/follow_source.h"
-#include "source/line_reader.h"
+#include "util/line_reader.h"
 #include "json/json.h"
 #include "util/buf.h"
 #include "util/log.h"

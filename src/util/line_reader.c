@@ -1,7 +1,7 @@
 /*
  * line_reader — lines from a file descriptor, bounded memory (see line_reader.h).
  */
-#include "source/line_reader.h"
+#include "util/line_reader.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
