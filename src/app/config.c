@@ -477,11 +477,6 @@ int config_decode_init(config *c, char *err, size_t errlen)
     return rc;
 }
 
-size_t config_payload_limit(const config *c)
-{
-    return c->max_event_bytes ? c->max_event_bytes : c->webhook_max_batch;
-}
-
 void config_free(config *c)
 {
     pg_free(c->open_params);

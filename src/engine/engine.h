@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "engine/worker.h"
 #include "fields/fields.h"
 #include "rules/ruleset.h"

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "event/event.h"
 #include "fields/fields.h"
 #include "rules/ruleset.h"

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "rules/collection.h"
 
 typedef struct ruletest_opts {

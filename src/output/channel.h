@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "output/outq.h"
 
 typedef struct channel channel;

@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "app/config.h"
+#include "util/config.h"
 
 typedef struct alert_rec {
     const char *text;

@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "engine/engine.h"
 
 typedef struct webhook webhook;
