@@ -53,6 +53,7 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 # the hostile-input scripts, each fuzz target for CHECK_FUZZ_SECONDS, the
 # conformance fields suite, and the install and deploy kit checks.
 check: deps
+	scripts/check-layers.sh          # no include runs up the layer order (README, Architecture)
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan

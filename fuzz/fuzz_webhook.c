@@ -35,6 +35,12 @@ static engine *eng;
 static webhook *wh;
 static uint16_t port;
 
+static engine_submit_rc submit_body(void *ctx, const char *body, size_t len, const char *origin, const char *cluster,
+                                    engine_submit_info *info, char *err, size_t errlen)
+{
+    return engine_submit_body(ctx, body, len, origin, cluster, info, err, errlen);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -57,7 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!(eng = engine_new(&eo)))
         abort();
     char err[256];
-    if (webhook_start(&cfg, eng, 2, &wh, err, sizeof err)) {
+    if (webhook_start(&cfg, submit_body, eng, 2, &wh, err, sizeof err)) {
         fprintf(stderr, "fuzz_webhook: %s\n", err);
         abort();
     }

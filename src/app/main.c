@@ -7,9 +7,11 @@
 #include "engine/engine.h"
 #include "harness/ruletest.h"
 #include "fields/fields.h"
+#include "output/alert_sink.h"
 #include "output/outputs.h"
 #include "rules/rulefiles.h"
 #include "rules/ruleset.h"
+#include "source/input.h"
 #include "source/webhook.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -210,60 +212,14 @@ static void list_rules(const ruleset *rs)
     }
 }
 
-/* Alerts → the alert channels (src/output/).  The engine's pipeline calls
- * emit/flush one call at a time (on the worker whose turn it is to emit);
- * SIGUSR1 only sets a flag, acted on there. */
-typedef struct alert_out {
-    outputs *outs;
-    alert_rec *recs;
-    size_t cap;
-} alert_out;
-
+/* SIGUSR1 in a file run: the alert channels reopen (acted on by the sink,
+ * on the emitter's thread; serve() takes the signal itself). */
 static volatile sig_atomic_t reopen_requested;
 
 static void on_sigusr1(int sig)
 {
     (void)sig;
     reopen_requested = 1;
-}
-
-static void alert_out_reopen_check(alert_out *a)
-{
-    if (reopen_requested) {
-        reopen_requested = 0;
-        outputs_reopen(a->outs);
-    }
-}
-
-static void alert_out_emit(void *ctx, const ruleset *rs, const char *text, size_t len, const alert_span *spans,
-                           size_t n)
-{
-    alert_out *a = ctx;
-    alert_out_reopen_check(a);
-    if (n > a->cap) {
-        size_t cap = a->cap ? a->cap : 256;
-        while (cap < n)
-            cap *= 2;
-        alert_rec *r = pg_realloc(a->recs, cap * sizeof *r);
-        if (!r) {
-            log_msg("out of memory: %zu alert(s) not sent", n);
-            return;
-        }
-        a->recs = r;
-        a->cap = cap;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const rule_info *ri = ruleset_rule(rs, spans[i].rule);
-        a->recs[i] = (alert_rec){.text = text + spans[i].off, .len = spans[i].len, .prio = ri->prio, .rule = ri->name};
-    }
-    outputs_emit(a->outs, a->recs, n, text, len);
-}
-
-static void alert_out_flush(void *ctx)
-{
-    alert_out *a = ctx;
-    alert_out_reopen_check(a);
-    outputs_flush(a->outs);
 }
 
 static double now_s(void)
@@ -295,7 +251,7 @@ static int run_extract(const options *o, const config *cfg)
     engine *e = engine_new(&eo);
     int rc = 1;
     char err[512];
-    if (e && !engine_run_input(e, o->input, err, sizeof err))
+    if (e && !input_run_file(e, o->input, err, sizeof err))
         rc = 0;
     else if (e)
         fprintf(stderr, "peregrine: %s\n", err);
@@ -491,8 +447,8 @@ int main(int argc, char **argv)
     if (o.unbuffered)
         cfg.buffered_outputs = false;
     /* after serve_block_signals: the channels' threads inherit the mask */
-    alert_out aout = {.outs = outputs_new(&cfg, err, sizeof err)};
-    if (!aout.outs) {
+    outputs *outs = outputs_new(&cfg, err, sizeof err);
+    if (!outs) {
         fprintf(stderr, "peregrine: %s\n", err);
         ruleset_free(rs);
         rc = 1;
@@ -503,10 +459,10 @@ int main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGUSR1, &sa, NULL);
     }
-    /* follow is live like the webhook: a writer thread flushes alerts when idle */
+    outputs_sink osink;
     engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving || follow,
                       .unbuffered = !cfg.buffered_outputs, .out = stdout,
-                      .sink = {.emit = alert_out_emit, .flush = alert_out_flush, .ctx = &aout}};
+                      .sink = outputs_sink_init(&osink, outs, &reopen_requested)};
     engine *e = engine_new(&eo);
     if (!e) {
         fprintf(stderr, "peregrine: out of memory\n");
@@ -516,7 +472,7 @@ int main(int argc, char **argv)
         if (serving || follow) {
             reload_ctx rctx = {rule_paths, &cfg};
             serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested,
-                               .outs = aout.outs};
+                               .outs = outs};
             buf ignored = BUF_INIT;
             rulefiles_expand(rule_paths, &rl.watch, &ignored);
             for (size_t i = 0; i < rule_paths->n; i++)
@@ -526,21 +482,21 @@ int main(int argc, char **argv)
             buf_free(&ignored);
             rc = serve(&cfg, e, eo.threads, &rl, stdout);
             strvec_free(&rl.watch);
-            outputs_drain(aout.outs);
+            outputs_drain(outs);
         } else {
-            if (engine_run_input(e, cfg.open_params, err, sizeof err)) {
+            if (input_run_file(e, cfg.open_params, err, sizeof err)) {
                 fprintf(stderr, "peregrine: %s\n", err);
                 rc = 1;
             }
             double elapsed = now_s() - t0;
-            outputs_drain(aout.outs);
+            outputs_drain(outs);
             engine_print_stats(e, elapsed, stdout);
         }
-        outputs_print_stats(aout.outs, stdout);
+        outputs_print_stats(outs, stdout);
     }
     engine_free(e);
-    outputs_close(aout.outs);
-    pg_free(aout.recs);
+    outputs_close(outs);
+    outputs_sink_free(&osink);
     ruleset_free(rs);
 out:
     strvec_free(&fallback);

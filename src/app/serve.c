@@ -11,6 +11,8 @@
  */
 #include "app/serve.h"
 #include "ops/admin.h"
+#include "ops/metrics.h"
+#include "source/input.h"
 #include "source/webhook.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -68,16 +70,12 @@ static uint64_t fingerprint(const strvec *files)
     return h;
 }
 
-static serve_reload_stats reload_stats;
-
-const serve_reload_stats *serve_get_reload_stats(void) { return &reload_stats; }
-
-static void do_reload(engine *e, serve_reload *rl, const char *why)
+static void do_reload(engine *e, serve_reload *rl, reload_stats *st, const char *why)
 {
     buf err = BUF_INIT;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    reload_stats.last_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    atomic_store(&st->last_time_ms, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
     ruleset *rs = rl->reload(rl->ctx, &err);
     if (rs && engine_set_ruleset(e, rs) == 0) {
         size_t on = 0;
@@ -85,15 +83,15 @@ static void do_reload(engine *e, serve_reload *rl, const char *why)
             on += ruleset_rule(rs, i)->enabled;
         log_msg("rules reloaded (%s): %zu rules, %zu enabled; events queued from now on use them", why,
                 ruleset_count(rs), on);
-        reload_stats.ok++;
-        reload_stats.last_ok = true;
+        atomic_store(&st->last_ok, true);
+        atomic_fetch_add(&st->ok, 1);
     } else {
         if (rs)
             ruleset_free(rs);
         log_msg("rules reload (%s) failed, the previous rules stay in use: %s", why,
                 err.len ? buf_cstr(&err) : "out of memory");
-        reload_stats.failed++;
-        reload_stats.last_ok = false;
+        atomic_store(&st->last_ok, false);
+        atomic_fetch_add(&st->failed, 1);
     }
     buf_free(&err);
 }
@@ -113,11 +111,18 @@ typedef struct follow_run {
 static void *follow_main(void *arg)
 {
     follow_run *f = arg;
-    f->rc = engine_run_follow(f->e, f->url, &f->stop, f->err, sizeof f->err);
+    f->rc = input_run_follow(f->e, f->url, &f->stop, f->err, sizeof f->err);
     atomic_store(&f->alive, false);
     if (f->rc)
         kill(getpid(), SIGTERM);    /* the input failed: end the run (its error is printed) */
     return NULL;
+}
+
+/* webhook_submit_fn: bodies into the engine. */
+static engine_submit_rc submit_body(void *ctx, const char *body, size_t len, const char *origin, const char *cluster,
+                                    engine_submit_info *info, char *err, size_t errlen)
+{
+    return engine_submit_body(ctx, body, len, origin, cluster, info, err, errlen);
 }
 
 int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out)
@@ -125,8 +130,9 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
     char err[512];
     webhook *w = NULL;
     follow_run *fr = NULL;
+    reload_stats rstats = {0};
     bool follow = !webhook_is_url(cfg->open_params);
-    if (!follow && webhook_start(cfg, e, threads, &w, err, sizeof err)) {
+    if (!follow && webhook_start(cfg, submit_body, e, threads, &w, err, sizeof err)) {
         fprintf(stderr, "peregrine: %s\n", err);
         return 1;
     }
@@ -137,7 +143,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
         .eng = e,
         .wh = w,
         .source = follow ? "file" : "webhook",
-        .reload = rl ? &reload_stats : NULL,
+        .reload = rl ? &rstats : NULL,
         .start_time = (double)wall.tv_sec,
         .outs = rl ? rl->outs : NULL,
     };
@@ -189,7 +195,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
                 uint64_t now = fingerprint(&rl->watch);
                 if (now != seen) {
                     seen = now;
-                    do_reload(e, rl, "a watched file changed");
+                    do_reload(e, rl, &rstats, "a watched file changed");
                 }
             }
             continue;
@@ -200,7 +206,7 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
             break;
         }
         if (sig == SIGHUP && rl) {
-            do_reload(e, rl, "SIGHUP");
+            do_reload(e, rl, &rstats, "SIGHUP");
             if (watching)
                 seen = fingerprint(&rl->watch);
             continue;

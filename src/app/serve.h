@@ -12,9 +12,9 @@
 
 #include "app/config.h"
 #include "engine/engine.h"
-#include "rules/collection.h"
 #include "rules/ruleset.h"
 #include "util/buf.h"
+#include "util/strvec.h"
 
 /* Block the signals serve_webhook() waits for; call before any thread
  * starts so every thread inherits the mask. */
@@ -29,15 +29,6 @@ typedef struct serve_reload {
     volatile sig_atomic_t *reopen;  /* SIGUSR1 sets it: the alert outputs reopen (logrotate) */
     const struct outputs *outs;     /* for /metrics (optional) */
 } serve_reload;
-
-/* Outcome of reloads, for logs and metrics. */
-typedef struct serve_reload_stats {
-    uint64_t ok, failed;
-    double last_time;           /* Unix seconds of the last attempt, 0 = none */
-    bool last_ok;
-} serve_reload_stats;
-
-const serve_reload_stats *serve_get_reload_stats(void);
 
 /* Serve open_params — a webhook URL or a file:// to follow — until
  * SIGTERM/SIGINT, with the admin web server when cfg->webserver_enabled;

@@ -5,9 +5,8 @@
 #include "engine/pipeline.h"
 #include "engine/progress.h"
 #include "json/json.h"
-#include "source/file_source.h"
-#include "source/follow_source.h"
 #include "util/alloc.h"
+#include "util/line_reader.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -31,6 +30,9 @@ struct engine {
     _Atomic uint64_t busy;      /* webhook bodies refused for lack of room */
     progress prog;              /* file input on a terminal */
     uint64_t bytes_in, lines_in;
+    line_reader rd;             /* engine_read_fd: lines of the stream being read */
+    file_stats fs;
+    chunk *pulling;             /* pull mode: the chunk a worker is filling */
 };
 
 /* ------------------------------------------------------------ output */
@@ -61,6 +63,9 @@ static void flush_output(void *ctx)
 
 /* ------------------------------------------------------------ lifecycle */
 
+static size_t on_line_end(void *ctx, const char *p, size_t avail);
+static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes);
+
 engine *engine_new(const engine_opts *o)
 {
     engine *e = pg_calloc(1, sizeof *e);
@@ -90,6 +95,13 @@ engine *engine_new(const engine_opts *o)
         pg_free(e);
         return NULL;
     }
+    line_reader_init(&e->rd, config_payload_limit(o->cfg), &e->fs);
+    if (pipeline_is_inline(e->pipe)) {
+        line_reader_on_too_long(&e->rd, engine_line_too_long, e);
+        line_reader_on_line_end(&e->rd, on_line_end, e);
+    } else {
+        line_reader_on_too_long(&e->rd, pull_too_long, e);
+    }
     return e;
 }
 
@@ -101,6 +113,7 @@ void engine_free(engine *e)
         pipeline_chunk_put(e->pipe, e->cur);
     pipeline_free(e->pipe);
     flush_output(e);
+    line_reader_free(&e->rd);
     pg_free(e);
 }
 
@@ -139,9 +152,9 @@ static chunk *current_chunk(engine *e, const char *origin)
     return e->cur;
 }
 
-/* line_too_long_fn of file and follow input (one line at a time): the
- * message, and the count, take the line's place. */
-static void on_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
+/* line_too_long_fn of line-by-line input: the message, and the count,
+ * take the line's place. */
+void engine_line_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
 {
     engine *e = ctx;
     chunk *c = current_chunk(e, origin);
@@ -153,7 +166,7 @@ static void on_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t
         chunk_add_skipped(c, lineno, bytes);
 }
 
-static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
+int engine_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
 {
     engine *e = ctx;
     if (line && (++e->lines_in & 4095) == 0 && progress_due(&e->prog)) {
@@ -182,41 +195,28 @@ static int on_line(void *ctx, char *line, size_t len, const char *origin, uint64
 
 /* One thread: the worker parses each line as the reader reaches it and so
  * tells the reader where it ends (no separate search for '\n'); the line
- * then comes back through on_line, already parsed. */
+ * then comes back through engine_line, already parsed. */
 static size_t on_line_end(void *ctx, const char *p, size_t avail)
 {
     engine *e = ctx;
     return pipeline_inline_line_end(e->pipe, p, avail);
 }
 
-/* The end of a file or follow run: the last chunk, then wait for every
- * alert to be written. */
-static int finish_input(engine *e, int rc, char *err, size_t errlen)
-{
-    submit_current(e);
-    engine_drain(e);
-    if (rc == -ENOMEM && !err[0])
-        snprintf(err, errlen, "out of memory");
-    return rc < 0 ? -1 : 0;
-}
-
-/* With worker threads, file input is read by the workers themselves in
+/* With worker threads, a stream is read by the workers themselves in
  * blocks of whole lines (pipeline_pull): no reader thread, no copy of
  * each line into a chunk. */
 typedef struct block_input {
     engine *e;
-    line_reader r;
     int fd;
-    chunk *cur;                 /* being filled */
     char *err;
     size_t errlen;
 } block_input;
 
-/* line_too_long_fn: the message takes the line's place in the block. */
+/* line_too_long_fn in pull mode: the message takes the line's place in the block. */
 static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
 {
     (void)origin;
-    chunk_add_skipped(((block_input *)ctx)->cur, lineno, bytes);
+    chunk_add_skipped(((engine *)ctx)->pulling, lineno, bytes);
 }
 
 static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
@@ -224,15 +224,15 @@ static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
     return chunk_add_ref(ctx, off, len, lineno);
 }
 
-/* pipeline_pull_fn: the next block of the current file into c. */
+/* pipeline_pull_fn: the next block of the current stream into c. */
 static int pull_block(void *ctx, chunk *c)
 {
     block_input *bi = ctx;
     engine *e = bi->e;
-    buf_puts(&c->origin, bi->r.origin);
-    bi->cur = c;
-    int rc = line_reader_block(&bi->r, bi->fd, &c->data, CHUNK_BYTES, note_line, c, bi->err, bi->errlen);
-    bi->cur = NULL;
+    buf_puts(&c->origin, e->rd.origin);
+    e->pulling = c;
+    int rc = line_reader_block(&e->rd, bi->fd, &c->data, CHUNK_BYTES, note_line, c, bi->err, bi->errlen);
+    e->pulling = NULL;
     e->bytes_in += c->data.len;
     if (progress_due(&e->prog)) {
         run_counts rc2;
@@ -242,45 +242,27 @@ static int pull_block(void *ctx, chunk *c)
     return rc;
 }
 
-static int pull_file(void *ctx, int fd, const char *origin, char *err, size_t errlen)
-{
-    block_input *bi = ctx;
-    line_reader_start(&bi->r, origin);
-    bi->fd = fd;
-    bi->err = err;
-    bi->errlen = errlen;
-    return pipeline_pull(bi->e->pipe, pull_block, bi);
-}
+void engine_input_begin(engine *e, const char *label) { progress_start(&e->prog, label); }
 
-int engine_run_input(engine *e, const char *path, char *err, size_t errlen)
+int engine_read_fd(engine *e, int fd, const char *origin, char *err, size_t errlen)
 {
-    file_stats fs = {0};
-    progress_start(&e->prog, path);
-    int rc;
+    line_reader_start(&e->rd, origin);
     if (pipeline_is_inline(e->pipe)) {
-        rc = file_source_run(path, config_payload_limit(e->o.cfg), on_line, on_too_long, on_line_end, e, &fs, err,
-                             errlen);
-    } else {
-        block_input bi = {.e = e};
-        line_reader_init(&bi.r, config_payload_limit(e->o.cfg), &fs);
-        line_reader_on_too_long(&bi.r, pull_too_long, &bi);
-        rc = file_source_each(path, pull_file, &bi, err, errlen);
-        line_reader_free(&bi.r);
+        int rc = line_reader_fill(&e->rd, fd, engine_line, e, err, errlen);
+        return rc ? rc : line_reader_finish(&e->rd, engine_line, e);
     }
-    rc = finish_input(e, rc, err, errlen);
-    progress_end(&e->prog);
-    return rc;
+    block_input bi = {.e = e, .fd = fd, .err = err, .errlen = errlen};
+    return pipeline_pull(e->pipe, pull_block, &bi);
 }
 
-int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen)
+int engine_input_end(engine *e, int rc, char *err, size_t errlen)
 {
-    char path[4096];
-    if (follow_source_url_path(url, path, sizeof path, err, errlen))
-        return -1;
-    file_stats fs = {0};
-    follow_opts fo = {.max_line = config_payload_limit(e->o.cfg), .stop = stop, .too_long = on_too_long};
-    int rc = follow_source_run(path, &fo, on_line, e, &fs, NULL, err, errlen);
-    return finish_input(e, rc, err, errlen);
+    submit_current(e);
+    engine_drain(e);
+    progress_end(&e->prog);
+    if (rc == -ENOMEM && !err[0])
+        snprintf(err, errlen, "out of memory");
+    return rc < 0 ? rc : 0;
 }
 
 /* ------------------------------------------------------------ webhook input */
@@ -371,6 +353,7 @@ static void print_rule_count(void *ctx, const char *name, int prio, uint64_t n)
     fprintf(ctx, "   %s: %llu\n", name, (unsigned long long)n);
 }
 
+const config *engine_config(const engine *e) { return e->o.cfg; }
 int engine_set_ruleset(engine *e, ruleset *rs) { return pipeline_set_ruleset(e->pipe, rs); }
 size_t engine_pending(engine *e) { return pipeline_pending(e->pipe); }
 const struct histogram *engine_eval_histogram(engine *e) { return pipeline_eval_histogram(e->pipe); }

@@ -2,8 +2,9 @@
  * engine — one run: the pipeline wired to its inputs and its output, and
  * the run's statistics.
  *
- * Sources feed it: engine_run_input() reads files/stdin into line chunks;
- * the webhook hands over request bodies with engine_submit_body().  Alerts
+ * Sources (src/source/, above it) feed it: JSONL streams and lines
+ * through engine_read_fd()/engine_line(), request bodies through
+ * engine_submit_body().  Alerts
  * (or, in extract mode, field values) leave through the pipeline, in input
  * order, to the output stream.
  *
@@ -13,27 +14,17 @@
 #ifndef PEREGRINE_ENGINE_H
 #define PEREGRINE_ENGINE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "util/config.h"
 #include "engine/worker.h"
+#include "output/alert_sink.h"
 #include "fields/fields.h"
 #include "rules/ruleset.h"
 
 typedef struct engine engine;
-
-/* Where alerts go.  The default (emit == NULL) writes them to `out`. */
-typedef struct alert_sink {
-    /* Called on one thread, in input order: `text` holds n alerts back to
-     * back, spans[i] delimits alert i and names its rule (an index in rs,
-     * the ruleset those events were evaluated with). */
-    void (*emit)(void *ctx, const ruleset *rs, const char *text, size_t len, const alert_span *spans, size_t n);
-    void (*flush)(void *ctx);
-    void *ctx;
-} alert_sink;
 
 typedef struct engine_opts {
     const config *cfg;
@@ -46,21 +37,30 @@ typedef struct engine_opts {
                                  * then at least one worker thread */
     bool unbuffered;            /* flush after every chunk of alerts */
     FILE *out;
-    alert_sink sink;            /* optional: replaces writing to `out` */
+    alert_sink sink;            /* optional: where alerts go instead of `out` (output/alert_sink.h) */
 } engine_opts;
 
 engine *engine_new(const engine_opts *o);
 /* Waits for everything submitted, then frees. */
 void engine_free(engine *e);
 
-/* Process one input (file, directory or "-").  Returns 0, or -1 with a
- * message in err when the input cannot be read. */
-int engine_run_input(engine *e, const char *path, char *err, size_t errlen);
-/* Follow a growing file (open_params `file:///path`) until *stop is set,
- * then drain and return 0; -1 with a message in err when it cannot.  A
- * live source: create the engine with concurrent_sources so that alerts
- * are flushed whenever the pipeline has nothing left in flight. */
-int engine_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen);
+/* JSONL input.  Sources (source/input.h) drive it; ctx of the callbacks
+ * is the engine.  A stream (a file, stdin) is read whole by
+ * engine_read_fd: with one thread, line by line as the reader reaches
+ * them; with worker threads, by the workers themselves in blocks of whole
+ * lines.  A live source (follow) hands over lines one at a time with
+ * engine_line (a line_fn: line == NULL is a flush point) and
+ * engine_line_too_long (a line_too_long_fn).  engine_input_begin names
+ * the input for the progress line; engine_input_end submits what is
+ * pending and waits until every alert is written.  Errors as in
+ * util/error.h; `origin` is borrowed until engine_input_end. */
+void engine_input_begin(engine *e, const char *label);
+int engine_read_fd(engine *e, int fd, const char *origin, char *err, size_t errlen);
+int engine_line(void *e, char *line, size_t len, const char *origin, uint64_t lineno);
+void engine_line_too_long(void *e, const char *origin, uint64_t lineno, uint64_t bytes);
+/* rc: the source's result, returned (0 or a negative errno; err says
+ * "out of memory" when the source left it empty on -ENOMEM). */
+int engine_input_end(engine *e, int rc, char *err, size_t errlen);
 
 /* Webhook path: parse and split one request body and queue its events.
  * `body` is moved into the engine's chunk (its bytes are copied; the caller
@@ -87,6 +87,9 @@ engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, con
  * ownership).  Events already queued keep the rules they were queued
  * under.  0 or -ENOMEM (rs still the caller's). */
 int engine_set_ruleset(engine *e, ruleset *rs);
+
+/* The configuration the engine was made with (borrowed). */
+const config *engine_config(const engine *e);
 
 /* Wait until every queued event has been evaluated and its alerts written. */
 void engine_drain(engine *e);

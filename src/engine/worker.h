@@ -25,6 +25,7 @@
 #include "util/config.h"
 #include "event/event.h"
 #include "fields/fields.h"
+#include "output/alert_sink.h"
 #include "rules/ruleset.h"
 #include "util/buf.h"
 
@@ -42,12 +43,6 @@ typedef struct run_counts {
 } run_counts;
 
 void run_counts_add(run_counts *to, const run_counts *from);
-
-/* One rendered alert inside worker_result.text. */
-typedef struct alert_span {
-    uint32_t off, len;
-    uint32_t rule;              /* index in the ruleset */
-} alert_span;
 
 typedef struct worker_result {
     buf text;                   /* alert lines (or extract lines), in event order */

@@ -100,12 +100,13 @@ void metrics_render(const metrics_sources *m, buf *o)
     buf_printf(o, "peregrine_rules_enabled %zu\n", on);
     if (m->reload) {
         help(o, "peregrine_rules_reloads_total", "counter", "Rules reloads, by result.");
-        counter(o, "peregrine_rules_reloads_total", "result=\"success\"", m->reload->ok);
-        counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", m->reload->failed);
+        counter(o, "peregrine_rules_reloads_total", "result=\"success\"", atomic_load(&m->reload->ok));
+        counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", atomic_load(&m->reload->failed));
+        uint64_t last_ms = atomic_load(&m->reload->last_time_ms);
         help(o, "peregrine_rules_last_reload_timestamp_seconds", "gauge", "Time of the last reload attempt (0: none).");
-        buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", m->reload->last_time);
+        buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", (double)last_ms / 1e3);
         help(o, "peregrine_rules_last_reload_success", "gauge", "1 if the last reload attempt succeeded (or none was made).");
-        buf_printf(o, "peregrine_rules_last_reload_success %d\n", m->reload->last_time == 0 || m->reload->last_ok);
+        buf_printf(o, "peregrine_rules_last_reload_success %d\n", last_ms == 0 || atomic_load(&m->reload->last_ok));
     }
 
     if (m->wh) {

@@ -13,18 +13,27 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "app/serve.h"
 #include "engine/engine.h"
 #include "source/webhook.h"
 #include "util/buf.h"
+
+/* Outcome of rules reloads: written by the serving thread, read by the
+ * admin server's (so each value is atomic on its own; a scrape during a
+ * reload may see the new count with the old time). */
+typedef struct reload_stats {
+    _Atomic uint64_t ok, failed;
+    _Atomic uint64_t last_time_ms;      /* Unix ms of the last attempt, 0 = none */
+    _Atomic bool last_ok;
+} reload_stats;
 
 typedef struct metrics_sources {
     engine *eng;
     const webhook *wh;                  /* NULL without the webhook */
     const _Atomic bool *input_alive;    /* other live sources (follow): false once it ended */
     const char *source;                 /* "webhook", "file" */
-    const serve_reload_stats *reload;   /* NULL when reloading is off */
+    const reload_stats *reload;         /* NULL when reloading is off */
     double start_time;                  /* Unix seconds */
     const struct outputs *outs;         /* alert channels, or NULL */
 } metrics_sources;

@@ -295,7 +295,7 @@ int follow_source_url_path(const char *url, char *out, size_t outlen, char *err,
 {
     if (strncmp(url, "file://", 7)) {
         snprintf(err, errlen, "'%s' is not a file:// URL", url);
-        return -1;
+        return -EINVAL;
     }
     const char *p = strchr(url + 7, '/'); /* skip the authority, as net/url does */
     if (p) {
@@ -307,14 +307,14 @@ int follow_source_url_path(const char *url, char *out, size_t outlen, char *err,
                 int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
                 if (lo < 0) {
                     snprintf(err, errlen, "'%s': invalid URL escape", url);
-                    return -1;
+                    return -EINVAL;
                 }
                 c = (char)(hi * 16 + lo);
                 p += 2;
             }
             if (n + 1 >= outlen || c == '\0') {
                 snprintf(err, errlen, "'%s': invalid file path", url);
-                return -1;
+                return -EINVAL;
             }
             out[n++] = c;
         }
@@ -323,5 +323,5 @@ int follow_source_url_path(const char *url, char *out, size_t outlen, char *err,
             return 0;
     }
     snprintf(err, errlen, "'%s': no file path (use file:///absolute/path)", url);
-    return -1;
+    return -EINVAL;
 }

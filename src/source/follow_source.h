@@ -69,7 +69,7 @@ int follow_source_run(const char *path, const follow_opts *o, line_fn fn, void *
 
 /* The file name of a `file://` open_params: the URL path, percent-decoded
  * (the authority, if any, is ignored as upstream does; so `file:///a/b` is
- * /a/b).  Returns 0, or -1 with a message in err. */
+ * /a/b).  Returns 0, or -EINVAL with a message in err. */
 int follow_source_url_path(const char *url, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif

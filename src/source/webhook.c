@@ -9,7 +9,7 @@
  *              global in-flight budget (webhookMaxInflightBytes) so many
  *              large concurrent bodies cannot exhaust memory: over budget
  *              → 503, over webhookMaxBatchSize → 413.
- *   last call  the body is parsed, split and queued (engine_submit_body);
+ *   last call  the body is parsed, split and queued (the submit callback);
  *              the answer says what happened.
  * Slow or idle clients: MHD's per-connection idle timeout plus a
  * whole-request deadline checked as body bytes arrive.
@@ -59,7 +59,8 @@ struct webhook {
     pthread_t reaper;
     bool reaper_started;
     _Atomic bool stopping;
-    engine *eng;
+    webhook_submit_fn submit;
+    void *submit_ctx;
     struct MHD_Daemon *d;
     webhook_url url;
     size_t pathlen;
@@ -438,8 +439,8 @@ static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, requ
         return respond(w, c, rq->refuse, rq->reason);
     char err[256] = "";
     engine_submit_info info = {0};
-    engine_submit_rc rc = engine_submit_body(w->eng, rq->body.data ? rq->body.data : "", rq->body.len, rq->origin,
-                                             rq->cluster, &info, err, sizeof err);
+    engine_submit_rc rc = w->submit(w->submit_ctx, rq->body.data ? rq->body.data : "", rq->body.len, rq->origin,
+                                    rq->cluster, &info, err, sizeof err);
     release(w, rq);
     char msg[384];
     switch (rc) {
@@ -542,7 +543,8 @@ static void *reaper_main(void *arg)
 
 /* ------------------------------------------------------------ lifecycle */
 
-int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, char *err, size_t errlen)
+int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int threads, webhook **out, char *err,
+                  size_t errlen)
 {
     *out = NULL;
     webhook *w = pg_calloc(1, sizeof *w);
@@ -551,7 +553,8 @@ int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, ch
         return -1;
     }
     w->cfg = cfg;
-    w->eng = eng;
+    w->submit = submit;
+    w->submit_ctx = ctx;
     pthread_mutex_init(&w->conns_mu, NULL);
     if (webhook_parse_url(cfg->open_params, &w->url, err, errlen) || mhd_api_load(err, errlen))
         goto fail;

@@ -18,9 +18,12 @@
  * any request path to a cluster name (checked first, e.g. for a proxy that
  * cannot add a segment).
  *
+ * Accepted bodies go to a submit callback with engine_submit_body()'s
+ * contract (the engine is below the sources; the caller wires them).
+ *
  * Ownership: webhook_start() returns a server the caller stops and frees
- * with webhook_stop(); it borrows the config and the engine, which must
- * outlive it.
+ * with webhook_stop(); it borrows the config and the callback's context,
+ * which must outlive it.
  */
 #ifndef PEREGRINE_WEBHOOK_H
 #define PEREGRINE_WEBHOOK_H
@@ -47,8 +50,16 @@ int webhook_parse_url(const char *s, webhook_url *u, char *err, size_t errlen);
 /* Whether open_params names a webhook (http:// or https://). */
 bool webhook_is_url(const char *s);
 
-/* Start listening.  0, or -1 with a message (bad URL, certificate, port). */
-int webhook_start(const config *cfg, engine *eng, int threads, webhook **out, char *err, size_t errlen);
+/* Called on a server thread for each body received in full (several at
+ * once): parse, split and queue it, as engine_submit_body does. */
+typedef engine_submit_rc (*webhook_submit_fn)(void *ctx, const char *body, size_t len, const char *origin,
+                                              const char *cluster, engine_submit_info *info, char *err,
+                                              size_t errlen);
+
+/* Start listening.  0, or a negative errno with a message (bad URL,
+ * certificate, port). */
+int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int threads, webhook **out, char *err,
+                  size_t errlen);
 /* The port actually bound (useful with port 0). */
 uint16_t webhook_port(const webhook *w);
 /* Stop accepting; requests in progress get up to 5 s to finish, then

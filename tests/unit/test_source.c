@@ -268,10 +268,10 @@ TEST(follow_url_path)
     CHECK_STR(out, "/x y");
     CHECK(follow_source_url_path("file:///a?b", out, sizeof out, err, sizeof err) == 0);
     CHECK_STR(out, "/a");
-    CHECK(follow_source_url_path("file://audit.log", out, sizeof out, err, sizeof err) == -1);
-    CHECK(follow_source_url_path("file:///a%2", out, sizeof out, err, sizeof err) == -1);
-    CHECK(follow_source_url_path("file:///a%00", out, sizeof out, err, sizeof err) == -1);
-    CHECK(follow_source_url_path("http://x/", out, sizeof out, err, sizeof err) == -1);
+    CHECK(follow_source_url_path("file://audit.log", out, sizeof out, err, sizeof err) == -EINVAL);
+    CHECK(follow_source_url_path("file:///a%2", out, sizeof out, err, sizeof err) == -EINVAL);
+    CHECK(follow_source_url_path("file:///a%00", out, sizeof out, err, sizeof err) == -EINVAL);
+    CHECK(follow_source_url_path("http://x/", out, sizeof out, err, sizeof err) == -EINVAL);
 }
 
 /* --- follow: a writer thread rotates the file while the source follows it */

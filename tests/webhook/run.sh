@@ -190,7 +190,11 @@ start term --threads 2
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 --repeat 40 \
     --stop-on-error > "$T/term.json" &
 POSTER=$!
-sleep 1
+# stop while under load: once some requests were answered 200
+for _ in $(seq 200); do
+    curl -s http://127.0.0.1:$ADMIN/metrics | grep -q '^peregrine_webhook_requests_total{code="200"} [1-9]' && break
+    sleep 0.05
+done
 stop term
 wait $POSTER
 ACKED=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/term.json")
@@ -216,7 +220,8 @@ PID=$!
 for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/rl.err"); [ -n "$PORT" ] && break; sleep 0.05; done
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 100 --clients 2 --repeat 100000 > "$T/rl.json" &
 POSTER=$!
-sleep 0.7
+# reload once generation A has fired (its alerts are flushed whenever the queue is idle)
+for _ in $(seq 200); do grep -q ' gen=A ' "$T/rl.out" && break; sleep 0.05; done
 rules_gen B > "$T/live.yaml.new" && mv "$T/live.yaml.new" "$T/live.yaml"     # watch_config_files
 for _ in $(seq 60); do grep -q 'rules reloaded (a watched file changed)' "$T/rl.err" && break; sleep 0.1; done
 sleep 0.3
