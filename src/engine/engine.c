@@ -382,6 +382,9 @@ void engine_print_stats(engine *e, double elapsed_s, FILE *out)
                 (unsigned long long)busy);
     if (!e->o.rs)
         return;
+    if (s.regex_limit_hits)
+        fprintf(out, "Rules: %llu regex checks stopped at their backtracking bound (taken as no match)\n",
+                (unsigned long long)s.regex_limit_hits);
     fprintf(out, "Events detected: %llu\n", (unsigned long long)s.alerts);
     fprintf(out, "Rule counts by severity:\n");
     rule_tally t = {0};

@@ -39,6 +39,8 @@ struct worker {
     worker_result *res;
     const char *origin;
     uint64_t lineno;
+    uint64_t re_seen;               /* the evaluator's regex bound hits, counted */
+    time_t re_logged;               /* when one was last reported */
 };
 
 void run_counts_add(run_counts *to, const run_counts *from)
@@ -52,6 +54,7 @@ void run_counts_add(run_counts *to, const run_counts *from)
     to->oversized_events += from->oversized_events;
     to->too_long += from->too_long;
     to->alerts += from->alerts;
+    to->regex_limit_hits += from->regex_limit_hits;
 }
 
 void worker_result_clear(worker_result *r)
@@ -131,6 +134,7 @@ void worker_set_ruleset(worker *w, const ruleset *rs)
     w->matched = NULL;
     w->o.rs = rs;
     w->ev = rs ? new_evaluator(rs, &w->matched) : NULL;
+    w->re_seen = 0;
 }
 
 void worker_free(worker *w)
@@ -191,6 +195,25 @@ static void add_span(worker_result *r, size_t off, uint32_t rule)
     r->spans[r->nspans++] = (alert_span){(uint32_t)off, (uint32_t)(r->text.len - off), rule};
 }
 
+/* Regex checks stopped by their bound (eval.c): counted, and said at
+ * most once per 10 s per thread, naming the pattern to fix. */
+static void regex_bounded(worker *w, uint64_t hits, worker_result *r)
+{
+    r->counts.regex_limit_hits += hits - w->re_seen;
+    w->re_seen = hits;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (w->re_logged && now.tv_sec - w->re_logged < 10)
+        return;
+    w->re_logged = now.tv_sec ? now.tv_sec : 1;
+    const char *pat;
+    evaluator_regex_limit_hits(w->ev, &pat);
+    log_msg_to(&r->log,
+               "regex check stopped at its backtracking bound and taken as no match: '%.200s' (%llu such checks "
+               "on this thread; counted in peregrine_regex_limit_hits_total)",
+               pat ? pat : "", (unsigned long long)hits);
+}
+
 static void evaluate_event(worker *w, field_ctx *fc, const audit_event *ev, worker_result *r)
 {
     uint32_t *matched = w->matched;
@@ -202,6 +225,9 @@ static void evaluate_event(worker *w, field_ctx *fc, const audit_event *ev, work
         add_span(r, off, matched[i]);
     }
     r->counts.alerts += n;
+    uint64_t hits = evaluator_regex_limit_hits(w->ev, NULL);
+    if (hits != w->re_seen)
+        regex_bounded(w, hits, r);
 }
 
 /* Global numbering (evt.num, evt.reltime's origin). */

@@ -40,6 +40,7 @@ typedef struct run_counts {
     uint64_t oversized_events;  /* ... of which over maxEventSize */
     uint64_t too_long;          /* lines over the payload limit (reader) */
     uint64_t alerts;
+    uint64_t regex_limit_hits;  /* regex checks stopped by their bound (no match) */
 } run_counts;
 
 void run_counts_add(run_counts *to, const run_counts *from);

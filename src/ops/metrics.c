@@ -81,6 +81,10 @@ void metrics_render(const metrics_sources *m, buf *o)
     snprintf(lb, sizeof lb, "%s,reason=\"bad_timestamp\"", src);
     counter(o, "peregrine_events_dropped_total", lb, c.dropped_events - c.oversized_events);
 
+    help(o, "peregrine_regex_limit_hits_total", "counter",
+         "Regex checks stopped at their backtracking bound (taken as no match).");
+    counter(o, "peregrine_regex_limit_hits_total", src, c.regex_limit_hits);
+
     help(o, "peregrine_alerts_total", "counter", "Alerts raised, by rule and priority.");
     alert_ctx ac = {o};
     engine_rule_totals(m->eng, alert_line, &ac);

@@ -736,6 +736,9 @@ static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *
             cerr(err, errlen, "invalid regex pattern: %s", msg);
             return NULL;
         }
+        /* machine code where the JIT is available: ~8x fewer ns per
+         * backtracking step, so eval.c's bounds cost less (else interpreted) */
+        pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE);
         ruleset *rs = c->rs;
         if (rs->nregexes == rs->capregexes) {
             size_t cap = rs->capregexes ? rs->capregexes * 2 : 16;

@@ -24,7 +24,26 @@ struct evaluator {
      * the current event */
     uint64_t *memo;
     pcre2_match_data *md;
+    pcre2_match_context *mc;    /* the bounds of every regex check */
+    pcre2_jit_stack *jit_stack;
+    uint64_t re_hits;           /* regex checks that hit a bound */
+    const cnode *re_last;       /* ... the last of them */
 };
+
+/* Bounds on one regex check.  PCRE2's defaults allow 10^7 backtracking
+ * steps (0.1-0.3 s for a nested quantifier over a 31-byte value); these
+ * allow a base of ~0.3 ms plus a few steps per byte of the value, so a
+ * check costs at most a constant plus a constant per byte, like a
+ * linear-time engine.  The per-byte share is 3-4x what the rules' own
+ * `.*"hostPath":[{][^}]*...` patterns need over a 200 KB pod spec
+ * (JIT 0.5 steps/byte, the interpreter 2.7).  A check that hits a bound
+ * does not match; it is counted (evaluator_regex_limit_hits). */
+#define RE_JIT_BASE 100000u
+#define RE_JIT_PER_BYTE 2u
+#define RE_INTERP_BASE 30000u
+#define RE_INTERP_PER_BYTE 8u
+#define RE_HEAP_KIB 4096u           /* the interpreter's backtracking memory */
+#define RE_JIT_STACK (1u << 20)     /* the JIT's */
 
 evaluator *evaluator_new(const ruleset *rs)
 {
@@ -37,7 +56,14 @@ evaluator *evaluator_new(const ruleset *rs)
     ev->gen = pg_calloc(n, sizeof *ev->gen);
     ev->memo = pg_calloc(rs->nmemo ? rs->nmemo : 1, sizeof *ev->memo);
     ev->md = pcre2_match_data_create(1, NULL);
-    if (!ev->cache || !ev->gen || !ev->memo || !ev->md) {
+    ev->mc = pcre2_match_context_create(NULL);
+    if (rs->nregexes) /* reserved address space, touched as used */
+        ev->jit_stack = pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK, NULL);
+    if (ev->mc) {
+        pcre2_set_heap_limit(ev->mc, RE_HEAP_KIB);
+        pcre2_jit_stack_assign(ev->mc, NULL, ev->jit_stack); /* NULL: the default 32 KiB */
+    }
+    if (!ev->cache || !ev->gen || !ev->memo || !ev->md || !ev->mc) {
         evaluator_free(ev);
         return NULL;
     }
@@ -53,6 +79,8 @@ void evaluator_free(evaluator *ev)
     pg_free(ev->memo);
     if (ev->md)
         pcre2_match_data_free(ev->md);
+    pcre2_match_context_free(ev->mc);
+    pcre2_jit_stack_free(ev->jit_stack);
     pg_free(ev);
 }
 
@@ -297,6 +325,32 @@ static uint64_t to_u64(const fval *v)
     return x;
 }
 
+uint64_t evaluator_regex_limit_hits(const evaluator *ev, const char **pattern)
+{
+    if (pattern)
+        *pattern = ev->re_last ? ev->re_last->str.s : NULL;
+    return ev->re_hits;
+}
+
+static bool regex_match(evaluator *ev, const cnode *n, const fval *v)
+{
+    if (!n->re)
+        return false;
+    size_t jit = 0;
+    pcre2_pattern_info(n->re, PCRE2_INFO_JITSIZE, &jit);
+    size_t limit = jit ? RE_JIT_BASE + RE_JIT_PER_BYTE * v->len : RE_INTERP_BASE + RE_INTERP_PER_BYTE * v->len;
+    pcre2_set_match_limit(ev->mc, limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit);
+    int rc = pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, ev->md, ev->mc);
+    if (rc >= 0)
+        return true;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_NOMEMORY) {
+        ev->re_hits++;
+        ev->re_last = n;
+    }
+    return false;
+}
+
 /* One operator against one literal. */
 static bool op_single(evaluator *ev, const cnode *n, const fval *v, const char *lit, size_t ll)
 {
@@ -313,8 +367,7 @@ static bool op_single(evaluator *ev, const cnode *n, const fval *v, const char *
     case OP_ENDSWITH: return v->len >= ll && memeq(v->s + v->len - ll, lit, ll);
     case OP_GLOB: return glob_match(ev, v, lit, ll, false);
     case OP_IGLOB: return glob_match(ev, v, lit, ll, true);
-    case OP_REGEX:
-        return n->re && pcre2_match(n->re, (PCRE2_SPTR)v->s, v->len, 0, 0, ev->md, NULL) >= 0;
+    case OP_REGEX: return regex_match(ev, n, v);
     default: return false;
     }
 }

@@ -33,5 +33,9 @@ void evaluator_begin(evaluator *ev, field_ctx *ctx);
 size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max);
 /* Values of an expression for the current event (cached per field). */
 bool evaluator_values(evaluator *ev, const struct cexpr *e, fvals *out);
+/* Regex checks that hit their time or memory bound (they do not match)
+ * since the evaluator was made; *pattern (if asked) is the last such
+ * check's pattern, owned by the ruleset, or NULL. */
+uint64_t evaluator_regex_limit_hits(const evaluator *ev, const char **pattern);
 
 #endif
