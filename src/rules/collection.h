@@ -85,6 +85,8 @@ typedef struct collection {
     size_t nfiles;
 } collection;
 
+/* Room for one more of n items of `elem` bytes (doubling); NULL when out of memory. */
+void *coll_grow(void *arr, size_t *cap, size_t n, size_t elem);
 l_list *coll_find_list(collection *c, const char *name);
 l_macro *coll_find_macro(collection *c, const char *name);
 l_rule *coll_find_rule(collection *c, const char *name);
@@ -93,7 +95,22 @@ l_rule *coll_find_rule(collection *c, const char *name);
 void load_msg_add(load_result *r, bool error, const where *at, const char *code, const char *item,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Compile the collection into a ruleset (compile.c). */
+/* Release one exception's strings (exceptions.c). */
+void free_exception(l_exception *e);
+/* Release every item and file name; the collection is empty after. */
+void collection_free(collection *c);
+
+/* Lists naming earlier lists get their items inlined (lists.c).  0, or -1
+ * with the error in res. */
+int lists_expand(collection *c, load_result *res);
+/* Condition text with list names replaced by their items in parentheses;
+ * pg_malloc'd, NULL when out of memory. */
+char *lists_substitute(collection *c, const char *text);
+/* A rule's condition with its exceptions appended (exceptions.c);
+ * pg_malloc'd, NULL when out of memory. */
+char *rule_condition_text(const l_rule *r);
+
+/* Compile the collection into a ruleset (collection_compile.c). */
 ruleset *collection_compile(collection *c, const loader_opts *opts, load_result *res);
 
 #endif

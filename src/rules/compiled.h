@@ -1,7 +1,7 @@
 /*
  * compiled — the compiled form of conditions and output templates, shared
- * by the compiler (compile.c), the evaluator (eval.c) and the formatter
- * (output/format.c).  Everything here lives in the ruleset's arena and is
+ * by the compiler (compile.c, output_template.c), the evaluator (eval.c)
+ * and the alert formatter (output/alert.c).  Everything here lives in the ruleset's arena and is
  * read-only after loading.
  */
 #ifndef PEREGRINE_COMPILED_H
@@ -25,6 +25,8 @@ typedef struct strset {
 } strset;
 
 bool strset_has(const strset *s, const char *p, size_t n);
+/* A set of copies of items (in arena a); NULL when out of memory. */
+strset *strset_build(arena *a, const ast_str *items, size_t n);
 
 typedef enum transform_kind { TF_NONE, TF_TOLOWER, TF_TOUPPER, TF_B64, TF_BASENAME, TF_LEN, TF_VAL } transform_kind;
 

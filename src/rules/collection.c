@@ -1,0 +1,73 @@
+/*
+ * collection — the loader's items by name, and their release (collection.h).
+ */
+#include "rules/collection.h"
+#include "util/alloc.h"
+
+#include <string.h>
+
+void *coll_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p = pg_realloc(arr, c * elem);
+    if (p)
+        *cap = c;
+    return p;
+}
+
+l_list *coll_find_list(collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->nlists; i++)
+        if (!strcmp(c->lists[i].name, name))
+            return &c->lists[i];
+    return NULL;
+}
+
+l_macro *coll_find_macro(collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->nmacros; i++)
+        if (!strcmp(c->macros[i].name, name))
+            return &c->macros[i];
+    return NULL;
+}
+
+l_rule *coll_find_rule(collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->nrules; i++)
+        if (!strcmp(c->rules[i].name, name))
+            return &c->rules[i];
+    return NULL;
+}
+
+void collection_free(collection *c)
+{
+    for (size_t i = 0; i < c->nlists; i++) {
+        pg_free(c->lists[i].name);
+        strvec_free(&c->lists[i].items);
+    }
+    for (size_t i = 0; i < c->nmacros; i++) {
+        pg_free(c->macros[i].name);
+        pg_free(c->macros[i].cond);
+    }
+    for (size_t i = 0; i < c->nrules; i++) {
+        l_rule *r = &c->rules[i];
+        pg_free(r->name);
+        pg_free(r->cond);
+        pg_free(r->output);
+        pg_free(r->desc);
+        pg_free(r->source);
+        strvec_free(&r->tags);
+        for (size_t e = 0; e < r->nexc; e++)
+            free_exception(&r->exc[e]);
+        pg_free(r->exc);
+    }
+    for (size_t i = 0; i < c->nfiles; i++)
+        pg_free(c->files[i]);
+    pg_free(c->files);
+    pg_free(c->lists);
+    pg_free(c->macros);
+    pg_free(c->rules);
+    *c = (collection){0};
+}

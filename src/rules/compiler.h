@@ -1,0 +1,70 @@
+/*
+ * compiler — the state shared by the parts of rule compilation inside
+ * rules/ (compile.c: expressions and conditions; output_template.c;
+ * collection_compile.c: the phases).  Private to rules/.
+ *
+ * Ownership: a compiler lives for one collection_compile() call; what it
+ * builds goes into the ruleset's arena.  Errors follow util/error.h (cerr
+ * writes err and returns -1 for the callers that test non-zero).
+ */
+#ifndef PEREGRINE_COMPILER_H
+#define PEREGRINE_COMPILER_H
+
+#include "rules/collection.h"
+#include "rules/compiled.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+struct compiler {
+    ruleset *rs;
+    collection *coll;
+    load_result *res;
+    /* field cache slots by reference text */
+    cexpr **slots;
+    uint32_t nslots, capslots;
+    uint32_t *slot_hash;    /* open addressing: slot index + 1, 0 = empty */
+    size_t slot_hash_cap;   /* power of two, > 2 * nslots */
+    /* distinct checks (cnode.memo) by their key text (check_key) */
+    struct memo_ent {
+        const char *key;    /* in memo_arena */
+        size_t len;
+        uint32_t id;
+    } *memo_tab;            /* open addressing, key NULL = empty */
+    size_t memo_cap;        /* power of two, > 2 * nmemo */
+    uint32_t nmemo;
+    arena memo_arena;
+    buf memo_key;           /* scratch */
+    /* Macro expansion budget: macros are expanded by compiling their tree
+     * at every use, so nested macros used several times multiply (a chain
+     * of 40 macros each using the previous one twice is 2^40 nodes), and
+     * nested macros stack their depths.  Both are bounded so a hostile
+     * rules file gets a load error instead of a hang or a stack overflow. */
+    unsigned depth;
+    size_t nodes;
+};
+
+/* Nesting after macro expansion: well above the parser's own limit for one
+ * condition (COND_MAX_DEPTH), low enough for the recursive compiler,
+ * evaluator and index analysis to stay far from the stack's end. */
+#define COMPILE_MAX_DEPTH 4000
+/* Compiled condition nodes plus `in` list items in the whole rule set
+ * (lists are substituted as text, so a list used by N checks counts N
+ * times): a 1 MB condition has about 100k; Falco's own rules, a few
+ * thousand.  Bounds load time and memory (each item costs ~60 bytes). */
+#define COMPILE_MAX_NODES 2000000
+
+typedef struct rule_scope {
+    const char *rule;       /* for messages */
+    bool unknown_field;     /* compile failed on an unknown field */
+} rule_scope;
+
+int cerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Zeroed memory in the ruleset's arena (NULL when out of memory). */
+void *cnew(compiler *c, size_t n);
+const char *cstrdup(compiler *c, const char *s, size_t n);
+/* A field reference by its text, with its per-event cache slot. */
+cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, size_t errlen);
+/* A condition tree, macros expanded. */
+cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * output_template — a rule's `output:` text into literal and field
+ * segments (compiled.h fmt_template).
+ */
+#include "rules/compiler.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FMT_MAX_WIDTH 65535 /* %Nfield: larger N is a load error */
+
+static const char *const fmt_transformers[] = {"tolower(", "toupper(", "b64(", "basename(", "len(", NULL};
+
+/* Longest prefix of p that compiles as a field or transformer expression. */
+static cexpr *fmt_field(compiler *c, const char *p, size_t *consumed, char *err, size_t errlen)
+{
+    for (int i = 0; fmt_transformers[i]; i++) {
+        size_t tl = strlen(fmt_transformers[i]);
+        if (strncmp(p, fmt_transformers[i], tl))
+            continue;
+        size_t inner;
+        cexpr *arg = fmt_field(c, p + tl, &inner, err, errlen);
+        if (!arg)
+            return NULL;
+        if (p[tl + inner] != ')') {
+            cerr(err, errlen, "expected ')' after transformer argument");
+            return NULL;
+        }
+        ast_value fv = {.kind = AV_FIELD, .text = arg->text, .textlen = strlen(arg->text)};
+        ast_value *args[1] = {&fv};
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)(tl - 1), p);
+        ast_value tv = {.kind = AV_TRANSFORM, .name = name, .args = args, .nargs = 1};
+        *consumed = tl + inner + 1;
+        return compile_expr(c, &tv, err, errlen);
+    }
+    size_t n = 0;
+    while (isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '.')
+        n++;
+    size_t full = n;
+    if (p[n] == '[') {
+        const char *close = strchr(p + n, ']');
+        if (close)
+            full = (size_t)(close - p) + 1;
+    }
+    char tmp[1024];
+    for (size_t len = full; len > 0; len = len == full && full != n ? n : len - 1) {
+        if (len >= sizeof tmp)
+            continue;
+        memcpy(tmp, p, len);
+        tmp[len] = 0;
+        char fname[1024];
+        size_t nl = strcspn(tmp, "[");
+        memcpy(fname, tmp, nl);
+        fname[nl] = 0;
+        if (!field_lookup(fname, nl))
+            continue;
+        char e2[256];
+        cexpr *e = field_expr(c, tmp, len, e2, sizeof e2);
+        if (e) {
+            *consumed = len;
+            return e;
+        }
+        if (len == full && full != n) {
+            cerr(err, errlen, "%s", e2);
+            return NULL;
+        }
+    }
+    cerr(err, errlen, "unknown filter: invalid formatting token %%%.*s (nonexistent field)", (int)(full ? full : 1), p);
+    return NULL;
+}
+
+int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen)
+{
+    size_t cap = 8, n = 0;
+    fmt_seg *segs = cnew(c, cap * sizeof *segs);
+    const char *p = text;
+    if (*p == '*')
+        p++;
+    while (segs && *p) {
+        if (n + 2 > cap) {
+            fmt_seg *g = cnew(c, cap * 2 * sizeof *g);
+            if (!g)
+                return cerr(err, errlen, "out of memory");
+            memcpy(g, segs, n * sizeof *segs);
+            segs = g;
+            cap *= 2;
+        }
+        const char *pct = strchr(p, '%');
+        if (pct != p) {
+            size_t l = pct ? (size_t)(pct - p) : strlen(p);
+            segs[n++] = (fmt_seg){.lit = p, .litlen = l};
+            p += l;
+            continue;
+        }
+        p++;
+        int width = 0;
+        while (isdigit((unsigned char)*p)) {
+            /* bounded: each alert would be padded to the width */
+            if ((width = width * 10 + (*p++ - '0')) > FMT_MAX_WIDTH)
+                return cerr(err, errlen, "field width larger than %d", FMT_MAX_WIDTH);
+        }
+        size_t used;
+        cexpr *e = fmt_field(c, p, &used, err, errlen);
+        if (!e)
+            return -1;
+        segs[n++] = (fmt_seg){.expr = e, .width = width};
+        p += used;
+    }
+    if (!segs)
+        return cerr(err, errlen, "out of memory");
+    /* literal pieces point into `text`: copy them into the arena */
+    for (size_t i = 0; i < n; i++)
+        if (segs[i].lit && !(segs[i].lit = cstrdup(c, segs[i].lit, segs[i].litlen)))
+            return cerr(err, errlen, "out of memory");
+    out->segs = segs;
+    out->n = n;
+    return 0;
+}
