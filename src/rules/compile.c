@@ -267,6 +267,69 @@ static int memo_assign(compiler *c, cnode *n, const ast *a)
 
 static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
 
+/* The set of an `in (...)` list; numeric operands are normalised to
+ * their decimal text.  NULL with err set. */
+static strset *list_set(compiler *c, const ast_value *r, bool numeric, char *err, size_t errlen)
+{
+    const ast_str *items = r->items;
+    if (numeric) {
+        ast_str *nums = arena_alloc(&c->rs->arena, (r->nitems ? r->nitems : 1) * sizeof *nums);
+        if (!nums) {
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
+        for (size_t i = 0; i < r->nitems; i++) {
+            uint64_t v;
+            if (parse_u64(r->items[i].s, r->items[i].len, &v)) {
+                cerr(err, errlen, "'%s' is not a valid number", r->items[i].s);
+                return NULL;
+            }
+            char tmp[32];
+            int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+            nums[i].s = cstrdup(c, tmp, (size_t)k);
+            nums[i].len = (size_t)k;
+        }
+        items = nums;
+    }
+    strset *set = strset_build(&c->rs->arena, items, r->nitems);
+    if (!set)
+        cerr(err, errlen, "out of memory");
+    return set;
+}
+
+/* A regex operand, anchored at both ends, JIT-compiled where available,
+ * and recorded in the ruleset (which frees it).  NULL with err set. */
+static pcre2_code *compile_regex(compiler *c, const char *pat, size_t len, char *err, size_t errlen)
+{
+    int ecode;
+    PCRE2_SIZE eoff;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF, &ecode,
+                                   &eoff, NULL);
+    if (!re) {
+        char msg[256];
+        pcre2_get_error_message(ecode, (PCRE2_UCHAR *)msg, sizeof msg);
+        cerr(err, errlen, "invalid regex pattern: %s", msg);
+        return NULL;
+    }
+    /* machine code where the JIT is available: ~8x fewer ns per
+     * backtracking step, so eval.c's bounds cost less (else interpreted) */
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    ruleset *rs = c->rs;
+    if (rs->nregexes == rs->capregexes) {
+        size_t cap = rs->capregexes ? rs->capregexes * 2 : 16;
+        pcre2_code **g = pg_realloc(rs->regexes, cap * sizeof *g);
+        if (!g) {
+            pcre2_code_free(re);
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
+        rs->regexes = g;
+        rs->capregexes = cap;
+    }
+    rs->regexes[rs->nregexes++] = re;
+    return re;
+}
+
 static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
 {
     cnode *n = compile_check_in(c, a, sc, err, errlen);
@@ -331,29 +394,8 @@ static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *
     if (r->kind == AV_LIST) {
         if (over_budget(c, r->nitems, err, errlen))
             return NULL;
-        if (n->lhs->numeric) {
-            ast_str *nums = arena_alloc(&c->rs->arena, (r->nitems ? r->nitems : 1) * sizeof *nums);
-            if (!nums)
-                return NULL;
-            for (size_t i = 0; i < r->nitems; i++) {
-                uint64_t v;
-                if (parse_u64(r->items[i].s, r->items[i].len, &v)) {
-                    cerr(err, errlen, "'%s' is not a valid number", r->items[i].s);
-                    return NULL;
-                }
-                char tmp[32];
-                int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-                nums[i].s = cstrdup(c, tmp, (size_t)k);
-                nums[i].len = (size_t)k;
-            }
-            n->set = strset_build(&c->rs->arena, nums, r->nitems);
-        } else {
-            n->set = strset_build(&c->rs->arena, r->items, r->nitems);
-        }
-        if (!n->set) {
-            cerr(err, errlen, "out of memory");
+        if (!(n->set = list_set(c, r, n->lhs->numeric, err, errlen)))
             return NULL;
-        }
         return n;
     }
     /* a single literal, copied out of the AST (which dies after compilation) */
@@ -373,35 +415,8 @@ static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *
         ast_str one = r->str;
         n->set = strset_build(&c->rs->arena, &one, 1);
     }
-    if (a->op == OP_REGEX) {
-        int ecode;
-        PCRE2_SIZE eoff;
-        n->re = pcre2_compile((PCRE2_SPTR)r->str.s, r->str.len, PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF,
-                              &ecode, &eoff, NULL);
-        if (!n->re) {
-            char msg[256];
-            pcre2_get_error_message(ecode, (PCRE2_UCHAR *)msg, sizeof msg);
-            cerr(err, errlen, "invalid regex pattern: %s", msg);
-            return NULL;
-        }
-        /* machine code where the JIT is available: ~8x fewer ns per
-         * backtracking step, so eval.c's bounds cost less (else interpreted) */
-        pcre2_jit_compile(n->re, PCRE2_JIT_COMPLETE);
-        ruleset *rs = c->rs;
-        if (rs->nregexes == rs->capregexes) {
-            size_t cap = rs->capregexes ? rs->capregexes * 2 : 16;
-            pcre2_code **g = pg_realloc(rs->regexes, cap * sizeof *g);
-            if (!g) {
-                pcre2_code_free(n->re);
-                n->re = NULL;
-                cerr(err, errlen, "out of memory");
-                return NULL;
-            }
-            rs->regexes = g;
-            rs->capregexes = cap;
-        }
-        rs->regexes[rs->nregexes++] = n->re;
-    }
+    if (a->op == OP_REGEX && !(n->re = compile_regex(c, r->str.s, r->str.len, err, errlen)))
+        return NULL;
     return n;
 }
 

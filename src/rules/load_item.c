@@ -157,3 +157,41 @@ char item_override_op(const override_spec *ops, size_t n, const char *key)
             return ops[i].op;
     return 0;
 }
+
+int item_mode_parse(item_ctx *x, const char *const *appendable, const char *const *replaceable, item_mode *m)
+{
+    m->append = false;
+    if (item_bool(x, "append", &m->append, &m->append_given) ||
+        item_override(x, m->ops, &m->nops, appendable, replaceable))
+        return -1;
+    if (m->append_given && m->nops)
+        return item_err(x, NULL, "LOAD_ERR_YAML_VALIDATE", "Keys 'override' and 'append: true' cannot be used together.");
+    return 0;
+}
+
+void *item_upsert(item_ctx *x, void *arr, size_t *n, size_t *cap, size_t elem, const char *name, void **arr_out,
+                  bool *created)
+{
+    *arr_out = arr;
+    *created = false;
+    for (size_t i = 0; i < *n; i++) {
+        char *e = (char *)arr + i * elem;
+        const char *ename;
+        memcpy(&ename, e, sizeof ename);
+        if (!strcmp(ename, name))
+            return e;
+    }
+    char *dup = pg_strdup(name);
+    void *grown = dup ? coll_grow(arr, cap, *n, elem) : NULL;
+    if (!grown) {
+        pg_free(dup);
+        item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
+        return NULL;
+    }
+    *arr_out = grown;
+    char *e = (char *)grown + (*n)++ * elem;
+    memset(e, 0, elem);
+    memcpy(e, &dup, sizeof dup);
+    *created = true;
+    return e;
+}

@@ -52,6 +52,23 @@ int item_override(item_ctx *x, override_spec *ops, size_t *nops, const char *con
                   const char *const *replaceable);
 char item_override_op(const override_spec *ops, size_t n, const char *key);
 
+/* An item's `append:` and `override:` keys (the keys each may name), and
+ * the error when both are given.  0 or -1. */
+typedef struct item_mode {
+    bool append, append_given;
+    override_spec ops[32];
+    size_t nops;
+} item_mode;
+int item_mode_parse(item_ctx *x, const char *const *appendable, const char *const *replaceable, item_mode *m);
+
+/* The one upsert of lists, macros and rules: the item named `name` among
+ * the *n items of `elem` bytes at arr (each struct begins with its name,
+ * a char *), or else a zeroed one appended with a copy of the name
+ * (*created set).  The array may move: the caller stores *arr_out.  NULL
+ * after recording an out-of-memory error. */
+void *item_upsert(item_ctx *x, void *arr, size_t *n, size_t *cap, size_t elem, const char *name, void **arr_out,
+                  bool *created);
+
 int load_engine_version(rule_loader *l, item_ctx *x);
 int load_plugin_versions(item_ctx *x);
 int load_list(rule_loader *l, item_ctx *x);

@@ -30,41 +30,27 @@ int load_list(rule_loader *l, item_ctx *x)
     for (size_t i = 0; items->kind == Y_SEQ && i < items->n; i++)
         if (items->items[i]->kind != Y_SCALAR)
             return item_err(x, items->items[i], "LOAD_ERR_YAML_VALIDATE", "Value is not a scalar value");
-    bool append = false, append_given;
-    if (item_bool(x, "append", &append, &append_given))
+    item_mode m;
+    if (item_mode_parse(x, app, app, &m))
         return -1;
-    override_spec ops[32];
-    size_t nops;
-    if (item_override(x, ops, &nops, app, app))
-        return -1;
-    if (append_given && nops)
-        return item_err(x, NULL, "LOAD_ERR_YAML_VALIDATE", "Keys 'override' and 'append: true' cannot be used together.");
-    if (append_given)
+    if (m.append_given)
         item_warn(x, NULL, "LOAD_DEPRECATED_ITEM", "'append' key is deprecated. Add an 'append' entry (e.g. 'items: append') under 'override' instead.");
-    if (item_override_op(ops, nops, "items") == 'a')
-        append = true;
-    l_list *old = coll_find_list(c, name);
+    bool append = m.append || item_override_op(m.ops, m.nops, "items") == 'a';
+    if (append && !coll_find_list(c, name))
+        return item_err(x, NULL, "LOAD_ERR_VALIDATE",
+                        "List uses 'append' or 'override.items: append' but no list by that name already exists");
     int seq = ++c->seq;
-    if (append) {
-        if (!old)
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE",
-                       "List uses 'append' or 'override.items: append' but no list by that name already exists");
-    } else if (old) {
-        strvec_free(&old->items);
-    } else {
-        l_list *lists = coll_grow(c->lists, &c->caplists, c->nlists, sizeof *lists);
-        if (!lists)
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-        c->lists = lists;
-        old = &c->lists[c->nlists++];
-        memset(old, 0, sizeof *old);
-        old->name = pg_strdup(name);
-        if (!old->name) {
-            c->nlists--;
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-        }
+    void *arr;
+    bool created;
+    l_list *old = item_upsert(x, c->lists, &c->nlists, &c->caplists, sizeof *c->lists, name, &arr, &created);
+    if (!old)
+        return -1;
+    c->lists = arr;
+    if (created) {
         old->first = seq;
         old->at = item_at(x, x->item);
+    } else if (!append) {
+        strvec_free(&old->items);
     }
     old->last = seq;
     for (size_t i = 0; items->kind == Y_SEQ && i < items->n; i++)

@@ -25,48 +25,26 @@ int load_macro(rule_loader *l, item_ctx *x)
         item_warn(x, NULL, "LOAD_INVALID_MACRO_NAME", "Macro has an invalid name. Macro names should match a regular expression: ^[a-zA-Z]+[a-zA-Z0-9_]*$");
     if (item_str(x, "condition", true, &cond))
         return -1;
-    bool append = false, append_given;
-    if (item_bool(x, "append", &append, &append_given))
+    item_mode mode;
+    if (item_mode_parse(x, app, app, &mode))
         return -1;
-    override_spec ops[32];
-    size_t nops;
-    if (item_override(x, ops, &nops, app, app))
-        return -1;
-    if (append_given && nops)
-        return item_err(x, NULL, "LOAD_ERR_YAML_VALIDATE", "Keys 'override' and 'append: true' cannot be used together.");
-    if (append_given)
+    if (mode.append_given)
         item_warn(x, NULL, "LOAD_DEPRECATED_ITEM", "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.");
-    if (item_override_op(ops, nops, "condition") == 'a')
-        append = true;
-    l_macro *m = coll_find_macro(c, name);
+    bool append = mode.append || item_override_op(mode.ops, mode.nops, "condition") == 'a';
+    if (append && !coll_find_macro(c, name))
+        return item_err(x, NULL, "LOAD_ERR_VALIDATE",
+                        "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists");
     int seq = ++c->seq;
-    if (append) {
-        if (!m)
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE",
-                       "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists");
-        char *p = item_concat(m->cond, cond);
-        if (!p)
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-        m->cond = p;
-    } else {
-        if (!m) {
-            l_macro *ms = coll_grow(c->macros, &c->capmacros, c->nmacros, sizeof *ms);
-            if (!ms)
-                return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-            c->macros = ms;
-            m = &c->macros[c->nmacros++];
-            memset(m, 0, sizeof *m);
-            m->name = pg_strdup(name);
-            if (!m->name) {
-                c->nmacros--;
-                return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-            }
-            m->first = seq;
-            m->at = item_at(x, x->item);
-        }
-        if (item_set_str(&m->cond, cond))
-            return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
-    }
+    void *arr;
+    bool created;
+    l_macro *m = item_upsert(x, c->macros, &c->nmacros, &c->capmacros, sizeof *c->macros, name, &arr, &created);
+    if (!m)
+        return -1;
+    c->macros = arr;
+    if (created)
+        m->first = seq;
+    if (append ? item_append_str(&m->cond, cond) : item_set_str(&m->cond, cond))
+        return item_err(x, NULL, "LOAD_ERR_VALIDATE", "out of memory");
     m->last = seq;
     m->at = item_at(x, x->item);
     return 0;
