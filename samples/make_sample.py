@@ -274,6 +274,8 @@ def attack_stage_3():
 
 def attack_stage_4():
     n = NODES[2]
+    # the web-frontend token, cluster-admin since stage 3, reads kube-system's secrets
+    emit(g.ev("list", "secrets", ns="kube-system", user=SA, ua=SCRIPT_UA), "10.0.12.133")
     emit(g.ev("get", "secrets", ns="payments", name="ledger-db", user="system:node:" + n, ua="curl/8.4.0"), ATTACKER_IP)
     emit(g.pod(ns="default", name="builder", user=MALLORY, ua=g.KUBECTL, owner=None,
                containers=[g.ctr("docker:24-cli", name="docker", mounts=[{"name": "sock", "mountPath": "/var/run/docker.sock"}])],
