@@ -78,6 +78,7 @@ void config_defaults(config *c)
     c->webhook_max_connections = 256;
     c->webhook_timeout_s = 10;
     c->webhook_max_inflight = 256u << 20;
+    c->duplicate_window = 65536;
     c->json_include_output_property = true;
     c->json_include_output_fields_property = true;
     c->json_include_tags_property = true;
@@ -464,8 +465,25 @@ int config_decode_init(config *c, char *err, size_t errlen)
                 init_uint(&d, "webhookTimeoutSeconds", &c->webhook_timeout_s, err, errlen) ||
                 init_uint(&d, "webhookMaxInflightBytes", &c->webhook_max_inflight, err, errlen) ||
                 init_string(&d, "clusterName", &c->cluster_name, err, errlen) ||
-                init_string_map(&d, "clusterPaths", &c->cluster_paths, &c->cluster_path_names, err, errlen)))
+                init_string_map(&d, "clusterPaths", &c->cluster_paths, &c->cluster_path_names, err, errlen) ||
+                init_strings(&d, "firehoseAccessKeys", &c->firehose_keys, err, errlen) ||
+                init_strings(&d, "pubsubTokens", &c->pubsub_tokens, err, errlen) ||
+                init_string(&d, "pubsubAudience", &c->pubsub_audience, err, errlen) ||
+                init_string(&d, "pubsubJwksFile", &c->pubsub_jwks_file, err, errlen) ||
+                init_uint(&d, "duplicateWindow", &c->duplicate_window, err, errlen)))
         rc = -1;
+    if (!rc) {
+        char *conv = NULL;
+        if (init_string(&d, "gkeConversion", &conv, err, errlen))
+            rc = -1;
+        else if (conv && strcmp(conv, "faithful") && strcmp(conv, "falco")) {
+            snprintf(err, errlen, "error in plugin k8saudit init config: gkeConversion must be \"falco\" or "
+                                  "\"faithful\", not \"%s\"", conv);
+            rc = -1;
+        } else if (conv)
+            c->gke_faithful = !strcmp(conv, "faithful");
+        pg_free(conv);
+    }
     if (!rc) {
         uint32_t v = json_get(&d, 0, "useAsync", 8);
         if (v != JSON_NONE && json_type_of(&d, v) != JSON_TRUE && json_type_of(&d, v) != JSON_FALSE) {
@@ -485,6 +503,10 @@ void config_free(config *c)
     pg_free(c->client_ca);
     pg_free(c->bearer_token_file);
     pg_free(c->cluster_name);
+    pg_free(c->pubsub_audience);
+    pg_free(c->pubsub_jwks_file);
+    strvec_free(&c->firehose_keys);
+    strvec_free(&c->pubsub_tokens);
 
     strvec_free(&c->bearer_tokens);
     strvec_free(&c->cluster_paths);

@@ -376,6 +376,13 @@ void engine_print_stats(engine *e, double elapsed_s, FILE *out)
             (unsigned long long)s.payloads, (unsigned long long)s.malformed, (unsigned long long)s.unrecognized,
             (unsigned long long)s.dropped_events, (unsigned long long)s.oversized_events,
             (unsigned long long)s.too_long);
+    if (s.env_payloads || s.duplicates)
+        fprintf(out, "Envelopes: %llu payloads, %llu records, %llu control messages, %llu non-audit records "
+                     "skipped, %llu truncated, %llu undecodable; %llu duplicate events not evaluated again\n",
+                (unsigned long long)s.env_payloads, (unsigned long long)s.env_records,
+                (unsigned long long)s.env_control, (unsigned long long)s.env_skipped,
+                (unsigned long long)s.env_truncated, (unsigned long long)s.env_bad,
+                (unsigned long long)s.duplicates);
     uint64_t busy = atomic_load(&e->busy);
     if (busy)
         fprintf(out, "Webhook: %llu requests refused with 503 (evaluation queue full; the sender retries)\n",

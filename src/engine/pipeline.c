@@ -7,6 +7,7 @@
  * whole request body), so contention is negligible next to evaluation.
  */
 #include "engine/pipeline.h"
+#include "engine/dedupe.h"
 #include "rules/ruleset.h"
 #include "util/alloc.h"
 #include "util/histogram.h"
@@ -70,6 +71,7 @@ struct pipeline {
     worker *inline_worker;
     rs_gen *inline_gen;
     run_counts totals;
+    dedupe *dedupe;             /* envelope events: recent (auditID, stage) keys */
     histogram eval_time;        /* seconds per chunk evaluated */
 };
 
@@ -197,7 +199,7 @@ static void follow_generation(pipeline *p, worker *w, rs_gen **cur, rs_gen *want
 static void process(worker *w, chunk *c)
 {
     if (c->kind == CHUNK_EVENTS) {
-        worker_events(w, &c->batch, c->cluster.len ? buf_cstr(&c->cluster) : NULL, &c->res);
+        worker_events(w, &c->batch, c->cluster.len ? buf_cstr(&c->cluster) : NULL, c->marked, &c->res);
         return;
     }
     const char *origin = buf_cstr(&c->origin);
@@ -228,6 +230,7 @@ static void timed_process(pipeline *p, worker *w, chunk *c)
 static void emit(pipeline *p, chunk *c)
 {
     const worker_result *r = &c->res;
+    dedupe_apply(p->dedupe, &c->res);
     log_write(r->log.data, r->log.len);
     if (p->o.emit)
         p->o.emit(p->o.ctx, c);
@@ -314,6 +317,7 @@ static void chunk_reset(chunk *c, chunk_kind kind)
     buf_clear(&c->data);
     buf_clear(&c->origin);
     buf_clear(&c->cluster);
+    c->marked = false;
     c->batch.n = 0;
     worker_result_clear(&c->res);
 }
@@ -406,6 +410,7 @@ pipeline *pipeline_new(const pipeline_opts *o)
     if (!p)
         return NULL;
     p->o = *o;
+    p->dedupe = dedupe_new(o->wo.cfg ? o->wo.cfg->duplicate_window : 0);
     if (p->o.nworkers < 0)
         p->o.nworkers = 0;
     if (!p->o.nchunks)
@@ -476,6 +481,7 @@ void pipeline_free(pipeline *p)
     worker_free(p->inline_worker);
     for (size_t i = 0; p->chunks && i < p->o.nchunks; i++)
         chunk_free(&p->chunks[i]);
+    dedupe_free(p->dedupe);
     pg_free(p->workers);
     pg_free(p->threads);
     pg_free(p->chunks);

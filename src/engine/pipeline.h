@@ -59,6 +59,7 @@ struct chunk {
     size_t nlines, caplines;
     buf origin;                 /* file name or request label, for messages */
     buf cluster;                /* CHUNK_EVENTS: cluster named by the endpoint ("" = none) */
+    bool marked;                /* CHUNK_EVENTS: decoded from an envelope (duplicates suppressed) */
     json_doc doc;               /* CHUNK_EVENTS */
     event_batch batch;
     worker_result res;          /* cleared by pipeline_chunk_get; a source may

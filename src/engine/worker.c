@@ -2,6 +2,7 @@
  * worker — payload → events → alerts for one thread (see worker.h).
  */
 #include "engine/worker.h"
+#include "envelope/envelope.h"
 #include "json/json.h"
 #include "output/alert.h"
 #include "rules/eval.h"
@@ -35,6 +36,9 @@ struct worker {
      * which worker_payload then takes as it is */
     const char *parsed;
     size_t parsed_len;
+    /* envelopes (cloud deliveries, shippers) in file lines */
+    envelope *env;
+    json_doc env_doc;
     /* the payload being processed, for drop messages */
     worker_result *res;
     const char *origin;
@@ -55,6 +59,13 @@ void run_counts_add(run_counts *to, const run_counts *from)
     to->too_long += from->too_long;
     to->alerts += from->alerts;
     to->regex_limit_hits += from->regex_limit_hits;
+    to->env_payloads += from->env_payloads;
+    to->env_records += from->env_records;
+    to->env_control += from->env_control;
+    to->env_skipped += from->env_skipped;
+    to->env_truncated += from->env_truncated;
+    to->env_bad += from->env_bad;
+    to->duplicates += from->duplicates;
 }
 
 void worker_result_clear(worker_result *r)
@@ -62,6 +73,7 @@ void worker_result_clear(worker_result *r)
     buf_clear(&r->text);
     buf_clear(&r->log);
     r->nspans = 0;
+    r->nmarks = 0;
     memset(&r->counts, 0, sizeof r->counts);
 }
 
@@ -70,6 +82,7 @@ void worker_result_free(worker_result *r)
     buf_free(&r->text);
     buf_free(&r->log);
     pg_free(r->spans);
+    pg_free(r->marks);
     memset(r, 0, sizeof *r);
 }
 
@@ -101,6 +114,7 @@ worker *worker_new(const worker_opts *o)
     w->o = *o;
     arena_init(&w->arena, 256 * 1024);
     json_doc_init(&w->doc);
+    json_doc_init(&w->env_doc);
     const char *h = getenv("FALCO_HOSTNAME");
     if (h && *h)
         snprintf(w->hostname, sizeof w->hostname, "%s", h);
@@ -144,6 +158,8 @@ void worker_free(worker *w)
     evaluator_free(w->ev);
     pg_free(w->matched);
     json_doc_free(&w->doc);
+    json_doc_free(&w->env_doc);
+    envelope_free(w->env);
     event_batch_free(&w->batch);
     arena_free(&w->arena);
     pg_free(w);
@@ -254,7 +270,37 @@ static void number_event(worker *w, const audit_event *ev, field_ctx *fc)
     fc->first_ts_ns = w->first_ts;
 }
 
-static void run_events(worker *w, const event_batch *b, const char *cluster, worker_result *r)
+/* FNV-1a over auditID and stage (raw text): the duplicate key. */
+static uint64_t dup_key(const audit_event *ev, bool *ok)
+{
+    uint32_t id = event_member(ev, EK_auditID), st = event_member(ev, EK_stage);
+    *ok = id != JSON_NONE && json_type_of(ev->doc, id) == JSON_STRING;
+    uint64_t h = 1469598103934665603ull;
+    for (int k = 0; k < 2; k++) {
+        uint32_t v = k ? st : id;
+        size_t n = 0;
+        const char *p = v != JSON_NONE ? json_raw(ev->doc, v, &n) : "";
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;  /* separator */
+    }
+    return h;
+}
+
+static void add_mark(worker_result *r, const event_mark *m)
+{
+    if (r->nmarks == r->capmarks) {
+        size_t cap = r->capmarks ? 2 * r->capmarks : 64;
+        event_mark *n = pg_realloc(r->marks, cap * sizeof *n);
+        if (!n)
+            return;             /* not suppressible: evaluated again, never lost */
+        r->marks = n;
+        r->capmarks = cap;
+    }
+    r->marks[r->nmarks++] = *m;
+}
+
+static void run_events(worker *w, const event_batch *b, const char *cluster, bool marked, worker_result *r)
 {
     for (size_t i = 0; i < b->n; i++) {
         const audit_event *ev = &b->ev[i];
@@ -266,6 +312,7 @@ static void run_events(worker *w, const event_batch *b, const char *cluster, wor
             .tz_offset_s = w->tz_offset,
             .cluster = cluster,
         };
+        event_mark m = {.text_off = r->text.len, .span_off = r->nspans};
         number_event(w, ev, &fc);
         r->counts.events++;
         if (w->ev)
@@ -274,7 +321,74 @@ static void run_events(worker *w, const event_batch *b, const char *cluster, wor
             continue;           /* no evaluator: see worker_set_ruleset */
         else
             extract_event(w, &fc, &r->text);
+        bool ok;
+        if (marked && (m.key = dup_key(ev, &ok), ok)) {
+            m.text_end = r->text.len;
+            m.span_end = r->nspans;
+            add_mark(r, &m);
+        }
     }
+}
+
+/* A file line that is an envelope (a CloudWatch message, a GKE LogEntry,
+ * an AKS record, ...): its events, group by group.  1 when it was one, 0
+ * when not (the caller reports the line as before). */
+static int envelope_line(worker *w, const json_doc *parsed, char *data, size_t len, worker_result *r)
+{
+    if (!w->env && !(w->env = envelope_new()))
+        return -ENOMEM;
+    char err[256];
+    envelope_opts eo = {
+        .accept = ENV_ANY,
+        .gke_faithful = w->o.cfg->gke_faithful,
+        .max_bytes = config_payload_limit(w->o.cfg),
+    };
+    size_t skip;
+    if (!parsed && !envelope_export_prefix(data, len, &skip))
+        eo.accept &= ~ENV_BIT(ENV_NATIVE);  /* `{event}{event}` stays a malformed line */
+    int rc = parsed ? envelope_decode_value(w->env, parsed, 0, &eo, err, sizeof err)
+                    : envelope_decode(w->env, data, len, &eo, err, sizeof err);
+    if (rc == -EINVAL)
+        return 0;
+    const envelope_counts *ec = envelope_result_counts(w->env);
+    r->counts.env_payloads++;
+    r->counts.env_records += ec->records;
+    r->counts.env_control += ec->control;
+    r->counts.env_skipped += ec->skipped;
+    r->counts.env_truncated += ec->truncated;
+    r->counts.env_bad += ec->bad;
+    const buf *msgs = envelope_messages(w->env);
+    for (size_t i = 0; i < msgs->len;) {
+        const char *nl = memchr(msgs->data + i, '\n', msgs->len - i);
+        size_t n = nl ? (size_t)(nl - msgs->data - i) : msgs->len - i;
+        log_k8saudit_to(&r->log, "%.*s (%s:%llu)", (int)n, msgs->data + i, w->origin, (unsigned long long)w->lineno);
+        i += n + 1;
+    }
+    if (rc < 0) {
+        r->counts.malformed++;
+        log_k8saudit_to(&r->log, "%s (%s:%llu)", err, w->origin, (unsigned long long)w->lineno);
+        return rc == -ENOMEM ? -ENOMEM : 1;
+    }
+    event_limits lim = {.max_event_size = w->o.cfg->max_event_size};
+    const envelope_group *g = envelope_groups(w->env);
+    for (size_t i = 0; i < envelope_ngroups(w->env); i++) {
+        const char *text = envelope_text(w->env) + g[i].off;
+        int prc = json_parse(&w->env_doc, text, g[i].len);
+        if (prc == -ENOMEM)
+            return -ENOMEM;
+        if (!prc)
+            prc = event_split(&w->env_doc, &lim, &w->batch, on_drop, w, err, sizeof err);
+        r->counts.dropped_events += w->batch.dropped;
+        r->counts.oversized_events += w->batch.oversized;
+        if (prc) {
+            r->counts.unrecognized++;
+            log_k8saudit_to(&r->log, "%s (%s:%llu)", prc == -EINVAL ? err : "out of memory", w->origin,
+                            (unsigned long long)w->lineno);
+        }
+        const char *cl = envelope_cluster(w->env, &g[i]);
+        run_events(w, &w->batch, *cl ? cl : NULL, true, r);
+    }
+    return 1;
 }
 
 size_t worker_line_end(worker *w, const char *data, size_t avail)
@@ -297,18 +411,32 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
     if (w->parsed != data || w->parsed_len != len)
         rc = json_parse(&w->doc, data, len);
     w->parsed = NULL;
+    w->res = r;
+    w->origin = origin;
+    w->lineno = lineno;
+    if (rc == -EINVAL && len && (data[0] == '{' || (data[0] >= '0' && data[0] <= '9'))) {
+        /* concatenated envelopes (Firehose to S3), a CloudWatch export line */
+        int erc = envelope_line(w, NULL, data, len, r);
+        if (erc)
+            return erc < 0 ? erc : 0;
+    }
     if (rc) {
         r->counts.malformed++;
         log_k8saudit_to(&r->log, "cannot parse JSON: %s (%s:%llu)", w->doc.err[0] ? w->doc.err : "out of memory",
                         origin, (unsigned long long)lineno);
         return rc == -ENOMEM ? -ENOMEM : 0;
     }
-    w->res = r;
-    w->origin = origin;
-    w->lineno = lineno;
     event_limits lim = {.max_event_size = w->o.cfg->max_event_size};
     char err[256];
     rc = event_split(&w->doc, &lim, &w->batch, on_drop, w, err, sizeof err);
+    if (rc == -EINVAL && w->batch.n == 0 && w->batch.dropped == 0) {
+        envelope_kind k = envelope_sniff(&w->doc, 0);
+        if (k != ENV_UNKNOWN && k != ENV_NATIVE) {
+            int erc = envelope_line(w, &w->doc, data, len, r);
+            if (erc)
+                return erc < 0 ? erc : 0;
+        }
+    }
     r->counts.dropped_events += w->batch.dropped;
     r->counts.oversized_events += w->batch.oversized;
     if (rc) {
@@ -317,7 +445,7 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
         if (rc != -EINVAL)
             return rc;
     }
-    run_events(w, &w->batch, NULL, r);
+    run_events(w, &w->batch, NULL, false, r);
     return 0;
 }
 
@@ -327,7 +455,7 @@ void worker_skipped_line(worker *w, const char *origin, uint64_t lineno, uint64_
     line_too_long_log(&r->log, origin, lineno, bytes, config_payload_limit(w->o.cfg));
 }
 
-void worker_events(worker *w, const event_batch *b, const char *cluster, worker_result *r)
+void worker_events(worker *w, const event_batch *b, const char *cluster, bool marked, worker_result *r)
 {
-    run_events(w, b, cluster, r);
+    run_events(w, b, cluster, marked, r);
 }

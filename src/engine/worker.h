@@ -41,14 +41,33 @@ typedef struct run_counts {
     uint64_t too_long;          /* lines over the payload limit (reader) */
     uint64_t alerts;
     uint64_t regex_limit_hits;  /* regex checks stopped by their bound (no match) */
+    /* cloud and shipper envelopes (src/envelope/) */
+    uint64_t env_payloads;      /* payloads that were envelopes */
+    uint64_t env_records;       /* their transport records */
+    uint64_t env_control;       /* CloudWatch control messages */
+    uint64_t env_skipped;       /* non-audit streams / entries, acknowledged and dropped */
+    uint64_t env_truncated;     /* records cut short */
+    uint64_t env_bad;           /* undecodable records */
+    uint64_t duplicates;        /* (auditID, stage) seen within the recent window: not evaluated again */
 } run_counts;
 
 void run_counts_add(run_counts *to, const run_counts *from);
+
+/* An event that came through an envelope, for duplicate suppression when
+ * the result is emitted (in input order, so deterministically): its key
+ * and the alerts (text and spans) it produced. */
+typedef struct event_mark {
+    uint64_t key;               /* hash of (auditID, stage) */
+    size_t text_off, text_end;
+    size_t span_off, span_end;
+} event_mark;
 
 typedef struct worker_result {
     buf text;                   /* alert lines (or extract lines), in event order */
     alert_span *spans;
     size_t nspans, capspans;
+    event_mark *marks;          /* envelope events, in order */
+    size_t nmarks, capmarks;
     buf log;                    /* messages for stderr, in order */
     run_counts counts;
 } worker_result;
@@ -100,7 +119,9 @@ void worker_skipped_line(worker *w, const char *origin, uint64_t lineno, uint64_
 /* Events already split by the submitter (a webhook body, parsed once when
  * it was accepted): evaluate them; results appended to r.  `cluster`
  * (or NULL) is ka.cluster.name for events that do not carry one. */
-void worker_events(worker *w, const event_batch *b, const char *cluster, worker_result *r);
+void worker_events(worker *w, const event_batch *b, const char *cluster, bool marked, worker_result *r);
+/* `marked`: the events came through an envelope (their (auditID, stage)
+ * keys are noted in r->marks for duplicate suppression). */
 
 
 #endif

@@ -32,6 +32,13 @@ typedef struct config {
     char *cluster_name;         /* clusterName: ka.cluster.name for webhook events without one */
     strvec cluster_paths;       /* clusterPaths: request path → ... */
     strvec cluster_path_names;  /* ... cluster name (same index) */
+    /* managed clusters and shippers (src/envelope/, source/webhook_routes.c) */
+    strvec firehose_keys;       /* firehoseAccessKeys: X-Amz-Firehose-Access-Key values accepted */
+    strvec pubsub_tokens;       /* pubsubTokens: ?token= values accepted on /ingest/gcp-pubsub */
+    char *pubsub_audience;      /* pubsubAudience: OIDC token audience ... */
+    char *pubsub_jwks_file;     /* pubsubJwksFile: ... verified against these keys */
+    bool gke_faithful;          /* gkeConversion: "faithful" (default "falco") */
+    size_t duplicate_window;    /* duplicateWindow: recent (auditID, stage) keys remembered, 0 = off */
     /* outputs */
     bool json_output;
     bool json_include_output_property;
