@@ -276,6 +276,13 @@ static void on_body_drop(void *ctx, const char *msg)
 engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
                                     const char *cluster, engine_submit_info *info, char *err, size_t errlen)
 {
+    return engine_submit_events(e, body, len, origin, cluster, false, NULL, info, err, errlen);
+}
+
+engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, const char *origin,
+                                      const char *cluster, bool marked, const run_counts *extra,
+                                      engine_submit_info *info, char *err, size_t errlen)
+{
     chunk *c = pipeline_chunk_get(e->pipe, CHUNK_EVENTS, false);
     if (!c) {
         atomic_fetch_add(&e->busy, 1);
@@ -293,8 +300,13 @@ engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, con
         snprintf(err, errlen, "out of memory");
         return ENGINE_NOMEM;
     }
-    c->res.counts.payloads = 1;
-    c->res.counts.bytes = len;
+    c->marked = marked;
+    if (extra)
+        c->res.counts = *extra;
+    else {
+        c->res.counts.payloads = 1;
+        c->res.counts.bytes = len;
+    }
     engine_submit_rc rc = ENGINE_QUEUED;
     int prc = json_parse(&c->doc, c->data.data, len);
     if (prc == -ENOMEM) {

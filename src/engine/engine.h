@@ -82,6 +82,13 @@ typedef struct engine_submit_info {
 } engine_submit_info;
 engine_submit_rc engine_submit_body(engine *e, const char *body, size_t len, const char *origin,
                                     const char *cluster, engine_submit_info *info, char *err, size_t errlen);
+/* The same for native JSON decoded from an envelope (webhook_routes):
+ * `marked` notes its events for duplicate suppression; `extra` (or NULL:
+ * one payload of len bytes) is what the chunk counts besides its events
+ * (the envelope's payload, records, skipped ...). */
+engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, const char *origin,
+                                      const char *cluster, bool marked, const run_counts *extra,
+                                      engine_submit_info *info, char *err, size_t errlen);
 
 /* Evaluate events queued from now on with `rs` (a reload; the engine takes
  * ownership).  Events already queued keep the rules they were queued

@@ -605,8 +605,8 @@ static int decode_shipper(envelope *e, int depth, const json_doc *d, uint32_t v,
     if (s == JSON_NONE || json_type_of(d, s) != JSON_STRING)
         s = json_get(d, v, "message", 7);
     e->counts.records++;
-    int rc = decode_string(e, depth, d, s, false, cluster, "shipper record");
-    return rc < 0 ? rc : 1;
+    /* a line that is no audit JSON (plain text) is not recognized */
+    return decode_string(e, depth, d, s, false, cluster, "shipper record");
 }
 
 /* Value v of d: returns 1 when recognized, 0 when not, or a negative errno. */

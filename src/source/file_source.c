@@ -2,6 +2,7 @@
  * file_source — streaming JSONL reader (see file_source.h).
  */
 #include "source/file_source.h"
+#include "source/decode_pipe.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -21,7 +22,16 @@ static int run_file(const char *path, file_fd_fn fn, void *ctx, char *err, size_
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -errno;
     }
-    int rc = fn(ctx, fd, path, err, errlen);
+    /* gzip, or one pretty-printed document: decoded into JSONL on the way */
+    decode_pipe *dp = NULL;
+    int rfd = fd;
+    if (decode_pipe_needed(fd) && !(dp = decode_pipe_open(fd, path, &rfd))) {
+        snprintf(err, errlen, "cannot decode %s: %s", path, strerror(errno));
+        close(fd);
+        return -errno;
+    }
+    int rc = fn(ctx, rfd, path, err, errlen);
+    decode_pipe_close(dp);
     close(fd);
     return rc;
 }

@@ -15,6 +15,7 @@
  * whole-request deadline checked as body bytes arrive.
  */
 #include "source/webhook.h"
+#include "source/webhook_routes.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/histogram.h"
@@ -67,6 +68,7 @@ struct webhook {
     char *cert_pem;             /* sslCertificate contents (cert + key) */
     char *ca_pem;               /* clientCA contents */
     strvec tokens;              /* accepted bearer tokens */
+    ingest *ingest;             /* /ingest/... routes (webhook_routes.c) */
     uint16_t port;
     _Atomic size_t inflight;    /* body bytes held by requests in progress */
     _Atomic int active;         /* requests between begin and completion */
@@ -83,6 +85,8 @@ typedef struct request {
     const char *reason;
     char cluster[64];
     char origin[96];
+    ingest_route route;
+    bool gzip;                  /* Content-Encoding: gzip */
     struct timespec start;
 } request;
 
@@ -321,6 +325,19 @@ static enum MHD_Result respond(webhook *w, struct MHD_Connection *c, int which, 
     return rc;
 }
 
+/* A refusal: on the /ingest routes in the form the sender reads
+ * (Firehose: its JSON with errorMessage). */
+static enum MHD_Result refuse(webhook *w, struct MHD_Connection *c, ingest_route rt, int which, const char *text)
+{
+    if (rt == ROUTE_AUDIT)
+        return respond(w, c, which, text);
+    buf b = BUF_INIT;
+    ingest_refusal(rt, c, text, &b);
+    enum MHD_Result r = respond(w, c, which, b.oom ? text : buf_cstr(&b));
+    buf_free(&b);
+    return r;
+}
+
 static void release(webhook *w, request *rq)
 {
     if (rq->charged) {
@@ -364,21 +381,28 @@ static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *u
     char cluster[64] = "";
     if (!strcmp(url, "/healthz") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
         return respond(w, c, WH_200, "ok\n");
-    if (!route(w, url, cluster, sizeof cluster))
+    ingest_route rt = ingest_match(url, cluster, sizeof cluster);
+    if (rt == ROUTE_AUDIT && !route(w, url, cluster, sizeof cluster))
         return respond(w, c, WH_404, "not found: POST audit events to the webhook path\n");
     if (strcmp(method, "POST"))
-        return respond(w, c, WH_405, "method not allowed: use POST\n");
-    if (!client_cert_ok(w, c) || !bearer_ok(w, c))
-        return respond(w, c, WH_401, "unauthorized\n");
-    if (!json_content_type(c))
+        return refuse(w, c, rt, WH_405, "method not allowed: use POST\n");
+    bool server_ok = bearer_ok(w, c);
+    if (!client_cert_ok(w, c) || !(rt == ROUTE_AUDIT ? server_ok : ingest_auth(w->ingest, rt, c, server_ok)))
+        return refuse(w, c, rt, WH_401, "unauthorized\n");
+    if (rt == ROUTE_AUDIT && !json_content_type(c))
         return respond(w, c, WH_415, "unsupported Content-Type: send application/json\n");
+    int enc = ingest_encoding(c);
+    if (enc < 0)
+        return refuse(w, c, rt, WH_415, "unsupported Content-Encoding: send gzip or none\n");
     const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > w->cfg->webhook_max_batch)
-        return respond(w, c, WH_413, "body larger than webhookMaxBatchSize\n");
+        return refuse(w, c, rt, WH_413, "body larger than webhookMaxBatchSize\n");
     request *rq = pg_calloc(1, sizeof *rq);
     if (!rq)
         return respond(w, c, WH_503, "out of memory\n");
     rq->refuse = -1;
+    rq->route = rt;
+    rq->gzip = enc == 1;
     snprintf(rq->cluster, sizeof rq->cluster, "%s", cluster);
     client_label(c, rq->origin, sizeof rq->origin);
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
@@ -433,10 +457,49 @@ static enum MHD_Result finish(webhook *w, struct MHD_Connection *c, request *rq)
     return r;
 }
 
+/* A gzip body, inflated in place of the compressed one: the inflated
+ * bytes count against webhookMaxBatchSize (a decompression bomb gets 413)
+ * and the in-flight budget.  -1 with the refusal in rq when refused. */
+static int inflate_body(webhook *w, request *rq)
+{
+    buf out = BUF_INIT;
+    int zr = ingest_inflate(rq->body.data ? rq->body.data : "", rq->body.len, w->cfg->webhook_max_batch, &out);
+    if (zr) {
+        buf_free(&out);
+        rq->refuse = zr == -EFBIG ? WH_413 : zr == -ENOMEM ? WH_503 : WH_400;
+        rq->reason = zr == -EFBIG   ? "decompressed body larger than webhookMaxBatchSize\n"
+                     : zr == -ENOMEM ? "out of memory; retry\n"
+                                     : "corrupt gzip body\n";
+        return -1;
+    }
+    size_t now = atomic_fetch_add(&w->inflight, out.len) + out.len;
+    rq->charged += out.len;
+    if (now > w->cfg->webhook_max_inflight) {
+        buf_free(&out);
+        rq->refuse = WH_503;
+        rq->reason = "too many bodies in flight; retry\n";
+        return -1;
+    }
+    buf_free(&rq->body);
+    rq->body = out;
+    return 0;
+}
+
 static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, request *rq)
 {
+    if (rq->refuse < 0 && rq->gzip)
+        inflate_body(w, rq);
     if (rq->refuse >= 0)
-        return respond(w, c, rq->refuse, rq->reason);
+        return refuse(w, c, rq->route, rq->refuse, rq->reason);
+    if (rq->route != ROUTE_AUDIT) {
+        ingest_reply rep = {.which = WH_500};
+        ingest_handle(w->ingest, w->eng, rq->route, c, rq->body.data ? rq->body.data : "", rq->body.len,
+                      rq->origin, rq->cluster, &rep);
+        release(w, rq);
+        enum MHD_Result r = respond(w, c, rep.which, rep.body.oom ? "out of memory\n" : buf_cstr(&rep.body));
+        buf_free(&rep.body);
+        return r;
+    }
     char err[256] = "";
     engine_submit_info info = {0};
     engine_submit_rc rc = w->submit(w->submit_ctx, rq->body.data ? rq->body.data : "", rq->body.len, rq->origin,
@@ -564,6 +627,8 @@ int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int th
             strvec_push(&w->tokens, cfg->bearer_tokens.v[i]);
     if (cfg->bearer_token_file && load_token_file(w, cfg->bearer_token_file, err, errlen))
         goto fail;
+    if (!(w->ingest = ingest_new(cfg, err, errlen)))
+        goto fail;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_USE_ITC;
     if (w->url.tls) {
         const char *certpath = cfg->ssl_certificate ? cfg->ssl_certificate : "/etc/falco/falco.pem";
@@ -673,6 +738,7 @@ void webhook_stop(webhook *w)
     pg_free(w->cert_pem);
     pg_free(w->ca_pem);
     strvec_free(&w->tokens);
+    ingest_free(w->ingest);
     pg_free(w);
 }
 
@@ -696,3 +762,4 @@ void webhook_print_stats(const webhook *w, FILE *out)
 const histogram *webhook_latency(const webhook *w) { return &w->latency; }
 size_t webhook_inflight_bytes(const webhook *w) { return atomic_load(&((webhook *)w)->inflight); }
 bool webhook_running(const webhook *w) { return w && w->d; }
+const struct ingest *webhook_ingest(const webhook *w) { return w->ingest; }

@@ -78,5 +78,7 @@ struct histogram;
 const struct histogram *webhook_latency(const webhook *w);   /* request duration */
 size_t webhook_inflight_bytes(const webhook *w);
 bool webhook_running(const webhook *w);                     /* listening */
+struct ingest;
+const struct ingest *webhook_ingest(const webhook *w);      /* /ingest routes (webhook_routes.h) */
 
 #endif
