@@ -36,9 +36,10 @@ static webhook *wh;
 static uint16_t port;
 
 static engine_submit_rc submit_body(void *ctx, const char *body, size_t len, const char *origin, const char *cluster,
-                                    engine_submit_info *info, char *err, size_t errlen)
+                                    bool marked, const run_counts *extra, engine_submit_info *info, char *err,
+                                    size_t errlen)
 {
-    return engine_submit_body(ctx, body, len, origin, cluster, info, err, errlen);
+    return engine_submit_events(ctx, body, len, origin, cluster, marked, extra, info, err, errlen);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

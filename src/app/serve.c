@@ -120,9 +120,10 @@ static void *follow_main(void *arg)
 
 /* webhook_submit_fn: bodies into the engine. */
 static engine_submit_rc submit_body(void *ctx, const char *body, size_t len, const char *origin, const char *cluster,
-                                    engine_submit_info *info, char *err, size_t errlen)
+                                    bool marked, const run_counts *extra, engine_submit_info *info, char *err,
+                                    size_t errlen)
 {
-    return engine_submit_body(ctx, body, len, origin, cluster, info, err, errlen);
+    return engine_submit_events(ctx, body, len, origin, cluster, marked, extra, info, err, errlen);
 }
 
 int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *stats_out)

@@ -51,10 +51,13 @@ int webhook_parse_url(const char *s, webhook_url *u, char *err, size_t errlen);
 bool webhook_is_url(const char *s);
 
 /* Called on a server thread for each body received in full (several at
- * once): parse, split and queue it, as engine_submit_body does. */
+ * once): parse, split and queue it, as engine_submit_events does.  For the
+ * /ingest routes the body is native JSON decoded from an envelope: `marked`
+ * (its events are suppressed as duplicates when seen recently) and `extra`
+ * (what the chunk counts besides its events; NULL for a plain body). */
 typedef engine_submit_rc (*webhook_submit_fn)(void *ctx, const char *body, size_t len, const char *origin,
-                                              const char *cluster, engine_submit_info *info, char *err,
-                                              size_t errlen);
+                                              const char *cluster, bool marked, const run_counts *extra,
+                                              engine_submit_info *info, char *err, size_t errlen);
 
 /* Start listening.  0, or a negative errno with a message (bad URL,
  * certificate, port). */

@@ -256,8 +256,8 @@ static void count_into(run_counts *rc, const envelope_counts *ec, size_t bytes)
 /* Queue every group; 0 when all were queued, else the engine's refusal
  * (groups before it stay queued: a redelivery's copies of them are
  * suppressed as duplicates). */
-static engine_submit_rc submit_groups(engine *eng, envelope *env, const char *origin, size_t bytes,
-                                      engine_submit_info *tot, char *err, size_t errlen)
+static engine_submit_rc submit_groups(webhook_submit_fn submit, void *sctx, envelope *env, const char *origin,
+                                      size_t bytes, engine_submit_info *tot, char *err, size_t errlen)
 {
     run_counts extra;
     count_into(&extra, envelope_result_counts(env), bytes);
@@ -271,8 +271,7 @@ static engine_submit_rc submit_groups(engine *eng, envelope *env, const char *or
         const char *text = ng ? envelope_text(env) + g[i].off : "[]";
         size_t len = ng ? g[i].len : 2;
         const char *cl = ng ? envelope_cluster(env, &g[i]) : "";
-        engine_submit_rc rc = engine_submit_events(eng, text, len, origin, cl, true, i == 0 ? &extra : NULL,
-                                                   &info, err, errlen);
+        engine_submit_rc rc = submit(sctx, text, len, origin, cl, true, i == 0 ? &extra : NULL, &info, err, errlen);
         tot->events += info.events;
         tot->dropped += info.dropped;
         if (rc != ENGINE_QUEUED)
@@ -281,8 +280,9 @@ static engine_submit_rc submit_groups(engine *eng, envelope *env, const char *or
     return ENGINE_QUEUED;
 }
 
-void ingest_handle(ingest *in, engine *eng, ingest_route route, struct MHD_Connection *c, const char *body,
-                   size_t n, const char *origin, const char *cluster, ingest_reply *out)
+void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, ingest_route route,
+                   struct MHD_Connection *c, const char *body, size_t n, const char *origin, const char *cluster,
+                   ingest_reply *out)
 {
     atomic_fetch_add(&in->requests[route], 1);
     char err[256] = "";
@@ -310,7 +310,7 @@ void ingest_handle(ingest *in, engine *eng, ingest_route route, struct MHD_Conne
     engine_submit_info info = {0};
     engine_submit_rc src = ENGINE_QUEUED;
     if (rc >= 0)
-        src = submit_groups(eng, env, origin, n, &info, err, sizeof err);
+        src = submit_groups(submit, submit_ctx, env, origin, n, &info, err, sizeof err);
     const char *error = NULL;
     if (rc == -EFBIG) {
         out->which = WH_413;

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/config.h"
+#include "util/config.h"
 #include "engine/engine.h"
 #include "util/buf.h"
 
@@ -74,8 +74,12 @@ typedef struct ingest_reply {
 } ingest_reply;
 
 /* Decode and queue a complete body on `route` (not ROUTE_AUDIT). */
-void ingest_handle(ingest *in, engine *eng, ingest_route route, struct MHD_Connection *c, const char *body,
-                   size_t n, const char *origin, const char *cluster, ingest_reply *out);
+void ingest_handle(ingest *in,
+                   engine_submit_rc (*submit)(void *ctx, const char *body, size_t len, const char *origin,
+                                              const char *cluster, bool marked, const run_counts *extra,
+                                              engine_submit_info *info, char *err, size_t errlen),
+                   void *submit_ctx, ingest_route route, struct MHD_Connection *c, const char *body, size_t n,
+                   const char *origin, const char *cluster, ingest_reply *out);
 /* The body of a refusal decided before the body was read (401, 413, ...):
  * Firehose wants its JSON even then; other routes get `text`. */
 void ingest_refusal(ingest_route route, struct MHD_Connection *c, const char *text, buf *out);
