@@ -50,6 +50,48 @@ static void alert_line(void *ctx, const char *name, int prio, uint64_t n)
     buf_printf(o, ",priority=\"%s\"} %llu\n", priority_names[prio], (unsigned long long)n);
 }
 
+/* Cloud and shipper envelopes (src/envelope/) and duplicates. */
+static void render_envelopes(buf *o, const char *src, const run_counts *cp)
+{
+    run_counts c = *cp;
+    char lb[160];
+    help(o, "peregrine_envelope_payloads_total", "counter", "Payloads that were cloud or shipper envelopes.");
+    counter(o, "peregrine_envelope_payloads_total", src, c.env_payloads);
+    help(o, "peregrine_envelope_records_total", "counter", "Records inside envelopes, by outcome (dropped ones).");
+    static const char *const outcome[] = {"received", "control", "non_audit", "truncated", "undecodable"};
+    const uint64_t ov[] = {c.env_records, c.env_control, c.env_skipped, c.env_truncated, c.env_bad};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(lb, sizeof lb, "%s,outcome=\"%s\"", src, outcome[i]);
+        counter(o, "peregrine_envelope_records_total", lb, ov[i]);
+    }
+    help(o, "peregrine_events_duplicate_total", "counter",
+         "Envelope events whose (auditID, stage) was seen within duplicateWindow: not evaluated again.");
+    counter(o, "peregrine_events_duplicate_total", src, c.duplicates);
+}
+
+/* The /ingest routes (source/webhook_routes.c), by route. */
+static void render_ingest(buf *o, const webhook *wh)
+{
+    char lb[160];
+    ingest_stats is;
+    ingest_get_stats(webhook_ingest(wh), &is);
+    static const struct {
+        const char *name, *help;
+    } ing[] = {
+        {"peregrine_ingest_requests_total", "Requests with a body on the /ingest routes, by route."},
+        {"peregrine_ingest_events_total", "Audit events queued from the /ingest routes, by route."},
+        {"peregrine_ingest_unauthorized_total", "Requests refused with 401 on the /ingest routes, by route."},
+    };
+    const uint64_t *iv[] = {is.requests, is.events, is.unauthorized};
+    for (size_t k = 0; k < 3; k++) {
+        help(o, ing[k].name, "counter", ing[k].help);
+        for (int r = ROUTE_FIREHOSE; r < ROUTE__COUNT; r++) {
+            snprintf(lb, sizeof lb, "route=\"%s\"", ingest_route_name[r]);
+            counter(o, ing[k].name, lb, iv[k][r]);
+        }
+    }
+}
+
 void metrics_render(const metrics_sources *m, buf *o)
 {
     run_counts c;
@@ -85,18 +127,7 @@ void metrics_render(const metrics_sources *m, buf *o)
     help(o, "peregrine_regex_limit_hits_total", "counter",
          "Regex checks stopped at their backtracking bound (taken as no match).");
     counter(o, "peregrine_regex_limit_hits_total", src, c.regex_limit_hits);
-    help(o, "peregrine_envelope_payloads_total", "counter", "Payloads that were cloud or shipper envelopes.");
-    counter(o, "peregrine_envelope_payloads_total", src, c.env_payloads);
-    help(o, "peregrine_envelope_records_total", "counter", "Records inside envelopes, by outcome (dropped ones).");
-    static const char *const outcome[] = {"received", "control", "non_audit", "truncated", "undecodable"};
-    const uint64_t ov[] = {c.env_records, c.env_control, c.env_skipped, c.env_truncated, c.env_bad};
-    for (size_t i = 0; i < 5; i++) {
-        snprintf(lb, sizeof lb, "%s,outcome=\"%s\"", src, outcome[i]);
-        counter(o, "peregrine_envelope_records_total", lb, ov[i]);
-    }
-    help(o, "peregrine_events_duplicate_total", "counter",
-         "Envelope events whose (auditID, stage) was seen within duplicateWindow: not evaluated again.");
-    counter(o, "peregrine_events_duplicate_total", src, c.duplicates);
+    render_envelopes(o, src, &c);
 
     help(o, "peregrine_alerts_total", "counter", "Alerts raised, by rule and priority.");
     alert_ctx ac = {o};
@@ -140,23 +171,7 @@ void metrics_render(const metrics_sources *m, buf *o)
         buf_printf(o, "peregrine_webhook_inflight_bytes %zu\n", webhook_inflight_bytes(m->wh));
         help(o, "peregrine_webhook_busy_refusals_total", "counter", "Bodies refused with 503 because the evaluation queue was full.");
         counter(o, "peregrine_webhook_busy_refusals_total", "", engine_busy_refusals(m->eng));
-        ingest_stats is;
-        ingest_get_stats(webhook_ingest(m->wh), &is);
-        static const struct {
-            const char *name, *help;
-        } ing[] = {
-            {"peregrine_ingest_requests_total", "Requests with a body on the /ingest routes, by route."},
-            {"peregrine_ingest_events_total", "Audit events queued from the /ingest routes, by route."},
-            {"peregrine_ingest_unauthorized_total", "Requests refused with 401 on the /ingest routes, by route."},
-        };
-        const uint64_t *iv[] = {is.requests, is.events, is.unauthorized};
-        for (size_t k = 0; k < 3; k++) {
-            help(o, ing[k].name, "counter", ing[k].help);
-            for (int r = ROUTE_FIREHOSE; r < ROUTE__COUNT; r++) {
-                snprintf(lb, sizeof lb, "route=\"%s\"", ingest_route_name[r]);
-                counter(o, ing[k].name, lb, iv[k][r]);
-            }
-        }
+        render_ingest(o, m->wh);
     }
     if (m->outs) {
         outputs_channel_stats cs[16];
