@@ -337,7 +337,11 @@ int config_override(config *c, const char *kv, char *err, size_t errlen)
     return set_key(c, key, val, err, errlen) < 0 ? -1 : 0;
 }
 
-static int init_uint(const json_doc *d, const char *key, size_t *out, char *err, size_t errlen)
+/* An integer key within [min, max]: a value outside makes the service
+ * useless (0 connections, a 0 s timeout, no room for one event...), so it
+ * is refused at start with the range. */
+static int init_uint(const json_doc *d, const char *key, size_t *out, size_t min, size_t max, char *err,
+                     size_t errlen)
 {
     uint32_t v = json_get(d, 0, key, strlen(key));
     if (v == JSON_NONE)
@@ -354,6 +358,11 @@ static int init_uint(const json_doc *d, const char *key, size_t *out, char *err,
     long long x = strtoll(tmp, &end, 10);
     if (*end || x < 0) {
         snprintf(err, errlen, "error in plugin k8saudit init config: %s must be a non-negative integer", key);
+        return -1;
+    }
+    if ((unsigned long long)x < min || (unsigned long long)x > max) {
+        snprintf(err, errlen, "error in plugin k8saudit init config: %s is %lld, allowed: %zu to %zu", key, x, min,
+                 max);
         return -1;
     }
     *out = (size_t)x;
@@ -453,17 +462,20 @@ int config_decode_init(config *c, char *err, size_t errlen)
         snprintf(err, errlen, "error in plugin k8saudit init config: not a JSON object: %s", text);
         rc = -1;
     }
-    if (!rc && (init_uint(&d, "maxEventSize", &c->max_event_size, err, errlen) ||
-                init_uint(&d, "webhookMaxBatchSize", &c->webhook_max_batch, err, errlen) ||
-                init_uint(&d, "maxEventBytes", &c->max_event_bytes, err, errlen) ||
+    /* sizes: from the smallest audit event (~60 bytes) to 1 GiB */
+    const size_t min_size = 64, max_size = (size_t)1 << 30;
+    if (!rc && (init_uint(&d, "maxEventSize", &c->max_event_size, min_size, max_size, err, errlen) ||
+                init_uint(&d, "webhookMaxBatchSize", &c->webhook_max_batch, min_size, max_size, err, errlen) ||
+                init_uint(&d, "maxEventBytes", &c->max_event_bytes, min_size, max_size, err, errlen) ||
                 init_string(&d, "sslCertificate", &c->ssl_certificate, err, errlen) ||
                 /* Peregrine's own webhook keys (README: "Webhook") */
                 init_string(&d, "clientCA", &c->client_ca, err, errlen) ||
                 init_strings(&d, "bearerTokens", &c->bearer_tokens, err, errlen) ||
                 init_string(&d, "bearerTokenFile", &c->bearer_token_file, err, errlen) ||
-                init_uint(&d, "webhookMaxConnections", &c->webhook_max_connections, err, errlen) ||
-                init_uint(&d, "webhookTimeoutSeconds", &c->webhook_timeout_s, err, errlen) ||
-                init_uint(&d, "webhookMaxInflightBytes", &c->webhook_max_inflight, err, errlen) ||
+                init_uint(&d, "webhookMaxConnections", &c->webhook_max_connections, 1, 65536, err, errlen) ||
+                init_uint(&d, "webhookTimeoutSeconds", &c->webhook_timeout_s, 1, 3600, err, errlen) ||
+                init_uint(&d, "webhookMaxInflightBytes", &c->webhook_max_inflight, min_size, (size_t)1 << 40, err,
+                          errlen) ||
                 init_string(&d, "clusterName", &c->cluster_name, err, errlen) ||
                 init_string_map(&d, "clusterPaths", &c->cluster_paths, &c->cluster_path_names, err, errlen) ||
                 init_strings(&d, "firehoseAccessKeys", &c->firehose_keys, err, errlen) ||
@@ -472,6 +484,17 @@ int config_decode_init(config *c, char *err, size_t errlen)
                 init_string(&d, "pubsubJwksFile", &c->pubsub_jwks_file, err, errlen) ||
                 init_uint(&d, "duplicateWindow", &c->duplicate_window, err, errlen)))
         rc = -1;
+    /* a body the in-flight budget can never hold would be answered 503
+     * forever (and the API server retries forever) */
+    if (!rc && c->open_params && (!strncmp(c->open_params, "http://", 7) || !strncmp(c->open_params, "https://", 8)) &&
+        config_payload_limit(c) > c->webhook_max_inflight) {
+        snprintf(err, errlen,
+                 "error in plugin k8saudit init config: webhookMaxInflightBytes (%zu) is below the payload limit "
+                 "(%s, %zu): a body of that size could never be accepted",
+                 c->webhook_max_inflight, c->max_event_bytes ? "maxEventBytes" : "webhookMaxBatchSize",
+                 config_payload_limit(c));
+        rc = -1;
+    }
     if (!rc) {
         char *conv = NULL;
         if (init_string(&d, "gkeConversion", &conv, err, errlen))

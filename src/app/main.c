@@ -365,14 +365,14 @@ int main(int argc, char **argv)
             rc = 1;
             goto out;
         }
+    if (o.input) { /* before the init_config checks, some of which depend on the input */
+        pg_free(cfg.open_params);
+        cfg.open_params = pg_strdup(o.input);
+    }
     if (config_decode_init(&cfg, err, sizeof err)) {
         fprintf(stderr, "peregrine: %s\n", err);
         rc = 1;
         goto out;
-    }
-    if (o.input) {
-        pg_free(cfg.open_params);
-        cfg.open_params = pg_strdup(o.input);
     }
 
     if (o.extract.n) {
