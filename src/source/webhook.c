@@ -229,8 +229,12 @@ static bool client_cert_ok(webhook *w, struct MHD_Connection *c)
     unsigned n = 0;
     if (!mhd.gnutls_certificate_get_peers(s, &n) || n == 0)
         return false;
+    /* signed by clientCA, and, when it has an extended key usage, one that
+     * allows client authentication (a server's certificate is not a key
+     * to the webhook) */
+    gnutls_typed_vdata_st purpose = {.type = GNUTLS_DT_KEY_PURPOSE_OID, .data = (void *)GNUTLS_KP_TLS_WWW_CLIENT};
     unsigned status = 0;
-    return mhd.gnutls_certificate_verify_peers2(s, &status) == 0 && status == 0;
+    return mhd.gnutls_certificate_verify_peers(s, &purpose, 1, &status) == 0 && status == 0;
 }
 
 static bool json_content_type(struct MHD_Connection *c)
@@ -622,9 +626,19 @@ int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int th
     if (webhook_parse_url(cfg->open_params, &w->url, err, errlen) || mhd_api_load(err, errlen))
         goto fail;
     w->pathlen = strlen(w->url.path);
-    for (size_t i = 0; i < cfg->bearer_tokens.n; i++)
-        if (*cfg->bearer_tokens.v[i])
-            strvec_push(&w->tokens, cfg->bearer_tokens.v[i]);
+    /* An empty token (a template whose variable is unset) asks for
+     * authentication and yields none, or locks everyone out: refused. */
+    for (size_t i = 0; i < cfg->bearer_tokens.n; i++) {
+        const char *t = cfg->bearer_tokens.v[i];
+        while (isspace((unsigned char)*t))
+            t++;
+        if (!*t) {
+            snprintf(err, errlen, "bearerTokens: token %zu of %zu is empty: refusing to start without the "
+                     "authentication it asks for (an unset template variable?)", i + 1, cfg->bearer_tokens.n);
+            goto fail;
+        }
+        strvec_push(&w->tokens, cfg->bearer_tokens.v[i]);
+    }
     if (cfg->bearer_token_file && load_token_file(w, cfg->bearer_token_file, err, errlen))
         goto fail;
     if (!(w->ingest = ingest_new(cfg, err, errlen)))

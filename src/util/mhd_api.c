@@ -26,7 +26,7 @@ static void load(void)
     };
     static const dl_sym tls_syms[] = {
         DL_SYM(mhd_api, gnutls_certificate_get_peers, "gnutls_certificate_get_peers"),
-        DL_SYM(mhd_api, gnutls_certificate_verify_peers2, "gnutls_certificate_verify_peers2"),
+        DL_SYM(mhd_api, gnutls_certificate_verify_peers, "gnutls_certificate_verify_peers"),
     };
     if (dl_load(LIBMHD_SONAME, "libmicrohttpd", mhd_syms, sizeof mhd_syms / sizeof *mhd_syms, &mhd, load_err,
                 sizeof load_err) == 0)

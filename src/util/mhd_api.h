@@ -26,7 +26,7 @@ typedef struct mhd_api {
     __typeof__(MHD_queue_response) *queue_response;
     __typeof__(MHD_destroy_response) *destroy_response;
     __typeof__(gnutls_certificate_get_peers) *gnutls_certificate_get_peers;
-    __typeof__(gnutls_certificate_verify_peers2) *gnutls_certificate_verify_peers2;
+    __typeof__(gnutls_certificate_verify_peers) *gnutls_certificate_verify_peers;
 } mhd_api;
 
 extern mhd_api mhd;
