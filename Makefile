@@ -54,6 +54,7 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 # conformance fields suite, and the install and deploy kit checks.
 check: deps
 	scripts/check-layers.sh          # no include runs up the layer order (README, Architecture)
+	scripts/check-sizes.sh           # files within 800 lines, functions within 120
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan

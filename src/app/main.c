@@ -281,7 +281,9 @@ static int effective_threads(const options *o, const ruleset *rs)
     return n;
 }
 
-int main(int argc, char **argv)
+/* The command line into o.  Returns -1 to go on, or the exit status
+ * (0 after --help, --version or --list; 2 on a usage error). */
+static int parse_options(int argc, char **argv, options *o)
 {
     enum { OPT_LIST = 1000, OPT_EXTRACT, OPT_VERSION, OPT_THREADS, OPT_TEST };
     static const struct option longopts[] = {
@@ -292,7 +294,6 @@ int main(int argc, char **argv)
         {"test", required_argument, NULL, OPT_TEST},    {"verbose", no_argument, NULL, 'v'},
         {0, 0, 0, 0},
     };
-    options o = {0};
     int c;
     while ((c = getopt_long(argc, argv, "hc:r:o:e:V:LUqv", longopts, NULL)) != -1) {
         switch (c) {
@@ -303,24 +304,24 @@ int main(int argc, char **argv)
             printf("Peregrine version: %s\nk8saudit compatible version: 0.18.0\njson compatible version: 0.7.4\n"
                    "Engine version: 0.62.0\n", PEREGRINE_VERSION);
             return 0;
-        case 'c': o.config = optarg; break;
-        case 'r': strvec_push(&o.rules, optarg); break;
-        case 'o': strvec_push(&o.overrides, optarg); break;
-        case 'e': o.input = optarg; break;
-        case 'V': o.validate = optarg; break;
-        case 'L': o.list_rules = true; break;
-        case 'U': o.unbuffered = true; break;
+        case 'c': o->config = optarg; break;
+        case 'r': strvec_push(&o->rules, optarg); break;
+        case 'o': strvec_push(&o->overrides, optarg); break;
+        case 'e': o->input = optarg; break;
+        case 'V': o->validate = optarg; break;
+        case 'L': o->list_rules = true; break;
+        case 'U': o->unbuffered = true; break;
         case 'q': log_set_quiet(1); break;
-        case 'v': o.verbose = true; break;
-        case OPT_TEST: o.test = optarg; break;
+        case 'v': o->verbose = true; break;
+        case OPT_TEST: o->test = optarg; break;
         case OPT_LIST:
             if (optarg && strcmp(optarg, "k8s_audit") && strcmp(optarg, "k8saudit") && strcmp(optarg, "json")) {
                 fprintf(stderr, "peregrine: --list: unknown source '%s' (only k8s_audit)\n", optarg);
                 return 2;
             }
-            o.list_fields = true;
+            o->list_fields = true;
             break;
-        case OPT_EXTRACT: strvec_push(&o.extract, optarg); break;
+        case OPT_EXTRACT: strvec_push(&o->extract, optarg); break;
         case OPT_THREADS: {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -328,7 +329,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "peregrine: --threads: expected a number from 1 to 256, got '%s'\n", optarg);
                 return 2;
             }
-            o.threads = (int)n;
+            o->threads = (int)n;
             break;
         }
         default:
@@ -340,41 +341,167 @@ int main(int argc, char **argv)
         fprintf(stderr, "peregrine: unexpected argument '%s'\nTry 'peregrine --help'.\n", argv[optind]);
         return 2;
     }
-    if (o.list_fields) {
+    if (o->list_fields) {
         list_fields();
         return 0;
     }
+    return -1;
+}
 
+/* The configuration file (-c, else the system one when present), the -o
+ * overrides, init_config, and -e.  0, or 1 after printing the error. */
+static int load_config(const options *o, config *cfg, const char **cfgpath)
+{
+    char err[1024] = "";
+    struct stat sb;
+    *cfgpath = o->config;
+    if (!*cfgpath && stat(PEREGRINE_SYSCONFDIR "/peregrine.yaml", &sb) == 0)
+        *cfgpath = PEREGRINE_SYSCONFDIR "/peregrine.yaml";
+    int rc = *cfgpath ? config_load_file(cfg, *cfgpath, err, sizeof err) : 0;
+    for (size_t i = 0; i < o->overrides.n && !rc; i++)
+        rc = config_override(cfg, o->overrides.v[i], err, sizeof err);
+    if (!rc && o->input) { /* before the init_config checks, some of which depend on the input */
+        pg_free(cfg->open_params);
+        cfg->open_params = pg_strdup(o->input);
+    }
+    if (!rc)
+        rc = config_decode_init(cfg, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "peregrine: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* -V PATH: load and compile, report. */
+static int run_validate(const options *o, const config *cfg)
+{
+    strvec paths = {0};
+    strvec_push(&paths, o->validate);
+    ruleset *rs = load_rules(&paths, cfg, true);
+    strvec_free(&paths);
+    if (rs)
+        printf("%s: Ok\n", o->validate);
+    ruleset_free(rs);
+    return rs ? 0 : 1;
+}
+
+/* The input open_params names: 0 file, 1 serving (webhook or follow), -1
+ * an unsupported scheme or none (reported). */
+static int input_kind(const config *cfg)
+{
+    if (!cfg->open_params || !*cfg->open_params) {
+        fprintf(stderr, "peregrine: no input: give -e FILE or the k8saudit plugin's open_params\n");
+        return -1;
+    }
+    if (webhook_is_url(cfg->open_params) || !strncmp(cfg->open_params, "file://", 7))
+        return 1;
+    if (strstr(cfg->open_params, "://")) {
+        fprintf(stderr, "peregrine: open_params '%s': scheme not supported (use http://, https://, file:// or a path)\n",
+                cfg->open_params);
+        return -1;
+    }
+    return 0;
+}
+
+/* Serving: the webhook or a followed file, with rules reloads watching the
+ * rules files, their directories and the configuration file. */
+static int run_serving(const config *cfg, engine *e, int threads, const strvec *rule_paths, const char *cfgpath,
+                       outputs *outs)
+{
+    reload_ctx rctx = {rule_paths, cfg};
+    serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested, .outs = outs};
+    buf ignored = BUF_INIT;
+    rulefiles_expand(rule_paths, &rl.watch, &ignored);
+    for (size_t i = 0; i < rule_paths->n; i++)
+        strvec_push(&rl.watch, rule_paths->v[i]);   /* directories: files added or removed */
+    if (cfgpath)
+        strvec_push(&rl.watch, cfgpath);
+    buf_free(&ignored);
+    int rc = serve(cfg, e, threads, &rl, stdout);
+    strvec_free(&rl.watch);
+    outputs_drain(outs);
+    return rc;
+}
+
+/* Detection: rules loaded, alert channels up, the engine run over the
+ * input (a file run, or serving until SIGTERM). */
+static int run_detect(const options *o, config *cfg, const strvec *rule_paths, const char *cfgpath)
+{
+    ruleset *rs = load_rules(rule_paths, cfg, o->verbose);
+    if (!rs)
+        return 1;
+    if (o->list_rules) {
+        list_rules(rs);
+        ruleset_free(rs);
+        return 0;
+    }
+    int kind = input_kind(cfg);
+    if (kind < 0) {
+        ruleset_free(rs);
+        return 1;
+    }
+    if (kind)
+        serve_block_signals();
+    if (o->unbuffered)
+        cfg->buffered_outputs = false;
+    /* after serve_block_signals: the channels' threads inherit the mask */
+    char err[1024] = "";
+    outputs *outs = outputs_new(cfg, err, sizeof err);
+    if (!outs) {
+        fprintf(stderr, "peregrine: %s\n", err);
+        ruleset_free(rs);
+        return 1;
+    }
+    if (!kind) {
+        struct sigaction sa = {.sa_handler = on_sigusr1, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
+    outputs_sink osink;
+    /* a serving run is live: the pipeline has a worker thread that
+     * flushes alerts whenever it is idle */
+    engine_opts eo = {.cfg = cfg, .rs = rs, .threads = effective_threads(o, rs), .concurrent_sources = kind,
+                      .unbuffered = !cfg->buffered_outputs, .out = stdout,
+                      .sink = outputs_sink_init(&osink, outs, &reopen_requested)};
+    engine *e = engine_new(&eo);
+    int rc = 0;
+    if (!e) {
+        fprintf(stderr, "peregrine: out of memory\n");
+        rc = 1;
+    } else if (kind) {
+        rc = run_serving(cfg, e, eo.threads, rule_paths, cfgpath, outs);
+    } else {
+        double t0 = now_s();
+        if (input_run_file(e, cfg->open_params, err, sizeof err)) {
+            fprintf(stderr, "peregrine: %s\n", err);
+            rc = 1;
+        }
+        double elapsed = now_s() - t0;
+        outputs_drain(outs);
+        engine_print_stats(e, elapsed, stdout);
+    }
+    if (e)
+        outputs_print_stats(outs, stdout);
+    engine_free(e);
+    outputs_close(outs);
+    outputs_sink_free(&osink);
+    ruleset_free(rs);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {0};
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        goto out_opts;
     config cfg;
     config_defaults(&cfg);
     strvec fallback = {0};      /* the bundled rules directory, when no rules are given */
-    char err[1024];
-    int rc = 0;
-    struct stat sb;
-    const char *cfgpath = o.config;
-    if (!cfgpath && stat(PEREGRINE_SYSCONFDIR "/peregrine.yaml", &sb) == 0)
-        cfgpath = PEREGRINE_SYSCONFDIR "/peregrine.yaml";
-    if (cfgpath && config_load_file(&cfg, cfgpath, err, sizeof err)) {
-        fprintf(stderr, "peregrine: %s\n", err);
-        rc = 1;
+    const char *cfgpath;
+    if ((rc = load_config(&o, &cfg, &cfgpath)))
         goto out;
-    }
-    for (size_t i = 0; i < o.overrides.n; i++)
-        if (config_override(&cfg, o.overrides.v[i], err, sizeof err)) {
-            fprintf(stderr, "peregrine: %s\n", err);
-            rc = 1;
-            goto out;
-        }
-    if (o.input) { /* before the init_config checks, some of which depend on the input */
-        pg_free(cfg.open_params);
-        cfg.open_params = pg_strdup(o.input);
-    }
-    if (config_decode_init(&cfg, err, sizeof err)) {
-        fprintf(stderr, "peregrine: %s\n", err);
-        rc = 1;
-        goto out;
-    }
-
     if (o.extract.n) {
         if (!cfg.open_params) {
             fprintf(stderr, "peregrine: --extract needs an input (-e FILE)\n");
@@ -385,19 +512,10 @@ int main(int argc, char **argv)
         rc = run_extract(&o, &cfg);
         goto out;
     }
-
     if (o.validate) {
-        strvec paths = {0};
-        strvec_push(&paths, o.validate);
-        ruleset *rs = load_rules(&paths, &cfg, true);
-        strvec_free(&paths);
-        if (rs)
-            printf("%s: Ok\n", o.validate);
-        rc = rs ? 0 : 1;
-        ruleset_free(rs);
+        rc = run_validate(&o, &cfg);
         goto out;
     }
-
     const strvec *rule_paths = o.rules.n ? &o.rules : &cfg.rules_files;
     if (!rule_paths->n) {
         const char *dir = bundled_rules_dir();
@@ -412,95 +530,14 @@ int main(int argc, char **argv)
     if (o.test) {
         ruletest_opts to = {.cfg = &cfg, .rule_paths = rule_paths, .path = o.test, .verbose = o.verbose,
                             .out = stdout};
-        int failed = ruletest_run(&to);
-        rc = failed == 0 ? 0 : 1;
+        rc = ruletest_run(&to) == 0 ? 0 : 1;
         goto out;
     }
-    ruleset *rs = load_rules(rule_paths, &cfg, o.verbose);
-    if (!rs) {
-        rc = 1;
-        goto out;
-    }
-    if (o.list_rules) {
-        list_rules(rs);
-        ruleset_free(rs);
-        goto out;
-    }
-    if (!cfg.open_params || !*cfg.open_params) {
-        fprintf(stderr, "peregrine: no input: give -e FILE or the k8saudit plugin's open_params\n");
-        ruleset_free(rs);
-        rc = 1;
-        goto out;
-    }
-    bool serving = webhook_is_url(cfg.open_params);
-    bool follow = !strncmp(cfg.open_params, "file://", 7);
-    if (!serving && !follow && strstr(cfg.open_params, "://")) {
-        fprintf(stderr, "peregrine: open_params '%s': scheme not supported (use http://, https://, file:// or a path)\n",
-                cfg.open_params);
-        ruleset_free(rs);
-        rc = 1;
-        goto out;
-    }
-    if (serving || follow)
-        serve_block_signals();
-    /* follow is live like the webhook: a writer thread flushes alerts when idle */
-    if (o.unbuffered)
-        cfg.buffered_outputs = false;
-    /* after serve_block_signals: the channels' threads inherit the mask */
-    outputs *outs = outputs_new(&cfg, err, sizeof err);
-    if (!outs) {
-        fprintf(stderr, "peregrine: %s\n", err);
-        ruleset_free(rs);
-        rc = 1;
-        goto out;
-    }
-    if (!serving && !follow) {
-        struct sigaction sa = {.sa_handler = on_sigusr1, .sa_flags = SA_RESTART};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGUSR1, &sa, NULL);
-    }
-    outputs_sink osink;
-    engine_opts eo = {.cfg = &cfg, .rs = rs, .threads = effective_threads(&o, rs), .concurrent_sources = serving || follow,
-                      .unbuffered = !cfg.buffered_outputs, .out = stdout,
-                      .sink = outputs_sink_init(&osink, outs, &reopen_requested)};
-    engine *e = engine_new(&eo);
-    if (!e) {
-        fprintf(stderr, "peregrine: out of memory\n");
-        rc = 1;
-    } else {
-        double t0 = now_s();
-        if (serving || follow) {
-            reload_ctx rctx = {rule_paths, &cfg};
-            serve_reload rl = {.reload = reload_rules, .ctx = &rctx, .reopen = &reopen_requested,
-                               .outs = outs};
-            buf ignored = BUF_INIT;
-            rulefiles_expand(rule_paths, &rl.watch, &ignored);
-            for (size_t i = 0; i < rule_paths->n; i++)
-                strvec_push(&rl.watch, rule_paths->v[i]);   /* directories: files added or removed */
-            if (cfgpath)
-                strvec_push(&rl.watch, cfgpath);
-            buf_free(&ignored);
-            rc = serve(&cfg, e, eo.threads, &rl, stdout);
-            strvec_free(&rl.watch);
-            outputs_drain(outs);
-        } else {
-            if (input_run_file(e, cfg.open_params, err, sizeof err)) {
-                fprintf(stderr, "peregrine: %s\n", err);
-                rc = 1;
-            }
-            double elapsed = now_s() - t0;
-            outputs_drain(outs);
-            engine_print_stats(e, elapsed, stdout);
-        }
-        outputs_print_stats(outs, stdout);
-    }
-    engine_free(e);
-    outputs_close(outs);
-    outputs_sink_free(&osink);
-    ruleset_free(rs);
+    rc = run_detect(&o, &cfg, rule_paths, cfgpath);
 out:
     strvec_free(&fallback);
     config_free(&cfg);
+out_opts:
     strvec_free(&o.rules);
     strvec_free(&o.overrides);
     strvec_free(&o.extract);

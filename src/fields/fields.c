@@ -127,6 +127,26 @@ static const char *closing_quote(const char *a, size_t n)
     return NULL;
 }
 
+/* An [index] argument as libsinsp takes it: digits only, no leading zero
+ * except "0", fits 64 bits.  NULL, or why it is not one. */
+static const char *parse_index(const char *arg, size_t alen, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (alen == 0)
+        return "an empty index";
+    if (alen > 1 && arg[0] == '0')
+        return "an index starting with 0";
+    for (size_t i = 0; i < alen; i++) {
+        if (arg[i] < '0' || arg[i] > '9')
+            return "an index not made only of digits";
+        if (v > (ULLONG_MAX - (unsigned)(arg[i] - '0')) / 10)
+            return "an index that does not fit in 64 bits";
+        v = v * 10 + (unsigned)(arg[i] - '0');
+    }
+    *out = v;
+    return NULL;
+}
+
 int field_ref_parse_flags(const char *text, size_t len, unsigned flags, field_ref *ref, char *err,
                           size_t errlen)
 {
@@ -203,41 +223,22 @@ int field_ref_parse_flags(const char *text, size_t len, unsigned flags, field_re
         alen = rawlen;
     }
 
-    if (!(flags & FIELD_PARSE_VERBATIM)) {
-        /* libsinsp rebuilds "name[arg]", cuts it at the first space and at
-         * the first ']' — such an argument can never reach the plugin. */
-        if (memchr(arg, ' ', alen)) {
-            int rc = fail(err, errlen,
-                          "field '%s': argument '%s' contains a space; Falco cuts field arguments at the "
-                          "first space, so it cannot be used",
-                          name, arg);
-            pg_free(arg);
-            return rc;
-        }
-        if (memchr(arg, ']', alen)) {
-            int rc = fail(err, errlen, "field '%s': argument '%s' contains ']', which ends the argument", name,
-                          arg);
-            pg_free(arg);
-            return rc;
-        }
+    /* libsinsp rebuilds "name[arg]", cuts it at the first space and at the
+     * first ']' — such an argument can never reach the plugin. */
+    const char *cut = flags & FIELD_PARSE_VERBATIM ? NULL
+                      : memchr(arg, ' ', alen) ? "contains a space; Falco cuts field arguments at the first "
+                                                 "space, so it cannot be used"
+                      : memchr(arg, ']', alen) ? "contains ']', which ends the argument"
+                                               : NULL;
+    if (cut) {
+        int rc = fail(err, errlen, "field '%s': argument '%s' %s", name, arg, cut);
+        pg_free(arg);
+        return rc;
     }
 
     if (def->arg == FARG_INDEX_OPT) {
-        /* libsinsp: digits only, no leading zero except "0", fits uint64 */
-        const char *why = NULL;
         unsigned long long v = 0;
-        if (alen == 0)
-            why = "an empty index";
-        else if (alen > 1 && arg[0] == '0')
-            why = "an index starting with 0";
-        for (size_t i = 0; !why && i < alen; i++) {
-            if (arg[i] < '0' || arg[i] > '9')
-                why = "an index not made only of digits";
-            else if (v > (ULLONG_MAX - (unsigned)(arg[i] - '0')) / 10)
-                why = "an index that does not fit in 64 bits";
-            else
-                v = v * 10 + (unsigned)(arg[i] - '0');
-        }
+        const char *why = parse_index(arg, alen, &v);
         if (why) {
             int rc = fail(err, errlen, "field '%s' has an invalid argument '%s': %s", name, arg, why);
             pg_free(arg);
