@@ -482,7 +482,7 @@ int config_decode_init(config *c, char *err, size_t errlen)
                 init_strings(&d, "pubsubTokens", &c->pubsub_tokens, err, errlen) ||
                 init_string(&d, "pubsubAudience", &c->pubsub_audience, err, errlen) ||
                 init_string(&d, "pubsubJwksFile", &c->pubsub_jwks_file, err, errlen) ||
-                init_uint(&d, "duplicateWindow", &c->duplicate_window, err, errlen)))
+                init_uint(&d, "duplicateWindow", &c->duplicate_window, 0, (size_t)1 << 24, err, errlen)))
         rc = -1;
     /* a body the in-flight budget can never hold would be answered 503
      * forever (and the API server retries forever) */
