@@ -99,6 +99,8 @@ typedef struct fmt_seg {
     size_t litlen;
     cexpr *expr;            /* field segment */
     int width;              /* %Nfield: pad/truncate to N bytes; 0 = none */
+    int corr;               /* a %corr.* field of a correlation's output
+                             * (corr_field, rules/correlation.h); expr NULL */
 } fmt_seg;
 
 typedef struct fmt_template {
@@ -115,6 +117,9 @@ typedef struct crule {
     cprog prog;             /* cond as run by the evaluator */
     fmt_template out;
     bool active;            /* enabled and at or above the priority threshold */
+    struct ccorr *corr;     /* a correlation (rules/correlation.h): never
+                             * matched per event, active == false */
+    struct csuppress *sup;  /* a plain rule's `suppress:`, or NULL */
 } crule;
 
 struct ruleset {
@@ -125,6 +130,10 @@ struct ruleset {
     uint32_t nmemo;         /* distinct checks (cnode.memo) */
     cexpr **slot_expr;      /* slot -> its field expression */
     rule_index *index;
+    uint32_t *corr_rules;   /* the enabled correlations, in rule order */
+    size_t ncorr;
+    bool has_state;         /* a correlation or a suppress: the ordered stage runs */
+    uint64_t serial;        /* unique per compiled ruleset (the stage follows reloads by it) */
     int required_engine;    /* highest required_engine_version seen (minor) */
     /* Every regex compiled, also those of a rule that then failed to
      * compile (so none leaks); pg_malloc'd, freed by ruleset_free. */

@@ -492,6 +492,11 @@ static bool run_prog(evaluator *ev, const cprog *p)
     return pc == CPROG_TRUE;
 }
 
+bool evaluator_test(evaluator *ev, const cprog *p)
+{
+    return run_prog(ev, p);
+}
+
 size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
 {
     const uint32_t *cand;

@@ -22,6 +22,7 @@
 
 typedef struct evaluator evaluator;
 struct cexpr;
+struct cprog;
 
 evaluator *evaluator_new(const ruleset *rs);
 void evaluator_free(evaluator *ev);
@@ -31,6 +32,9 @@ void evaluator_begin(evaluator *ev, field_ctx *ctx);
 /* Indices of matching active rules, in rule order; at most one unless
  * `all`.  Returns the count (<= max). */
 size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max);
+/* Run one condition program (a correlation's step) on the current event,
+ * sharing the per-event check memo with the rules. */
+bool evaluator_test(evaluator *ev, const struct cprog *p);
 /* Values of an expression for the current event (cached per field). */
 bool evaluator_values(evaluator *ev, const struct cexpr *e, fvals *out);
 /* Regex checks that hit their time or memory bound (they do not match)

@@ -1,0 +1,706 @@
+/*
+ * store_mem — the in-process correlation store (see store.h).
+ *
+ * Per correlation a hash table of groups (one per key); every group is on
+ * two least-recently-updated lists, its correlation's (max_groups) and the
+ * store's (max_bytes), so either cap evicts the key that has waited
+ * longest.  Evicting a key can only lose an alert, never make one: counts
+ * restart from zero, a sequence from its first step, and new_value's key
+ * learns again before it may alert.
+ *
+ * What a key holds, bounded by its correlation's definition:
+ *   event_count   the newest `threshold` event times, sorted
+ *   value_count   at most `threshold` (value, last seen) pairs
+ *   temporal*     per step the newest partial match (start, end, records)
+ *   new_value     the set of tuple hashes with their last sighting
+ * Within the lateness, an event older than the ones held is inserted in
+ * time order; a count that crossed the threshold with events that arrived
+ * late fires as it would have in order (windows are no shorter than the
+ * lateness in any sensible configuration; see README "Stateful detection").
+ */
+#include "correlate/store.h"
+#include "correlate/store_mem.h"
+#include "util/alloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLE_MAX 128          /* bytes kept of a sampled value */
+
+uint64_t corr_hash(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h ^ (h >> 29);
+}
+
+/* ------------------------------------------------------------ groups */
+
+size_t mem_group_bytes(const cstate *cs, const group *g)
+{
+    size_t b = sizeof *g + g->keylen;
+    switch (cs->type) {
+    case CORR_EVENT_COUNT:
+        b += g->cap * sizeof(int64_t);
+        for (uint32_t i = 0; i < g->nsamples; i++)
+            b += strlen(g->samples[i]) + 1;
+        break;
+    case CORR_VALUE_COUNT:
+        b += g->cap * sizeof(gval);
+        for (uint32_t i = 0; i < g->n; i++)
+            b += strlen(g->vals[i].s) + 1;
+        break;
+    case CORR_TEMPORAL:
+    case CORR_TEMPORAL_ORDERED:
+        b += cs->nsteps * sizeof(gstep);
+        for (uint32_t i = 0; i < cs->nsteps; i++)
+            b += g->steps[i].info ? strlen(g->steps[i].info) + 1 : 0;
+        break;
+    case CORR_NEW_VALUE:
+        b += g->cap * sizeof(gtuple);
+        break;
+    case CORR_SUPPRESS_ONLY:
+        break;
+    }
+    return b;
+}
+
+static void group_clear(cstate *cs, group *g)
+{
+    for (uint32_t i = 0; i < g->nsamples; i++)
+        pg_free(g->samples[i]);
+    g->nsamples = 0;
+    if (cs->type == CORR_VALUE_COUNT)
+        for (uint32_t i = 0; i < g->n; i++)
+            pg_free(g->vals[i].s);
+    if (g->steps)
+        for (uint32_t i = 0; i < cs->nsteps; i++) {
+            pg_free(g->steps[i].info);
+            g->steps[i] = (gstep){0};
+        }
+    g->n = 0;
+    if (cs->type == CORR_NEW_VALUE && g->tuples)
+        memset(g->tuples, 0, g->cap * sizeof *g->tuples);
+}
+
+static void group_free(cstate *cs, group *g)
+{
+    group_clear(cs, g);
+    pg_free(g->ts);
+    pg_free(g->vals);
+    pg_free(g->steps);
+    pg_free(g->tuples);
+    pg_free(g);
+}
+
+static void lru_unlink(group **head, group **tail, group *g, int w)
+{
+    group *p = g->lru[w].prev, *n = g->lru[w].next;
+    if (p)
+        p->lru[w].next = n;
+    else
+        *head = n;
+    if (n)
+        n->lru[w].prev = p;
+    else
+        *tail = p;
+    g->lru[w].prev = g->lru[w].next = NULL;
+}
+
+static void lru_push(group **head, group **tail, group *g, int w)
+{
+    g->lru[w].prev = NULL;
+    g->lru[w].next = *head;
+    if (*head)
+        (*head)->lru[w].prev = g;
+    *head = g;
+    if (!*tail)
+        *tail = g;
+}
+
+static void touch(mem_store *m, cstate *cs, group *g)
+{
+    lru_unlink(&cs->lru_head, &cs->lru_tail, g, 0);
+    lru_push(&cs->lru_head, &cs->lru_tail, g, 0);
+    lru_unlink(&m->lru_head, &m->lru_tail, g, 1);
+    lru_push(&m->lru_head, &m->lru_tail, g, 1);
+}
+
+static void account(mem_store *m, group *g, size_t before)
+{
+    size_t now = mem_group_bytes(g->cs, g);
+    m->bytes += now;
+    m->bytes -= before;
+}
+
+/* Remove g from everything and free it. */
+static void group_remove(mem_store *m, group *g)
+{
+    cstate *cs = g->cs;
+    group **pp = &cs->tab[g->hash & cs->mask];
+    while (*pp != g)
+        pp = &(*pp)->hnext;
+    *pp = g->hnext;
+    lru_unlink(&cs->lru_head, &cs->lru_tail, g, 0);
+    lru_unlink(&m->lru_head, &m->lru_tail, g, 1);
+    m->bytes -= mem_group_bytes(cs, g);
+    cs->nkeys--;
+    group_free(cs, g);
+}
+
+static void evict(mem_store *m, group *g)
+{
+    g->cs->evictions++;
+    m->evictions++;
+    group_remove(m, g);
+}
+
+static int grow_table(cstate *cs)
+{
+    size_t ncap = (cs->mask + 1) * 2;
+    group **nt = pg_calloc(ncap, sizeof *nt);
+    if (!nt)
+        return -ENOMEM;
+    for (size_t i = 0; i <= cs->mask; i++)
+        for (group *g = cs->tab[i], *next; g; g = next) {
+            next = g->hnext;
+            g->hnext = nt[g->hash & (ncap - 1)];
+            nt[g->hash & (ncap - 1)] = g;
+        }
+    pg_free(cs->tab);
+    cs->tab = nt;
+    cs->mask = ncap - 1;
+    return 0;
+}
+
+static int group_init(cstate *cs, group *g)
+{
+    switch (cs->type) {
+    case CORR_EVENT_COUNT:
+        g->cap = cs->threshold ? (uint32_t)cs->threshold : 1;
+        return (g->ts = pg_calloc(g->cap, sizeof *g->ts)) ? 0 : -ENOMEM;
+    case CORR_VALUE_COUNT:
+        g->cap = cs->threshold ? (uint32_t)cs->threshold : 1;
+        return (g->vals = pg_calloc(g->cap, sizeof *g->vals)) ? 0 : -ENOMEM;
+    case CORR_TEMPORAL:
+    case CORR_TEMPORAL_ORDERED:
+        return (g->steps = pg_calloc(cs->nsteps ? cs->nsteps : 1, sizeof *g->steps)) ? 0 : -ENOMEM;
+    case CORR_NEW_VALUE:
+        g->cap = 8;
+        return (g->tuples = pg_calloc(g->cap, sizeof *g->tuples)) ? 0 : -ENOMEM;
+    case CORR_SUPPRESS_ONLY:
+        return 0;
+    }
+    return 0;
+}
+
+/* The group of key in cs, created (evicting as the caps require) when
+ * absent.  NULL only when out of memory. */
+group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, bool create)
+{
+    uint64_t h = corr_hash(key, keylen);
+    for (group *g = cs->tab[h & cs->mask]; g; g = g->hnext)
+        if (g->hash == h && g->keylen == keylen && !memcmp(g->key, key, keylen))
+            return g;
+    if (!create)
+        return NULL;
+    while (cs->nkeys >= m->o.max_groups && cs->lru_tail)
+        evict(m, cs->lru_tail);
+    while (m->bytes > m->o.max_bytes && m->lru_tail)
+        evict(m, m->lru_tail);
+    if (cs->nkeys >= (cs->mask + 1) && grow_table(cs))
+        return NULL;
+    group *g = pg_calloc(1, sizeof *g + keylen + 1);
+    if (!g)
+        return NULL;
+    g->cs = cs;
+    g->hash = h;
+    g->keylen = (uint32_t)keylen;
+    memcpy(g->key, key, keylen);
+    if (group_init(cs, g)) {
+        group_free(cs, g);
+        return NULL;
+    }
+    g->hnext = cs->tab[h & cs->mask];
+    cs->tab[h & cs->mask] = g;
+    lru_push(&cs->lru_head, &cs->lru_tail, g, 0);
+    lru_push(&m->lru_head, &m->lru_tail, g, 1);
+    cs->nkeys++;
+    m->bytes += mem_group_bytes(cs, g);
+    return g;
+}
+
+/* ------------------------------------------------------------ states */
+
+cstate *mem_cstate(mem_store *m, uint64_t id, corr_type type, uint32_t nsteps, uint64_t threshold, bool create)
+{
+    for (cstate *cs = m->states; cs; cs = cs->next)
+        if (cs->id == id)
+            return cs;
+    if (!create)
+        return NULL;
+    cstate *cs = pg_calloc(1, sizeof *cs);
+    if (!cs || !(cs->tab = pg_calloc(64, sizeof *cs->tab))) {
+        pg_free(cs);
+        return NULL;
+    }
+    cs->mask = 63;
+    cs->id = id;
+    cs->type = type;
+    cs->nsteps = nsteps;
+    cs->threshold = threshold;
+    cs->next = m->states;
+    m->states = cs;
+    return cs;
+}
+
+static void cstate_free(mem_store *m, cstate *cs)
+{
+    while (cs->lru_head)
+        group_remove(m, cs->lru_head);
+    pg_free(cs->tab);
+    pg_free(cs);
+}
+
+/* ------------------------------------------------------------ updates */
+
+static void put_values(buf *out, store_op *op, char *const *vals, size_t n)
+{
+    op->values_off = out->len;
+    for (size_t i = 0; i < n && i < CORR_MAX_SAMPLES; i++) {
+        buf_puts(out, vals[i]);
+        buf_putc(out, 0);
+    }
+    op->values_len = out->len - op->values_off;
+}
+
+/* Suppression after a decision to fire: returns whether it really fires. */
+static bool gate(cstate *cs, group *g, store_op *op)
+{
+    const corr_params *p = op->p;
+    if (g->supp_set && op->ts < g->supp_until) {
+        g->suppressed++;
+        cs->suppressed++;
+        return false;
+    }
+    op->suppressed = g->suppressed;
+    g->suppressed = 0;
+    g->supp_set = p->suppress_ns > 0;
+    g->supp_until = op->ts + p->suppress_ns;
+    cs->alerts++;
+    return true;
+}
+
+/* A hit that does not fire while the key is suppressed is still a hit
+ * "not alerted since the last alert". */
+static void note_quiet_hit(cstate *cs, group *g, int64_t ts)
+{
+    if (g->supp_set && ts < g->supp_until) {
+        g->suppressed++;
+        cs->suppressed++;
+    }
+}
+
+static char *sample_dup(const char *s, size_t n)
+{
+    return pg_strndup(s, n > SAMPLE_MAX ? SAMPLE_MAX : n);
+}
+
+static void add_sample(group *g, const char *v, size_t n)
+{
+    if (!v || g->nsamples >= CORR_MAX_SAMPLES)
+        return;
+    size_t k = n > SAMPLE_MAX ? SAMPLE_MAX : n;
+    for (uint32_t i = 0; i < g->nsamples; i++)
+        if (strlen(g->samples[i]) == k && !memcmp(g->samples[i], v, k))
+            return;
+    char *s = sample_dup(v, n);
+    if (s)
+        g->samples[g->nsamples++] = s;
+}
+
+static void hit_event_count(cstate *cs, group *g, store_op *op, buf *out)
+{
+    int64_t t = op->ts, w = op->p->window_ns;
+    uint32_t n = g->n;
+    /* insert in time order, keeping the newest `cap` */
+    if (n == g->cap) {
+        if (t < g->ts[0]) {
+            note_quiet_hit(cs, g, t);
+            return;
+        }
+        memmove(g->ts, g->ts + 1, (n - 1) * sizeof *g->ts);
+        n--;
+    }
+    uint32_t i = n;
+    while (i > 0 && g->ts[i - 1] > t) {
+        g->ts[i] = g->ts[i - 1];
+        i--;
+    }
+    g->ts[i] = t;
+    g->n = ++n;
+    add_sample(g, op->value, op->vlen);
+    /* events in (newest - window, newest] */
+    uint32_t first = 0;
+    while (first < n && g->ts[first] <= g->ts[n - 1] - w)
+        first++;
+    op->count = n - first;
+    op->first_ts = g->ts[first];
+    op->last_ts = g->ts[n - 1];
+    if (op->count < op->p->threshold) {
+        note_quiet_hit(cs, g, t);
+        return;
+    }
+    if ((op->fire = gate(cs, g, op))) {
+        put_values(out, op, g->samples, g->nsamples);
+        for (uint32_t k = 0; k < g->nsamples; k++)
+            pg_free(g->samples[k]);
+        g->nsamples = 0;
+    }
+}
+
+static void hit_value_count(cstate *cs, group *g, store_op *op, buf *out)
+{
+    int64_t t = op->ts, w = op->p->window_ns;
+    uint64_t h = corr_hash(op->value, op->vlen);
+    uint32_t at = g->n;
+    for (uint32_t i = 0; i < g->n; i++)
+        if (g->vals[i].h == h)
+            at = i;
+    if (at < g->n) {
+        if (t > g->vals[at].last)
+            g->vals[at].last = t;
+    } else {
+        char *s = sample_dup(op->value, op->vlen);
+        if (!s)
+            return;
+        if (g->n == g->cap) {     /* replace the value seen longest ago */
+            at = 0;
+            for (uint32_t i = 1; i < g->n; i++)
+                if (g->vals[i].last < g->vals[at].last)
+                    at = i;
+            pg_free(g->vals[at].s);
+        } else {
+            at = g->n++;
+        }
+        g->vals[at] = (gval){h, t, t, s};
+    }
+    int64_t newest = INT64_MIN, oldest = INT64_MAX;
+    for (uint32_t i = 0; i < g->n; i++)
+        if (g->vals[i].last > newest)
+            newest = g->vals[i].last;
+    char *in[CORR_MAX_SAMPLES];
+    size_t nin = 0;
+    op->distinct = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        if (g->vals[i].last > newest - w) {
+            op->distinct++;
+            if (g->vals[i].first < oldest)
+                oldest = g->vals[i].first;
+            if (nin < CORR_MAX_SAMPLES)
+                in[nin++] = g->vals[i].s;
+        }
+    op->count = op->distinct;
+    op->first_ts = oldest > newest - w ? oldest : newest - w + 1;
+    op->last_ts = newest;
+    if (op->distinct < op->p->threshold) {
+        note_quiet_hit(cs, g, t);
+        return;
+    }
+    if ((op->fire = gate(cs, g, op)))
+        put_values(out, op, in, nin);
+}
+
+static void consume_steps(cstate *cs, group *g)
+{
+    for (uint32_t i = 0; i < cs->nsteps; i++) {
+        pg_free(g->steps[i].info);
+        g->steps[i] = (gstep){0};
+    }
+}
+
+static void fire_steps(cstate *cs, group *g, store_op *op, buf *out, const char *last_info, size_t last_len)
+{
+    op->steps_off = out->len;
+    if (cs->type == CORR_TEMPORAL_ORDERED) {
+        if (op->step > 0 && g->steps[op->step - 1].info) {
+            buf_puts(out, g->steps[op->step - 1].info);
+            buf_putc(out, '\n');
+        }
+    } else {
+        for (uint32_t i = 0; i < cs->nsteps; i++)
+            if (i != op->step && g->steps[i].info) {
+                buf_puts(out, g->steps[i].info);
+                buf_putc(out, '\n');
+            }
+    }
+    buf_put(out, last_info, last_len);
+    op->steps_len = out->len - op->steps_off;
+    op->count = cs->nsteps;
+    if (!(op->fire = gate(cs, g, op)))
+        op->steps_len = 0;
+    consume_steps(cs, g);
+}
+
+/* Ordered: step k extends the newest partial match of step k-1 when it
+ * does not precede it and stays within the window of its start. */
+static void hit_ordered(cstate *cs, group *g, store_op *op, buf *out)
+{
+    uint32_t k = op->step, last = cs->nsteps - 1;
+    int64_t t = op->ts;
+    gstep *prev = k ? &g->steps[k - 1] : NULL;
+    if (k && (!prev->set || prev->end > t || t - prev->start >= op->p->window_ns)) {
+        note_quiet_hit(cs, g, t);
+        return;
+    }
+    int64_t start = k ? prev->start : t;
+    op->first_ts = start;
+    op->last_ts = t;
+    if (k == last) {
+        fire_steps(cs, g, op, out, op->info, op->infolen);
+        return;
+    }
+    gstep *s = &g->steps[k];
+    if (s->set && s->start > start) {       /* keep the later-starting match */
+        note_quiet_hit(cs, g, t);
+        return;
+    }
+    char *info = pg_malloc((prev && prev->info ? strlen(prev->info) + 1 : 0) + op->infolen + 1);
+    if (!info)
+        return;
+    size_t o = 0;
+    if (prev && prev->info) {
+        o = strlen(prev->info);
+        memcpy(info, prev->info, o);
+        info[o++] = '\n';
+    }
+    memcpy(info + o, op->info, op->infolen);
+    info[o + op->infolen] = 0;
+    pg_free(s->info);
+    *s = (gstep){true, start, t, info};
+    note_quiet_hit(cs, g, t);
+}
+
+/* Unordered: each step keeps its newest occurrence; all steps within one
+ * window complete the match. */
+static void hit_temporal(cstate *cs, group *g, store_op *op, buf *out)
+{
+    gstep *s = &g->steps[op->step];
+    int64_t t = op->ts;
+    int64_t lo = t, hi = t;
+    bool all = true;
+    for (uint32_t i = 0; i < cs->nsteps; i++) {
+        if (i == op->step)
+            continue;
+        gstep *o = &g->steps[i];
+        if (!o->set || o->end <= t - op->p->window_ns || o->end >= t + op->p->window_ns) {
+            all = false;
+            continue;
+        }
+        lo = o->end < lo ? o->end : lo;
+        hi = o->end > hi ? o->end : hi;
+    }
+    if (all && hi - lo < op->p->window_ns) {
+        op->first_ts = lo;
+        op->last_ts = hi;
+        fire_steps(cs, g, op, out, op->info, op->infolen);
+        return;
+    }
+    if (!s->set || t >= s->end) {
+        char *info = pg_strndup(op->info, op->infolen);
+        if (!info)
+            return;
+        pg_free(s->info);
+        *s = (gstep){true, t, t, info};
+    }
+    note_quiet_hit(cs, g, t);
+}
+
+static int tuples_grow(group *g)
+{
+    uint32_t ncap = g->cap * 2;
+    gtuple *nt = pg_calloc(ncap, sizeof *nt);
+    if (!nt)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < g->cap; i++)
+        if (g->tuples[i].h) {
+            uint32_t j = (uint32_t)g->tuples[i].h & (ncap - 1);
+            while (nt[j].h)
+                j = (j + 1) & (ncap - 1);
+            nt[j] = g->tuples[i];
+        }
+    pg_free(g->tuples);
+    g->tuples = nt;
+    g->cap = ncap;
+    return 0;
+}
+
+static void hit_new_value(mem_store *m, cstate *cs, group *g, store_op *op, buf *out)
+{
+    const corr_params *p = op->p;
+    int64_t t = op->ts;
+    uint64_t h = corr_hash(op->value, op->vlen) | 1;    /* 0 marks a free slot */
+    if (!g->learn_set || t < g->learn_from) {
+        g->learn_from = t;
+        g->learn_set = true;
+    }
+    uint32_t j = (uint32_t)h & (g->cap - 1);
+    while (g->tuples[j].h && g->tuples[j].h != h)
+        j = (j + 1) & (g->cap - 1);
+    op->first_ts = g->learn_from;
+    op->last_ts = t;
+    if (g->tuples[j].h) {
+        bool forgotten = p->forget_ns > 0 && g->tuples[j].last <= t - p->forget_ns;
+        if (t > g->tuples[j].last)
+            g->tuples[j].last = t;
+        if (!forgotten) {
+            note_quiet_hit(cs, g, t);
+            return;
+        }
+    } else {
+        if (g->n >= m->o.max_values) {
+            /* too many tuples for one key: start it over (it learns again,
+             * so this can only lose alerts) */
+            cs->evictions++;
+            m->evictions++;
+            group_clear(cs, g);
+            g->learn_from = t;
+            j = (uint32_t)h & (g->cap - 1);
+        }
+        if ((g->n + 1) * 4 > g->cap * 3) {
+            if (tuples_grow(g))
+                return;
+            j = (uint32_t)h & (g->cap - 1);
+            while (g->tuples[j].h)
+                j = (j + 1) & (g->cap - 1);
+        }
+        g->tuples[j] = (gtuple){h, t};
+        g->n++;
+    }
+    op->count = g->n;
+    op->distinct = g->n;
+    if (t - g->learn_from < p->learn_ns) {
+        note_quiet_hit(cs, g, t);
+        return;
+    }
+    if ((op->fire = gate(cs, g, op))) {
+        char *v = sample_dup(op->value, op->vlen);
+        if (v) {
+            put_values(out, op, &v, 1);
+            pg_free(v);
+        }
+    }
+}
+
+static int mem_apply(corr_store *s, store_op *ops, size_t n, buf *out)
+{
+    mem_store *m = (mem_store *)s;
+    for (size_t i = 0; i < n; i++) {
+        store_op *op = &ops[i];
+        const corr_params *p = op->p;
+        op->fire = false;
+        op->count = op->distinct = op->suppressed = 0;
+        op->values_len = op->steps_len = 0;
+        cstate *cs = mem_cstate(m, p->id, p->type, p->nsteps, p->threshold, true);
+        if (!cs)
+            return -ENOMEM;
+        cs->slot = p->slot;
+        group *g = mem_group(m, cs, op->key, op->keylen, op->kind == SOP_HIT);
+        if (!g) {
+            if (op->kind == SOP_HIT)
+                return -ENOMEM;
+            continue;
+        }
+        size_t before = mem_group_bytes(cs, g);
+        if (op->kind == SOP_CANCEL) {
+            consume_steps(cs, g);
+            account(m, g, before);
+            continue;
+        }
+        touch(m, cs, g);
+        switch (p->type) {
+        case CORR_EVENT_COUNT: hit_event_count(cs, g, op, out); break;
+        case CORR_VALUE_COUNT: hit_value_count(cs, g, op, out); break;
+        case CORR_TEMPORAL: hit_temporal(cs, g, op, out); break;
+        case CORR_TEMPORAL_ORDERED: hit_ordered(cs, g, op, out); break;
+        case CORR_NEW_VALUE: hit_new_value(m, cs, g, op, out); break;
+        case CORR_SUPPRESS_ONLY:
+            op->first_ts = op->last_ts = op->ts;
+            op->count = 1;
+            op->fire = gate(cs, g, op);
+            break;
+        }
+        account(m, g, before);
+    }
+    return out->oom ? -ENOMEM : 0;
+}
+
+static void mem_retain(corr_store *s, const uint64_t *ids, size_t n)
+{
+    mem_store *m = (mem_store *)s;
+    for (cstate **pp = &m->states; *pp;) {
+        cstate *cs = *pp;
+        bool keep = false;
+        for (size_t i = 0; i < n && !keep; i++)
+            keep = ids[i] == cs->id;
+        if (keep) {
+            pp = &cs->next;
+            continue;
+        }
+        *pp = cs->next;
+        cstate_free(m, cs);
+    }
+}
+
+static void mem_get_stats(corr_store *s, uint32_t slot, uint64_t id, corr_stats *out)
+{
+    (void)slot;
+    mem_store *m = (mem_store *)s;
+    memset(out, 0, sizeof *out);
+    cstate *cs = mem_cstate(m, id, 0, 0, 0, false);
+    if (!cs)
+        return;
+    *out = (corr_stats){cs->nkeys, cs->evictions, cs->alerts, cs->suppressed};
+}
+
+static uint64_t mem_bytes(corr_store *s)
+{
+    return ((mem_store *)s)->bytes;
+}
+
+static void mem_free(corr_store *s)
+{
+    mem_store *m = (mem_store *)s;
+    if (!m)
+        return;
+    while (m->states) {
+        cstate *cs = m->states;
+        m->states = cs->next;
+        cstate_free(m, cs);
+    }
+    pg_free(m);
+}
+
+static const corr_store_vt mem_vt = {mem_apply, mem_retain, mem_get_stats, mem_bytes, mem_free};
+
+corr_store *mem_store_new(const mem_store_opts *o)
+{
+    mem_store *m = pg_calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->base.vt = &mem_vt;
+    m->o = *o;
+    if (!m->o.max_groups)
+        m->o.max_groups = 100000;
+    if (!m->o.max_bytes)
+        m->o.max_bytes = 64ull << 20;
+    if (!m->o.max_values)
+        m->o.max_values = 10000;
+    return &m->base;
+}

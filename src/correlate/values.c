@@ -1,0 +1,187 @@
+/*
+ * values — %corr.* text and the `correlation` JSON object (see values.h).
+ */
+#include "correlate/values.h"
+#include "json/json.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char *const type_names[] = {
+    [CC_EVENT_COUNT] = "event_count", [CC_VALUE_COUNT] = "value_count", [CC_TEMPORAL] = "temporal",
+    [CC_TEMPORAL_ORDERED] = "temporal_ordered", [CC_NEW_VALUE] = "new_value",
+};
+
+static void put_time(buf *b, int64_t ns)
+{
+    int64_t s = ns / 1000000000, f = ns % 1000000000;
+    if (f < 0) {
+        f += 1000000000;
+        s--;
+    }
+    time_t t = (time_t)s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+               tm.tm_min, tm.tm_sec, (long long)f);
+}
+
+/* A step record: auditID \x1f time-ns \x1f verb \x1f resource. */
+static size_t split_info(const char *p, size_t n, const char *part[4], size_t len[4])
+{
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i <= n && k < 4; i++)
+        if (i == n || p[i] == '\x1f') {
+            part[k] = p + start;
+            len[k++] = i - start;
+            start = i + 1;
+        }
+    for (size_t i = k; i < 4; i++)
+        part[i] = "", len[i] = 0;
+    return k;
+}
+
+static int64_t parse_ns(const char *p, size_t n)
+{
+    int64_t v = 0;
+    for (size_t i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+        v = v * 10 + (p[i] - '0');
+    return v;
+}
+
+/* Each step record of op's steps, in order. */
+static void each_step(const char *opdata, const store_op *op, void (*fn)(void *, const char *[4], size_t[4], bool),
+                      void *ctx)
+{
+    const char *p = opdata + op->steps_off, *end = p + op->steps_len;
+    bool first = true;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *part[4];
+        size_t len[4];
+        split_info(p, n, part, len);
+        fn(ctx, part, len, first);
+        first = false;
+        p += n + 1;
+    }
+}
+
+static void step_text(void *ctx, const char *part[4], size_t len[4], bool first)
+{
+    buf *b = ctx;
+    if (!first)
+        buf_puts(b, "; ");
+    buf_put(b, part[0], len[0]);
+    buf_putc(b, '@');
+    put_time(b, parse_ns(part[1], len[1]));
+    buf_putc(b, ' ');
+    buf_put(b, part[2], len[2]);
+    buf_putc(b, ' ');
+    buf_put(b, part[3], len[3]);
+}
+
+static void step_json(void *ctx, const char *part[4], size_t len[4], bool first)
+{
+    buf *b = ctx;
+    if (!first)
+        buf_putc(b, ',');
+    buf_puts(b, "{\"auditID\":");
+    json_write_string(b, part[0], len[0]);
+    buf_puts(b, ",\"time\":\"");
+    put_time(b, parse_ns(part[1], len[1]));
+    buf_puts(b, "\",\"verb\":");
+    json_write_string(b, part[2], len[2]);
+    buf_puts(b, ",\"resource\":");
+    json_write_string(b, part[3], len[3]);
+    buf_putc(b, '}');
+}
+
+static void put_key(buf *b, const char *k, size_t n, bool json)
+{
+    size_t start = b->len;
+    if (!json) {
+        for (size_t i = 0; i < n; i++)
+            buf_putc(b, k[i] == '\x1f' ? ',' : k[i]);
+        return;
+    }
+    buf tmp = BUF_INIT;
+    put_key(&tmp, k, n, false);
+    json_write_string(b, tmp.data ? tmp.data : "", tmp.len);
+    buf_free(&tmp);
+    (void)start;
+}
+
+void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata, const store_op *op,
+                        const char *opdata, corr_values *out)
+{
+    buf *t = &out->text;
+    buf_clear(t);
+    const char *vals = opdata + op->values_off;
+    for (int f = 1; f < CORR_F__COUNT; f++) {
+        out->off[f] = t->len;
+        switch ((corr_field)f) {
+        case CORR_F_COUNT: buf_put_u64(t, op->count, 0); break;
+        case CORR_F_DISTINCT: buf_put_u64(t, op->distinct, 0); break;
+        case CORR_F_VALUES:
+            buf_putc(t, '(');
+            for (size_t i = 0; i < op->values_len;) {
+                size_t n = strlen(vals + i);
+                if (i)
+                    buf_putc(t, ',');
+                put_key(t, vals + i, n, false);
+                i += n + 1;
+            }
+            buf_putc(t, ')');
+            break;
+        case CORR_F_FIRST_TIME: put_time(t, op->first_ts); break;
+        case CORR_F_LAST_TIME: put_time(t, op->last_ts); break;
+        case CORR_F_WINDOW: buf_puts(t, c->window_text ? c->window_text : ""); break;
+        case CORR_F_KEY: put_key(t, hitdata + hit->key, hit->keylen, false); break;
+        case CORR_F_SUPPRESSED: buf_put_u64(t, op->suppressed, 0); break;
+        case CORR_F_STEPS: each_step(opdata, op, step_text, t); break;
+        default: break;
+        }
+        out->len[f] = t->len - out->off[f];
+    }
+    buf *j = &out->json;
+    buf_clear(j);
+    buf_puts(j, "{\"type\":\"");
+    buf_puts(j, type_names[c->type]);
+    buf_puts(j, "\",\"key\":");
+    put_key(j, hitdata + hit->key, hit->keylen, true);
+    buf_puts(j, ",\"count\":");
+    buf_put_u64(j, op->count, 0);
+    if (c->type == CC_VALUE_COUNT || c->type == CC_NEW_VALUE) {
+        buf_puts(j, ",\"distinct\":");
+        buf_put_u64(j, op->distinct, 0);
+    }
+    buf_puts(j, ",\"values\":[");
+    for (size_t i = 0; i < op->values_len;) {
+        size_t n = strlen(vals + i);
+        if (i)
+            buf_putc(j, ',');
+        put_key(j, vals + i, n, true);
+        i += n + 1;
+    }
+    buf_puts(j, "],\"first_time\":\"");
+    put_time(j, op->first_ts);
+    buf_puts(j, "\",\"last_time\":\"");
+    put_time(j, op->last_ts);
+    buf_puts(j, "\",\"window\":");
+    json_write_string(j, c->window_text ? c->window_text : "", c->window_text ? strlen(c->window_text) : 0);
+    buf_puts(j, ",\"suppressed\":");
+    buf_put_u64(j, op->suppressed, 0);
+    if (c->type == CC_TEMPORAL || c->type == CC_TEMPORAL_ORDERED) {
+        buf_puts(j, ",\"steps\":[");
+        each_step(opdata, op, step_json, j);
+        buf_putc(j, ']');
+    }
+    buf_putc(j, '}');
+}
+
+void corr_values_free(corr_values *v)
+{
+    buf_free(&v->text);
+    buf_free(&v->json);
+}
