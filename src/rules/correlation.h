@@ -55,6 +55,7 @@ typedef enum ccorr_type {
 } ccorr_type;
 
 #define CCORR_MAX_FIELDS 3
+#define CORR_MAX_STEPS_LOAD 8     /* steps of a sequence (correlate/store.h CORR_MAX_STEPS) */
 
 typedef struct ccorr {
     ccorr_type type;
