@@ -133,13 +133,13 @@ static void put_text_value(buf *out, const char *s, size_t len)
 /* Text of one field segment: value, (list), or <NA>; padded/truncated to
  * width.  `escape`: a text alert (see put_text_value); a JSON alert's
  * strings are escaped by the JSON writer instead. */
-static void render_value(evaluator *ev, const fmt_seg *s, bool escape, buf *out)
+static void render_value(const alert_src *src, const fmt_seg *s, bool escape, buf *out)
 {
     fvals v;
     size_t start = out->len;
-    if (!evaluator_values(ev, s->expr, &v)) {
+    if (!src->values(src->ctx, s, &v)) {
         buf_puts(out, "<NA>");
-    } else if (s->expr->is_list) {
+    } else if (s->expr && s->expr->is_list) {
         buf_putc(out, '(');
         for (size_t i = 0; i < v.n; i++) {
             if (i)
@@ -188,7 +188,7 @@ static int by_key(const void *a, const void *b)
 
 /* output_fields: one key per %field (not those inside transformers), plus
  * the time of the prefix; sorted by key like Falco's JSON map. */
-static void render_output_fields(evaluator *ev, const fmt_template *t, const audit_event *e, const alert_opts *o,
+static void render_output_fields(const alert_src *src, const fmt_template *t, int64_t ts_ns, const alert_opts *o,
                                  buf *out)
 {
     of_entry ents[256];
@@ -214,14 +214,14 @@ static void render_output_fields(evaluator *ev, const fmt_template *t, const aud
         buf_putc(out, ':');
         const fmt_seg *s = ents[i].seg;
         if (!s) {
-            put_i64(out, e->ts_ns);
+            put_i64(out, ts_ns);
             continue;
         }
         fvals v;
-        if (!evaluator_values(ev, s->expr, &v)) {
+        if (!src->values(src->ctx, s, &v)) {
             buf_puts(out, "null");
         } else if (time_like(s->expr->ref.def->name)) {
-            put_i64(out, e->ts_ns);
+            put_i64(out, ts_ns);
         } else if (s->expr->is_list) {
             buf_putc(out, '[');
             for (size_t k = 0; k < v.n; k++) {
@@ -239,10 +239,21 @@ static void render_output_fields(evaluator *ev, const fmt_template *t, const aud
     buf_putc(out, '}');
 }
 
+static bool eval_values(void *ctx, const fmt_seg *s, fvals *out)
+{
+    return s->expr && evaluator_values(ctx, s->expr, out);
+}
+
 void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_event *e, const alert_opts *o,
                   buf *out)
 {
-    const crule *r = &rs->rules[rule];
+    alert_src src = {eval_values, ev};
+    alert_render_src(&rs->rules[rule], &src, e->ts_ns, o, NULL, out);
+}
+
+void alert_render_src(const crule *r, const alert_src *src, int64_t ts_ns, const alert_opts *o, const char *correlation,
+                      buf *out)
+{
     /* Text alerts are written straight into `out` (an out-of-memory there
      * marks `out` failed: no truncated alert goes out unnoticed); JSON
      * needs the text line apart, to escape it. */
@@ -250,9 +261,9 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
     buf *l = o->json ? &line : out;
     /* the text line: "<time>: <Priority> <message>" */
     if (o->iso8601)
-        time_iso8601(e->ts_ns, l, "+0000");
+        time_iso8601(ts_ns, l, "+0000");
     else
-        time_hms(e->ts_ns, o->tz_offset_s, l);
+        time_hms(ts_ns, o->tz_offset_s, l);
     buf_puts(l, ": ");
     buf_puts(l, priority_names[r->info.prio]);
     buf_putc(l, ' ');
@@ -262,7 +273,7 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
         if (s->lit)
             buf_put(l, s->lit, s->litlen);
         else
-            render_value(ev, s, !o->json, l);
+            render_value(src, s, !o->json, l);
     }
     if (!o->json) {
         buf_putc(out, '\n');
@@ -273,7 +284,13 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
         out->oom = 1;
         return;
     }
-    buf_puts(out, "{\"hostname\":");
+    buf_putc(out, '{');
+    if (correlation) {  /* keys in order, as Falco's JSON map: "correlation" first */
+        buf_puts(out, "\"correlation\":");
+        buf_puts(out, correlation);
+        buf_putc(out, ',');
+    }
+    buf_puts(out, "\"hostname\":");
     json_write_string(out, o->hostname, strlen(o->hostname));
     if (o->include_message) {
         buf_puts(out, ",\"message\":");
@@ -285,7 +302,7 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
     }
     if (o->include_output_fields) {
         buf_puts(out, ",\"output_fields\":");
-        render_output_fields(ev, &r->out, e, o, out);
+        render_output_fields(src, &r->out, ts_ns, o, out);
     }
     buf_puts(out, ",\"priority\":");
     json_write_string(out, priority_names[r->info.prio], strlen(priority_names[r->info.prio]));
@@ -302,7 +319,7 @@ void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_e
         buf_putc(out, ']');
     }
     buf_puts(out, ",\"time\":\"");
-    time_iso8601(e->ts_ns, out, "Z");
+    time_iso8601(ts_ns, out, "Z");
     buf_puts(out, "\"}\n");
     buf_free(&line);
 }

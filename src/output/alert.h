@@ -29,6 +29,23 @@ typedef struct alert_opts {
 void alert_render(const ruleset *rs, evaluator *ev, uint32_t rule, const audit_event *e,
                   const alert_opts *o, buf *out);
 
+/* Where a rendering takes its values from: segment s's values (s->expr, a
+ * field, or s->corr, a %corr.* field), false when it has none.  The
+ * evaluator for rules; a capture and the correlation's figures for a
+ * correlation alert (correlate/collect.h). */
+struct crule;
+struct fmt_seg;
+typedef struct alert_src {
+    bool (*values)(void *ctx, const struct fmt_seg *s, fvals *out);
+    void *ctx;
+} alert_src;
+
+/* The same for rule r with values from src at event time ts_ns;
+ * `correlation` (or NULL): a JSON object put under "correlation" in JSON
+ * alerts. */
+void alert_render_src(const struct crule *r, const alert_src *src, int64_t ts_ns, const alert_opts *o,
+                      const char *correlation, buf *out);
+
 /* Time renderings shared with the field layer. */
 void time_hms(int64_t ns, long tz_offset_s, buf *out);      /* HH:MM:SS.nnnnnnnnn */
 void time_iso8601(int64_t ns, buf *out, const char *zone);  /* YYYY-MM-DDTHH:MM:SS.nnnnnnnnn + zone */
