@@ -4,6 +4,7 @@
  */
 #include "app/config.h"
 #include "json/json.h"
+#include "rules/correlation_load.h"
 #include "rules/ruleset.h"
 #include "util/alloc.h"
 #include "yaml/ytree.h"
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE, K_DOUBLE } key_kind;
+typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE, K_DOUBLE, K_DURATION } key_kind;
 
 static const struct {
     const char *key;
@@ -68,6 +69,11 @@ static const struct {
     {"alert_rate_limit.max_burst", K_DOUBLE, offsetof(config, rate_limit_max_burst)},
     {"alert_dedup.enabled", K_BOOL, offsetof(config, dedup_enabled)},
     {"alert_dedup.window", K_DOUBLE, offsetof(config, dedup_window_s)},
+    {"correlations.lateness", K_DURATION, offsetof(config, corr_lateness_s)},
+    {"correlations.max_groups", K_SIZE, offsetof(config, corr_max_groups)},
+    {"correlations.max_bytes", K_SIZE, offsetof(config, corr_max_bytes)},
+    {"correlations.state_file", K_STR, offsetof(config, corr_state_file)},
+    {"correlations.snapshot_interval", K_DURATION, offsetof(config, corr_snapshot_interval_s)},
 };
 
 void config_defaults(config *c)
@@ -94,6 +100,10 @@ void config_defaults(config *c)
     c->rate_limit_rate = 1;
     c->rate_limit_max_burst = 10;
     c->dedup_window_s = 60;
+    c->corr_lateness_s = 60;
+    c->corr_max_groups = 100000;
+    c->corr_max_bytes = 64u << 20;
+    c->corr_snapshot_interval_s = 60;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -166,6 +176,15 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
                 return -1;
             }
             *(double *)p = x;
+            return 0;
+        }
+        case K_DURATION: {
+            int64_t ns;
+            if (corr_parse_duration(val, &ns)) {
+                snprintf(err, errlen, "config key '%s': '%s' is not a duration (30s, 5m, 2h, 1d)", key, val);
+                return -1;
+            }
+            *(double *)p = (double)ns / 1e9;
             return 0;
         }
         }
@@ -521,6 +540,7 @@ int config_decode_init(config *c, char *err, size_t errlen)
 void config_free(config *c)
 {
     pg_free(c->open_params);
+    pg_free(c->corr_state_file);
     pg_free(c->init_config);
     pg_free(c->ssl_certificate);
     pg_free(c->client_ca);

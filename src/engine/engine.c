@@ -2,6 +2,7 @@
  * engine — sources → pipeline → output (see engine.h).
  */
 #include "engine/engine.h"
+#include "engine/corr_emit.h"
 #include "engine/pipeline.h"
 #include "engine/progress.h"
 #include "json/json.h"
@@ -28,6 +29,7 @@ struct engine {
     chunk *cur;                 /* file input: the chunk being filled */
     const char *cur_origin;
     _Atomic uint64_t busy;      /* webhook bodies refused for lack of room */
+    corr_emit *corr;            /* detection mode: the ordered correlation stage */
     progress prog;              /* file input on a terminal */
     uint64_t bytes_in, lines_in;
     line_reader rd;             /* engine_read_fd: lines of the stream being read */
@@ -65,6 +67,27 @@ static void flush_output(void *ctx)
 
 static size_t on_line_end(void *ctx, const char *p, size_t avail);
 static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes);
+/* The ordered correlation stage with its in-process store, its state
+ * file loaded (a bad one is reported; the run starts fresh). */
+static corr_emit *new_corr_emit(const config *cfg)
+{
+    mem_store_opts mo = {.max_groups = cfg->corr_max_groups, .max_bytes = cfg->corr_max_bytes};
+    corr_store *store = mem_store_new(&mo);
+    corr_stage_opts so = {.lateness_ns = (int64_t)(cfg->corr_lateness_s * 1e9)};
+    corr_stage *st = store ? corr_stage_new(&so, store) : NULL;
+    if (!st)
+        return NULL;
+    alert_opts ao;
+    char host[256];
+    worker_alert_opts(cfg, host, sizeof host, &ao);
+    corr_emit_opts co = {.state_file = cfg->corr_state_file,
+                         .snapshot_interval_s = (int64_t)cfg->corr_snapshot_interval_s};
+    corr_emit *ce = corr_emit_new(st, &ao, &co);
+    char err[512];
+    if (ce && corr_emit_load(ce, err, sizeof err))
+        log_msg("correlations: state file not loaded, starting fresh: %s", err);
+    return ce;
+}
 
 engine *engine_new(const engine_opts *o)
 {
@@ -75,6 +98,10 @@ engine *engine_new(const engine_opts *o)
     atomic_init(&e->shared.evt_num, 0);
     atomic_init(&e->shared.first_ts, INT64_MIN);
     int nworkers = o->threads > 1 ? o->threads : o->concurrent_sources ? 1 : 0;
+    if (o->rs && !(e->corr = new_corr_emit(o->cfg))) {
+        pg_free(e);
+        return NULL;
+    }
     pipeline_opts po = {
         .nworkers = nworkers,
         .wo = {
@@ -90,8 +117,10 @@ engine *engine_new(const engine_opts *o)
         .emit = emit_chunk,
         .idle = flush_output,
         .ctx = e,
+        .corr = e->corr,
     };
     if (!(e->pipe = pipeline_new(&po))) {
+        corr_emit_free(e->corr);
         pg_free(e);
         return NULL;
     }
@@ -114,6 +143,12 @@ void engine_free(engine *e)
     pipeline_free(e->pipe);
     flush_output(e);
     line_reader_free(&e->rd);
+    if (e->corr) {
+        char err[512];
+        if (corr_emit_save(e->corr, err, sizeof err))
+            log_msg("correlations: cannot write the state file: %s", err);
+        corr_emit_free(e->corr);
+    }
     pg_free(e);
 }
 
@@ -413,5 +448,7 @@ void engine_print_stats(engine *e, double elapsed_s, FILE *out)
             fprintf(out, "   %s: %llu\n", priority_short[p], (unsigned long long)t.sev[p]);
     fprintf(out, "Triggered rules by rule name:\n");
     pipeline_rule_totals(e->pipe, print_rule_count, out);
+    if (e->corr)
+        corr_stage_print_stats(corr_emit_stage(e->corr), out);
     fflush(out);
 }

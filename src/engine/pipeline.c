@@ -7,6 +7,7 @@
  * whole request body), so contention is negligible next to evaluation.
  */
 #include "engine/pipeline.h"
+#include "engine/corr_emit.h"
 #include "engine/dedupe.h"
 #include "rules/ruleset.h"
 #include "util/alloc.h"
@@ -232,6 +233,8 @@ static void emit(pipeline *p, chunk *c)
     const worker_result *r = &c->res;
     dedupe_apply(p->dedupe, &c->res);
     log_write(r->log.data, r->log.len);
+    if (p->o.corr && c->gen->rs && ruleset_has_state(c->gen->rs))
+        corr_emit_apply(p->o.corr, c->gen->rs, &c->res);
     if (p->o.emit)
         p->o.emit(p->o.ctx, c);
     pthread_mutex_lock(&p->mu);

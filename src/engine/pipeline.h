@@ -97,6 +97,8 @@ typedef struct pipeline_opts {
     pipeline_emit_fn emit;
     pipeline_idle_fn idle;      /* optional */
     void *ctx;
+    struct corr_emit *corr;     /* optional: the ordered correlation stage,
+                                 * applied to each chunk before emit */
 } pipeline_opts;
 
 typedef struct pipeline pipeline;

@@ -25,10 +25,10 @@ struct worker {
     json_doc doc;
     event_batch batch;
     evaluator *ev;
+    corr_collector *cc;             /* when the ruleset has correlations or suppress */
     uint32_t *matched;              /* room for every rule of the ruleset */
     alert_opts aopts;
     char hostname[256];
-    long tz_offset;
     uint64_t evt_num;               /* without o.shared */
     int64_t first_ts;
     bool have_first;
@@ -75,6 +75,7 @@ void worker_result_clear(worker_result *r)
     r->nspans = 0;
     r->nmarks = 0;
     memset(&r->counts, 0, sizeof r->counts);
+    corr_hits_clear(&r->hits);
 }
 
 void worker_result_free(worker_result *r)
@@ -83,6 +84,7 @@ void worker_result_free(worker_result *r)
     buf_free(&r->log);
     pg_free(r->spans);
     pg_free(r->marks);
+    corr_hits_free(&r->hits);
     memset(r, 0, sizeof *r);
 }
 
@@ -94,16 +96,41 @@ static long local_offset(void)
     return tm.tm_gmtoff;
 }
 
-/* An evaluator and room for every rule to match (rule_matching: all). */
-static evaluator *new_evaluator(const ruleset *rs, uint32_t **matched)
+/* An evaluator, room for every rule to match (rule_matching: all) and
+ * the correlation collector when the ruleset needs one. */
+static evaluator *new_evaluator(const ruleset *rs, uint32_t **matched, corr_collector **cc)
 {
     *matched = pg_malloc((ruleset_count(rs) + 1) * sizeof **matched);
+    *cc = NULL;
     evaluator *ev = *matched ? evaluator_new(rs) : NULL;
+    if (ev && ruleset_has_state(rs) && !(*cc = corr_collector_new(rs))) {
+        evaluator_free(ev);
+        ev = NULL;
+    }
     if (!ev) {
         pg_free(*matched);
         *matched = NULL;
     }
     return ev;
+}
+
+void worker_alert_opts(const config *c, char *hostname, size_t hostlen, alert_opts *out)
+{
+    const char *h = getenv("FALCO_HOSTNAME");
+    if (h && *h)
+        snprintf(hostname, hostlen, "%s", h);
+    else if (gethostname(hostname, hostlen))
+        snprintf(hostname, hostlen, "localhost");
+    *out = (alert_opts){
+        .json = c->json_output,
+        .include_output = c->json_include_output_property,
+        .include_output_fields = c->json_include_output_fields_property,
+        .include_tags = c->json_include_tags_property,
+        .include_message = c->json_include_message_property,
+        .iso8601 = c->time_format_iso_8601,
+        .hostname = hostname,
+        .tz_offset_s = local_offset(),
+    };
 }
 
 worker *worker_new(const worker_opts *o)
@@ -115,27 +142,11 @@ worker *worker_new(const worker_opts *o)
     arena_init(&w->arena, 256 * 1024);
     json_doc_init(&w->doc);
     json_doc_init(&w->env_doc);
-    const char *h = getenv("FALCO_HOSTNAME");
-    if (h && *h)
-        snprintf(w->hostname, sizeof w->hostname, "%s", h);
-    else if (gethostname(w->hostname, sizeof w->hostname))
-        snprintf(w->hostname, sizeof w->hostname, "localhost");
-    w->tz_offset = local_offset();
-    if (o->rs && !(w->ev = new_evaluator(o->rs, &w->matched))) {
+    if (o->rs && !(w->ev = new_evaluator(o->rs, &w->matched, &w->cc))) {
         worker_free(w);
         return NULL;
     }
-    const config *c = o->cfg;
-    w->aopts = (alert_opts){
-        .json = c->json_output,
-        .include_output = c->json_include_output_property,
-        .include_output_fields = c->json_include_output_fields_property,
-        .include_tags = c->json_include_tags_property,
-        .include_message = c->json_include_message_property,
-        .iso8601 = c->time_format_iso_8601,
-        .hostname = w->hostname,
-        .tz_offset_s = w->tz_offset,
-    };
+    worker_alert_opts(o->cfg, w->hostname, sizeof w->hostname, &w->aopts);
     return w;
 }
 
@@ -144,10 +155,12 @@ void worker_set_ruleset(worker *w, const ruleset *rs)
     if (w->o.rs == rs)
         return;
     evaluator_free(w->ev);
+    corr_collector_free(w->cc);
+    w->cc = NULL;
     pg_free(w->matched);
     w->matched = NULL;
     w->o.rs = rs;
-    w->ev = rs ? new_evaluator(rs, &w->matched) : NULL;
+    w->ev = rs ? new_evaluator(rs, &w->matched, &w->cc) : NULL;
     w->re_seen = 0;
 }
 
@@ -156,6 +169,7 @@ void worker_free(worker *w)
     if (!w)
         return;
     evaluator_free(w->ev);
+    corr_collector_free(w->cc);
     pg_free(w->matched);
     json_doc_free(&w->doc);
     json_doc_free(&w->env_doc);
@@ -239,8 +253,12 @@ static void evaluate_event(worker *w, field_ctx *fc, const audit_event *ev, work
         size_t off = r->text.len;
         alert_render(w->o.rs, w->ev, matched[i], ev, &w->aopts, &r->text);
         add_span(r, off, matched[i]);
+        if (w->cc && ruleset_rule_suppressed(w->o.rs, matched[i]))
+            corr_collect_alert(w->cc, w->ev, fc, matched[i], (uint32_t)(r->nspans - 1), &r->hits);
     }
     r->counts.alerts += n;
+    if (w->cc)
+        corr_collect_event(w->cc, w->ev, fc, (uint32_t)r->nspans, &r->hits);
     uint64_t hits = evaluator_regex_limit_hits(w->ev, NULL);
     if (hits != w->re_seen)
         regex_bounded(w, hits, r);
@@ -309,7 +327,7 @@ static void run_events(worker *w, const event_batch *b, const char *cluster, boo
             .ev = ev,
             .arena = &w->arena,
             .hostname = w->hostname,
-            .tz_offset_s = w->tz_offset,
+            .tz_offset_s = w->aopts.tz_offset_s,
             .cluster = cluster,
         };
         event_mark m = {.text_off = r->text.len, .span_off = r->nspans};

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "correlate/collect.h"
 #include "util/config.h"
 #include "event/event.h"
 #include "fields/fields.h"
@@ -70,6 +71,7 @@ typedef struct worker_result {
     size_t nmarks, capmarks;
     buf log;                    /* messages for stderr, in order */
     run_counts counts;
+    corr_hits hits;             /* correlation hits and suppress keys, for the ordered stage */
 } worker_result;
 
 void worker_result_clear(worker_result *r);
@@ -92,6 +94,11 @@ typedef struct worker_opts {
 } worker_opts;
 
 typedef struct worker worker;
+
+/* Alert options from the configuration; the hostname (FALCO_HOSTNAME, or
+ * the machine's) is written into `hostname`, which must outlive *out. */
+struct alert_opts;
+void worker_alert_opts(const config *c, char *hostname, size_t hostlen, struct alert_opts *out);
 
 worker *worker_new(const worker_opts *o);
 void worker_free(worker *w);

@@ -92,6 +92,13 @@ bool ruleset_uses_field(const ruleset *rs, int field);
 /* The first field read whose value depends on the order events are
  * numbered in (evt.num, evt.reltime*), or NULL. */
 const char *ruleset_uses_order(const ruleset *rs);
+/* Whether the ruleset has correlations or rules with `suppress:` (the
+ * workers then collect hits, and the ordered stage keeps state). */
+bool ruleset_has_state(const ruleset *rs);
+/* Whether rule i carries `suppress:`. */
+bool ruleset_rule_suppressed(const ruleset *rs, size_t i);
+/* Whether rule i is a correlation. */
+bool ruleset_rule_is_correlation(const ruleset *rs, size_t i);
 void ruleset_free(ruleset *rs);
 
 #endif

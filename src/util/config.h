@@ -81,6 +81,12 @@ typedef struct config {
     double rate_limit_max_burst;        /* default 10 */
     bool dedup_enabled;                 /* alert_dedup.* : identical alerts within a window */
     double dedup_window_s;              /* default 60 */
+    /* correlations.* (stateful detection, README "Stateful detection") */
+    double corr_lateness_s;             /* watermark distance, default 60 s */
+    size_t corr_max_groups;             /* keys per correlation, default 100000 */
+    size_t corr_max_bytes;              /* all correlation state, default 64 MiB */
+    char *corr_state_file;              /* unset: no persistence */
+    double corr_snapshot_interval_s;    /* default 60 s */
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
     bool watch_config_files;    /* serving: reload rules when the config or rules files change */
