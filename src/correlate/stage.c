@@ -295,7 +295,7 @@ void corr_stage_print_stats(corr_stage *st, FILE *out)
         return;
     corr_stage_totals t;
     corr_stage_totals_get(st, &t);
-    fprintf(out, "Correlations: %llu late, %llu duplicate requests, %llu without key, %llu evicted, %llu bytes held\n",
+    fprintf(out, "Stateful detection: %llu late, %llu duplicate requests, %llu without key, %llu evicted, %llu bytes held\n",
             (unsigned long long)t.late, (unsigned long long)t.duplicates, (unsigned long long)t.skipped,
             (unsigned long long)t.evictions, (unsigned long long)t.bytes);
     for (size_t i = 0; i < st->nslots; i++) {

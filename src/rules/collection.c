@@ -2,6 +2,7 @@
  * collection — the loader's items by name, and their release (collection.h).
  */
 #include "rules/collection.h"
+#include "rules/correlation_load.h"
 #include "util/alloc.h"
 
 #include <string.h>
@@ -54,14 +55,7 @@ void collection_free(collection *c)
     for (size_t i = 0; i < c->nrules; i++) {
         l_rule *r = &c->rules[i];
         pg_free(r->name);
-        pg_free(r->cond);
-        pg_free(r->output);
-        pg_free(r->desc);
-        pg_free(r->source);
-        strvec_free(&r->tags);
-        for (size_t e = 0; e < r->nexc; e++)
-            free_exception(&r->exc[e]);
-        pg_free(r->exc);
+        coll_free_rule_body(r);
     }
     for (size_t i = 0; i < c->nfiles; i++)
         pg_free(c->files[i]);
@@ -70,4 +64,24 @@ void collection_free(collection *c)
     pg_free(c->macros);
     pg_free(c->rules);
     *c = (collection){0};
+}
+
+void coll_free_rule_body(l_rule *r)
+{
+    pg_free(r->cond);
+    pg_free(r->output);
+    pg_free(r->desc);
+    pg_free(r->source);
+    strvec_free(&r->tags);
+    for (size_t e = 0; e < r->nexc; e++)
+        free_exception(&r->exc[e]);
+    pg_free(r->exc);
+    l_corr_free(r->corr);
+    pg_free(r->corr);
+    l_suppress_free(r->sup);
+    r->cond = r->output = r->desc = r->source = NULL;
+    r->exc = NULL;
+    r->nexc = 0;
+    r->corr = NULL;
+    r->sup = NULL;
 }

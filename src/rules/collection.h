@@ -70,6 +70,8 @@ typedef struct l_rule {
     bool skip_unknown;
     int order;
     where at;
+    struct l_corr *corr;    /* a `- correlation:` item (correlation_load.h), or NULL */
+    struct l_suppress *sup; /* a rule's `suppress:`, or NULL */
 } l_rule;
 
 typedef struct collection {
@@ -97,6 +99,9 @@ void load_msg_add(load_result *r, bool error, const where *at, const char *code,
 
 /* Release one exception's strings (exceptions.c). */
 void free_exception(l_exception *e);
+/* Free what a rule owns but its name (the slot stays, emptied). */
+void coll_free_rule_body(l_rule *r);
+
 /* Release every item and file name; the collection is empty after. */
 void collection_free(collection *c);
 

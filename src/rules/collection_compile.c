@@ -93,8 +93,21 @@ static int rule_info_fill(compiler *c, l_rule *r, crule *cr)
 static int compile_rule(compiler *c, l_rule *r, crule *cr, arena *rule_ast)
 {
     char item[300], err[1024];
-    snprintf(item, sizeof item, "rule '%s'", r->name);
+    snprintf(item, sizeof item, "%s '%s'", r->corr ? "correlation" : "rule", r->name);
     memset(cr, 0, sizeof *cr);
+    if (r->corr) {
+        rule_scope sc = {.rule = r->name};
+        const char *out, *code;
+        if (correlation_compile(c, r, cr, &sc, rule_ast, &out, &code, err, sizeof err)) {
+            load_msg_add(c->res, true, &r->at, code, item, "%s", err);
+            return -1;
+        }
+        if (rule_info_fill(c, r, cr)) {
+            load_msg_add(c->res, true, &r->at, "LOAD_ERR_VALIDATE", item, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
     if (compile_format(c, r->output, &cr->out, err, sizeof err)) {
         if (r->skip_unknown && strstr(err, "nonexistent field")) {
             load_msg_add(c->res, false, &r->at, "LOAD_UNKNOWN_FILTER", item, "%s; skipping rule", err);
@@ -127,6 +140,10 @@ static int compile_rule(compiler *c, l_rule *r, crule *cr, arena *rule_ast)
         load_msg_add(c->res, true, &r->at, "LOAD_ERR_VALIDATE", item, "out of memory");
         return -1;
     }
+    if (r->sup && suppress_compile(c, r, cr, err, sizeof err)) {
+        load_msg_add(c->res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "suppress: %s", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -156,7 +173,9 @@ static int compile_rules(compiler *c, const loader_opts *opts)
         if (one < 0)
             rc = -1;
         else if (one == 0) {
-            cr->active = r->enabled && r->prio <= (int)opts->min_priority;
+            bool on = r->enabled && r->prio <= (int)opts->min_priority;
+            cr->active = on && !r->corr;    /* correlations run in the ordered stage */
+            cr->corr_active = on && r->corr;
             rs->nrules++;
         }
     }
@@ -195,6 +214,10 @@ static int finish_ruleset(compiler *c, int failed)
     arena_free(&c->memo_arena);
     buf_free(&c->memo_key);
     rs->required_engine = c->coll->required_engine;
+    if (!failed && correlation_index(c, rs)) {
+        load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
+        failed = -1;
+    }
     if (!failed && !(rs->index = index_build(rs))) {
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory building the rule index");
         failed = -1;

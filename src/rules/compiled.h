@@ -117,6 +117,7 @@ typedef struct crule {
     cprog prog;             /* cond as run by the evaluator */
     fmt_template out;
     bool active;            /* enabled and at or above the priority threshold */
+    bool corr_active;       /* the same for a correlation (run by the stage) */
     struct ccorr *corr;     /* a correlation (rules/correlation.h): never
                              * matched per event, active == false */
     struct csuppress *sup;  /* a plain rule's `suppress:`, or NULL */

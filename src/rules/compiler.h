@@ -41,6 +41,7 @@ struct compiler {
      * rules file gets a load error instead of a hang or a stack overflow. */
     unsigned depth;
     size_t nodes;
+    bool allow_corr;        /* compiling a correlation's output: %corr.* allowed */
 };
 
 /* Nesting after macro expansion: well above the parser's own limit for one
@@ -66,5 +67,16 @@ const char *cstrdup(compiler *c, const char *s, size_t n);
 cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, size_t errlen);
 /* A condition tree, macros expanded. */
 cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
+/* correlation_compile.c: a correlation's output and conditions (its
+ * crule's info is filled by the caller); the output text used, which is
+ * a default for its type when it has none, in *output.  0 or -1 with err
+ * and *code (LOAD_ERR_COMPILE_OUTPUT / _CONDITION). */
+int correlation_compile(compiler *c, l_rule *r, crule *cr, rule_scope *sc, arena *ast_arena, const char **output,
+                        const char **code, char *err, size_t errlen);
+/* A plain rule's suppress: {by, for}.  0 or -1 with err. */
+int suppress_compile(compiler *c, l_rule *r, crule *cr, char *err, size_t errlen);
+/* After every rule: the enabled correlations' list and the serial.  0 or -1. */
+int correlation_index(compiler *c, ruleset *rs);
 
 #endif

@@ -3,8 +3,14 @@
  * (see correlation.h).
  */
 #include "rules/compiled.h"
+#include "rules/compiler.h"
+#include "rules/cond_parse.h"
 #include "rules/correlation.h"
+#include "rules/correlation_load.h"
+#include "util/alloc.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const corr_field_names[CORR_F__COUNT] = {
@@ -35,4 +41,252 @@ bool ruleset_rule_suppressed(const ruleset *rs, size_t i)
 bool ruleset_rule_is_correlation(const ruleset *rs, size_t i)
 {
     return i < rs->nrules && rs->rules[i].corr != NULL;
+}
+
+/* ---- correlations and suppressions ---- */
+
+/* A condition's full text (lists substituted) → tree → checks → program. */
+static int compile_text(compiler *c, const char *full, rule_scope *sc, arena *ast_arena, cnode **out, cprog *prog,
+                        char *err, size_t errlen)
+{
+    char *text = lists_substitute(c->coll, full);
+    if (!text)
+        return cerr(err, errlen, "out of memory");
+    cond_error ce;
+    arena_reset(ast_arena);
+    ast *tree = cond_parse(text, ast_arena, COND_MAX_DEPTH, &ce);
+    pg_free(text);
+    if (!tree)
+        return cerr(err, errlen, "%s", ce.msg);
+    if (!(*out = compile_node(c, tree, sc, err, errlen)))
+        return -1;
+    if (cprog_build(*out, &c->rs->arena, prog))
+        return cerr(err, errlen, "out of memory");
+    return 0;
+}
+
+/* A group-by item: a field expression, or a template with %fields. */
+static int compile_key(compiler *c, const char *text, ckey *k, char *err, size_t errlen)
+{
+    k->text = cstrdup(c, text, strlen(text));
+    if (!k->text)
+        return cerr(err, errlen, "out of memory");
+    if (strchr(text, '%'))
+        return compile_format(c, text, &k->tmpl, err, errlen);
+    if (!(k->expr = field_expr(c, text, strlen(text), err, errlen)))
+        return -1;
+    return 0;
+}
+
+static int compile_keys(compiler *c, const strvec *v, ckey **out, size_t *n, char *err, size_t errlen)
+{
+    *n = v->n;
+    if (!(*out = cnew(c, (v->n ? v->n : 1) * sizeof **out)))
+        return cerr(err, errlen, "out of memory");
+    for (size_t i = 0; i < v->n; i++)
+        if (compile_key(c, v->v[i], &(*out)[i], err, errlen))
+            return cerr(err, errlen, "group_by '%s': %.400s", v->v[i], err);
+    return 0;
+}
+
+/* The condition of the `rules:` form: each named rule's condition with its
+ * exceptions, or-ed. */
+static char *rules_condition(compiler *c, const l_corr *lc, char *err, size_t errlen)
+{
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < lc->rules.n; i++) {
+        l_rule *named = coll_find_rule(c->coll, lc->rules.v[i]);
+        if (!named || named->corr) {
+            cerr(err, errlen, "'rules' names '%s', which is not a rule", lc->rules.v[i]);
+            buf_free(&b);
+            return NULL;
+        }
+        char *one = rule_condition_text(named);
+        if (i)
+            buf_puts(&b, " or ");
+        buf_puts(&b, one ? one : "");
+        pg_free(one);
+    }
+    if (b.oom) {
+        buf_free(&b);
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    return b.data;
+}
+
+static void hash_str(uint64_t *h, const char *s)
+{
+    for (; s && *s; s++)
+        *h = (*h ^ (unsigned char)*s) * 0x100000001b3ull;
+    *h = (*h ^ 0xff) * 0x100000001b3ull;
+}
+
+static void hash_vec(uint64_t *h, const strvec *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        hash_str(h, v->v[i]);
+    hash_str(h, "|");
+}
+
+/* The identity of a correlation's state: everything that shapes it. */
+static uint64_t corr_id(const l_rule *r)
+{
+    const l_corr *lc = r->corr;
+    uint64_t h = 0xcbf29ce484222325ull;
+    char num[128];
+    snprintf(num, sizeof num, "%d %lld %llu %lld %lld %lld", lc->type, (long long)lc->window_ns,
+             (unsigned long long)lc->threshold, (long long)lc->learn_ns, (long long)lc->forget_ns,
+             (long long)lc->suppress_ns);
+    hash_str(&h, r->name);
+    hash_str(&h, num);
+    hash_str(&h, r->cond);
+    hash_vec(&h, &lc->rules);
+    hash_vec(&h, &lc->group_by);
+    hash_vec(&h, &lc->field);
+    for (size_t i = 0; i < lc->nsteps; i++) {
+        hash_str(&h, lc->steps[i].cond);
+        hash_vec(&h, &lc->steps[i].group_by);
+    }
+    hash_str(&h, lc->until.cond);
+    return h | 1;
+}
+
+static const char *const default_outputs[] = {
+    [CC_EVENT_COUNT] = "%corr.count events in %corr.window for %corr.key (first=%corr.first_time "
+                       "last=%corr.last_time suppressed=%corr.suppressed)",
+    [CC_VALUE_COUNT] = "%corr.distinct distinct values in %corr.window for %corr.key (values=%corr.values "
+                       "first=%corr.first_time last=%corr.last_time)",
+    [CC_TEMPORAL] = "sequence completed for %corr.key within %corr.window (steps=%corr.steps)",
+    [CC_TEMPORAL_ORDERED] = "ordered sequence completed for %corr.key within %corr.window (steps=%corr.steps)",
+    [CC_NEW_VALUE] = "new value %corr.values for %corr.key",
+};
+
+/* One step: its condition (with the correlation's exceptions) and key. */
+static int compile_step(compiler *c, l_rule *r, const char *cond, const strvec *group_by, bool exceptions,
+                        cstepdef *sd, rule_scope *sc, arena *ast_arena, char *err, size_t errlen)
+{
+    l_rule tmp = *r;
+    tmp.cond = (char *)cond;
+    if (!exceptions)
+        tmp.nexc = 0;
+    char *full = rule_condition_text(&tmp);
+    if (!full)
+        return cerr(err, errlen, "out of memory");
+    int rc = compile_text(c, full, sc, ast_arena, &sd->cond, &sd->prog, err, errlen);
+    pg_free(full);
+    if (rc)
+        return -1;
+    return compile_keys(c, group_by->n ? group_by : &r->corr->group_by, &sd->group_by, &sd->ngroup, err, errlen);
+}
+
+static int compile_conditions(compiler *c, l_rule *r, crule *cr, rule_scope *sc, arena *ast_arena, char *err,
+                              size_t errlen)
+{
+    l_corr *lc = r->corr;
+    ccorr *cc = cnew(c, sizeof *cc);
+    if (!cc)
+        return cerr(err, errlen, "out of memory");
+    bool seq = lc->type == CC_TEMPORAL || lc->type == CC_TEMPORAL_ORDERED;
+    *cc = (ccorr){.type = (ccorr_type)lc->type, .window_ns = lc->window_ns, .learn_ns = lc->learn_ns,
+                  .forget_ns = lc->forget_ns, .threshold = lc->threshold, .id = corr_id(r)};
+    cc->suppress_ns = lc->suppress_given ? lc->suppress_ns
+                      : (lc->type == CC_EVENT_COUNT || lc->type == CC_VALUE_COUNT) ? lc->window_ns : 0;
+    cc->window_text = lc->window ? cstrdup(c, lc->window, strlen(lc->window)) : "";
+    cc->nsteps = seq ? lc->nsteps : 1;
+    if (!(cc->steps = cnew(c, cc->nsteps * sizeof *cc->steps)))
+        return cerr(err, errlen, "out of memory");
+    static const strvec none = {0};
+    if (seq) {
+        for (size_t i = 0; i < lc->nsteps; i++)
+            if (compile_step(c, r, lc->steps[i].cond, &lc->steps[i].group_by, true, &cc->steps[i], sc, ast_arena,
+                             err, errlen))
+                return cerr(err, errlen, "step %zu: %.900s", i + 1, err);
+        if (lc->until.cond &&
+            compile_step(c, r, lc->until.cond, lc->until.group_by.n ? &lc->until.group_by : &lc->steps[0].group_by,
+                         false, &cc->until, sc, ast_arena, err, errlen))
+            return cerr(err, errlen, "until: %.900s", err);
+    } else {
+        char *cond = lc->rules.n ? rules_condition(c, lc, err, errlen) : NULL;
+        if (lc->rules.n && !cond)
+            return -1;
+        int rc = compile_step(c, r, cond ? cond : r->cond, &none, true, &cc->steps[0], sc, ast_arena, err, errlen);
+        pg_free(cond);
+        if (rc)
+            return -1;
+    }
+    for (size_t i = 0; i < lc->field.n; i++) {
+        if (!(cc->field[i] = field_expr(c, lc->field.v[i], strlen(lc->field.v[i]), err, errlen)))
+            return cerr(err, errlen, "field '%s': %.900s", lc->field.v[i], err);
+        cc->nfield++;
+    }
+    cr->corr = cc;
+    cr->cond = cc->steps[0].cond;
+    cr->prog = cc->steps[0].prog;
+    return 0;
+}
+
+int suppress_compile(compiler *c, l_rule *r, crule *cr, char *err, size_t errlen)
+{
+    csuppress *sp = cnew(c, sizeof *sp);
+    if (!sp)
+        return cerr(err, errlen, "out of memory");
+    if (compile_keys(c, &r->sup->by, &sp->by, &sp->nby, err, errlen))
+        return -1;
+    sp->for_ns = r->sup->for_ns;
+    uint64_t h = 0xcbf29ce484222325ull;
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)sp->for_ns);
+    hash_str(&h, "suppress");
+    hash_str(&h, r->name);
+    hash_str(&h, num);
+    hash_vec(&h, &r->sup->by);
+    sp->id = h | 1;
+    cr->sup = sp;
+    return 0;
+}
+
+/* The enabled correlations' list, and whether the ruleset keeps state. */
+int correlation_index(compiler *c, ruleset *rs)
+{
+    static _Atomic uint64_t serials;
+    rs->serial = ++serials;
+    size_t n = 0;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const crule *r = &rs->rules[i];
+        n += r->corr && r->info.enabled && r->corr_active;
+        rs->has_state |= (r->corr && r->corr_active) || (r->sup && r->active);
+    }
+    rs->corr_rules = cnew(c, (n ? n : 1) * sizeof *rs->corr_rules);
+    if (!rs->corr_rules)
+        return -1;
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (rs->rules[i].corr && rs->rules[i].corr_active)
+            rs->corr_rules[rs->ncorr++] = (uint32_t)i;
+    return 0;
+}
+
+
+int correlation_compile(compiler *c, l_rule *r, crule *cr, rule_scope *sc, arena *ast_arena, const char **output,
+                        const char **code, char *err, size_t errlen)
+{
+    const char *out = r->output && r->output[0] ? r->output : default_outputs[r->corr->type];
+    *code = "LOAD_ERR_COMPILE_OUTPUT";
+    c->allow_corr = true;
+    int rc = compile_format(c, out, &cr->out, err, errlen);
+    c->allow_corr = false;
+    if (rc)
+        return -1;
+    *code = "LOAD_ERR_COMPILE_CONDITION";
+    if (compile_conditions(c, r, cr, sc, ast_arena, err, errlen))
+        return -1;
+    if (out != r->output) {
+        char *copy = pg_strdup(out);
+        if (!copy)
+            return cerr(err, errlen, "out of memory");
+        pg_free(r->output);
+        r->output = copy;
+    }
+    *output = r->output;
+    return 0;
 }

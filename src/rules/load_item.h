@@ -74,6 +74,14 @@ int load_plugin_versions(item_ctx *x);
 int load_list(rule_loader *l, item_ctx *x);
 int load_macro(rule_loader *l, item_ctx *x);
 int load_rule(rule_loader *l, item_ctx *x);
+/* A rule emptied for a redefinition, keeping its name and position. */
+void rule_clear(l_rule *r);
+/* load_correlation.c: a `correlation:` item's keys (load_rule dispatches). */
+extern const char *const corr_rule_keys[];
+int load_correlation(collection *c, item_ctx *x, l_rule *r, const char *name, const char *cond, const char *output,
+                     const char *desc, int prio, const char *source, bool enabled);
+int load_correlation_update(item_ctx *x, l_rule *r, const char *cond, const override_spec *ops, size_t nops,
+                            bool append, const ynode *exc);
 int load_tags(item_ctx *x, strvec *tags);
 /* A rule's exceptions from `seq` (appended to r's when append). */
 int load_exceptions(item_ctx *x, l_rule *r, const ynode *seq, bool append);

@@ -2,6 +2,7 @@
  * load_rule — a `rule:` item: new, redefined in place, appended to,
  * overridden key by key, or only enabled/disabled.
  */
+#include "rules/correlation_load.h"
 #include "rules/load_item.h"
 #include "util/alloc.h"
 
@@ -32,6 +33,7 @@ int load_tags(item_ctx *x, strvec *tags)
 typedef struct rule_keys {
     const char *name, *cond, *output, *desc, *prio, *source;
     bool enabled, enabled_given, skip;
+    bool is_corr;               /* a `correlation:` item */
     int p;                      /* priority, -1 when not given */
     const ynode *exc;
     item_mode mode;
@@ -45,12 +47,13 @@ static int read_rule_keys(item_ctx *x, rule_keys *k)
 {
     static const char *const keys[] = {"rule", "condition", "output", "desc", "priority", "source", "enabled",
                                        "tags", "exceptions", "append", "override", "warn_evttypes",
-                                       "skip-if-unknown-filter", "capture", "capture_duration", NULL};
+                                       "skip-if-unknown-filter", "capture", "capture_duration", "suppress", NULL};
     static const char *const app[] = {"condition", "output", "desc", "tags", "exceptions", NULL};
-    if (item_str(x, "rule", true, &k->name))
+    k->is_corr = !ymap_get(x->item, "rule");
+    if (item_str(x, k->is_corr ? "correlation" : "rule", true, &k->name))
         return -1;
-    snprintf(x->label, sizeof x->label, "rule '%s'", k->name);
-    item_check_keys(x, keys);
+    snprintf(x->label, sizeof x->label, "%s '%s'", k->is_corr ? "correlation" : "rule", k->name);
+    item_check_keys(x, k->is_corr ? corr_rule_keys : keys);
     bool skip_given, dummy;
     k->enabled = true;
     k->skip = false;
@@ -149,16 +152,9 @@ static int rule_append(item_ctx *x, const rule_keys *k, l_rule *r)
 }
 
 /* Emptied for a redefinition, keeping its name and position. */
-static void rule_clear(l_rule *r)
+void rule_clear(l_rule *r)
 {
-    pg_free(r->cond);
-    pg_free(r->output);
-    pg_free(r->desc);
-    pg_free(r->source);
-    strvec_free(&r->tags);
-    for (size_t e = 0; e < r->nexc; e++)
-        free_exception(&r->exc[e]);
-    pg_free(r->exc);
+    coll_free_rule_body(r);
     int order = r->order;
     char *rname = r->name;
     memset(r, 0, sizeof *r);
@@ -176,16 +172,24 @@ static int rule_define(collection *c, item_ctx *x, const rule_keys *k, l_rule *r
             return item_err(x, NULL, "LOAD_ERR_YAML_VALIDATE", "Item has no mapping for key '%s'", required[i]);
     if (r && same_source(x, k, r))
         return -1;
+    l_suppress *sup;
+    const ynode *bad;
+    char msg[512];
+    if (corr_load_suppress(x->item, &sup, &bad, msg, sizeof msg))
+        return item_err(x, bad, "LOAD_ERR_YAML_VALIDATE", "%s", msg);
     void *arr;
     bool created;
     r = item_upsert(x, c->rules, &c->nrules, &c->caprules, sizeof *c->rules, k->name, &arr, &created);
-    if (!r)
+    if (!r) {
+        l_suppress_free(sup);
         return -1;
+    }
     c->rules = arr;
     if (created)
         r->order = ++c->seq;
     else
         rule_clear(r);
+    r->sup = sup;
     r->at = item_at(x, x->item);
     r->cond = pg_strdup(k->cond);
     /* output: leading/trailing whitespace trimmed */
@@ -215,6 +219,14 @@ int load_rule(rule_loader *l, item_ctx *x)
     if (read_rule_keys(x, &k))
         return -1;
     l_rule *r = coll_find_rule(c, k.name);
+    if (r && (r->corr != NULL) != k.is_corr)
+        return item_err(x, NULL, "LOAD_ERR_VALIDATE", "'%s' is already defined as a %s", k.name,
+                        r->corr ? "correlation" : "rule");
+    if (k.is_corr && (k.mode.nops || k.mode.append_given))
+        return load_correlation_update(x, r, k.cond, k.mode.ops, k.mode.nops, k.mode.append_given && k.mode.append,
+                                       k.exc);
+    if (k.is_corr)
+        return load_correlation(c, x, r, k.name, k.cond, k.output, k.desc, k.p, k.source, k.enabled);
     if (k.mode.nops)
         return rule_override(x, &k, r);
     if (k.mode.append_given && k.mode.append)

@@ -68,7 +68,7 @@ int loader_add_text(rule_loader *l, const char *path, const char *text, size_t l
                 rc = load_list(l, &x);
             else if (ymap_get(item, "macro"))
                 rc = load_macro(l, &x);
-            else if (ymap_get(item, "rule"))
+            else if (ymap_get(item, "rule") || ymap_get(item, "correlation"))
                 rc = load_rule(l, &x);
             else
                 item_warn(&x, item, "LOAD_UNKNOWN_ITEM", "Unknown top level item");

@@ -3,6 +3,7 @@
  * segments (compiled.h fmt_template).
  */
 #include "rules/compiler.h"
+#include "rules/correlation.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -100,6 +101,17 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
             /* bounded: each alert would be padded to the width */
             if ((width = width * 10 + (*p++ - '0')) > FMT_MAX_WIDTH)
                 return cerr(err, errlen, "field width larger than %d", FMT_MAX_WIDTH);
+        }
+        if (c->allow_corr && !strncmp(p, "corr.", 5)) {
+            size_t nl = 0;
+            while (isalnum((unsigned char)p[5 + nl]) || p[5 + nl] == '_')
+                nl++;
+            corr_field f = corr_field_lookup(p + 5, nl);
+            if (!f)
+                return cerr(err, errlen, "unknown correlation field %%corr.%.*s", (int)nl, p + 5);
+            segs[n++] = (fmt_seg){.corr = f, .width = width};
+            p += 5 + nl;
+            continue;
         }
         size_t used;
         cexpr *e = fmt_field(c, p, &used, err, errlen);
