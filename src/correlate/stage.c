@@ -295,9 +295,9 @@ void corr_stage_print_stats(corr_stage *st, FILE *out)
         return;
     corr_stage_totals t;
     corr_stage_totals_get(st, &t);
-    fprintf(out, "Stateful detection: %llu late, %llu duplicate requests, %llu without key, %llu evicted, %llu bytes held\n",
+    fprintf(out, "Stateful detection: %llu late, %llu duplicate requests, %llu without key, %llu evicted\n",
             (unsigned long long)t.late, (unsigned long long)t.duplicates, (unsigned long long)t.skipped,
-            (unsigned long long)t.evictions, (unsigned long long)t.bytes);
+            (unsigned long long)t.evictions);
     for (size_t i = 0; i < st->nslots; i++) {
         const corr_params *p = &st->params[st->slots[i].rule];
         corr_stats cs;
