@@ -43,6 +43,8 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
 	tests/webhook/run.sh $(BUILD)/peregrine
+	tests/cloud/run.sh $(BUILD)/peregrine
+	tests/cloud/gke.sh $(BUILD)/peregrine
 	tests/ruletest/run.sh $(BUILD)/peregrine
 	$(BUILD)/peregrine -r rules --test rules/tests
 	tests/follow/run.sh $(BUILD)/peregrine
