@@ -20,6 +20,8 @@ if [ "${1:-}" != "--build" ]; then
     command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
     command -v curl >/dev/null 2>&1 || need="$need curl"                     # webhook tests
     command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
+    # tests/cloud: a real log shipper (syslog-ng's http() destination)
+    ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1 || need="$need syslog-ng-core syslog-ng-mod-http"
     # tests/deploy: Debian's python3 with PyYAML parses the manifests
     /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need="$need python3-yaml"
     # fuzzing (libFuzzer and the sanitizer runtimes), valgrind, peak-RSS checks

@@ -109,6 +109,44 @@ grep -q '^peregrine_events_duplicate_total{source="webhook"} 100$' "$T/firehose.
 grep -q '^peregrine_ingest_requests_total{route="generic"} 30$' "$T/shippers.metrics" \
     && ok || bad "metrics: generic requests $(grep 'requests_total{route="generic' "$T/shippers.metrics")"
 
+# --- a real shipper: syslog-ng's http() destination tailing the audit log --
+# (Debian packages neither Fluent Bit nor Vector; syslog-ng-mod-http sends
+# what their json outputs send: a JSON array of records with the line under
+# "log", Basic authentication)
+if command -v syslog-ng >/dev/null 2>&1 && ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1; then
+    start syslogng
+    cp "$DATA/corpus_sample.jsonl" "$T/audit.log"
+    cat > "$T/sng.conf" <<SNG
+@version: 3.38
+options { chain_hostnames(no); stats_freq(0); log-msg-size(1048576); };
+source s_audit { file("$T/audit.log" flags(no-parse) follow-freq(0.1) log-fetch-limit(1000) log-iw-size(100000)); };
+destination d_peregrine {
+  http(url("http://127.0.0.1:$PORT/ingest/generic/harrier-prod") method("POST")
+       user("syslog-ng") password("shipper-token-1") headers("Content-Type: application/json")
+       body("\$(format-json --scope none log=\$MSG)") body-prefix("[") delimiter(",") body-suffix("]")
+       batch-lines(100) batch-timeout(200) workers(1));
+};
+log { source(s_audit); destination(d_peregrine); };
+SNG
+    syslog-ng -F --no-caps -f "$T/sng.conf" -R "$T/sng.persist" -p "$T/sng.pid" -c "$T/sng.ctl" > "$T/sng.log" 2>&1 &
+    SNG=$!
+    got=0
+    for _ in $(seq 600); do     # up to 60 s on a loaded machine; done as soon as all arrived
+        got=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | sed -n 's/^peregrine_ingest_events_total{route="generic"} //p')
+        [ "${got:-0}" -ge 3000 ] && break
+        kill -0 $SNG 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM $SNG; wait $SNG 2>/dev/null
+    check "syslog-ng: events shipped" "$got" 3000
+    stop syslogng
+    alerts syslogng > "$T/syslogng.alerts"
+    cmp -s "$T/native.alerts" "$T/syslogng.alerts" && ok \
+        || { bad "syslog-ng: alerts differ from posting natively"; head -5 "$T/sng.log"; }
+else
+    echo "  syslog-ng with the http module not installed (scripts/deps.sh): real-shipper case skipped"
+fi
+
 # --- authentication, replies, Pub/Sub, gzip on the audit path -------------
 start auth
 U=http://127.0.0.1:$PORT
