@@ -15,26 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A line chunk is handed to the workers at this size: large enough that
- * queueing costs nothing per event, small enough that N workers x a few
- * chunks stay within a few MB (a block plus the line it ends in stays
- * under the pipeline's KEEP_BYTES for lines up to ~700 KB, so the buffers
- * are reused rather than reallocated). */
-#define CHUNK_BYTES (512 * 1024)
-
 struct engine {
     engine_opts o;
     pipeline *pipe;
     worker_shared shared;
-    chunk *cur;                 /* file input: the chunk being filled */
-    const char *cur_origin;
     _Atomic uint64_t busy;      /* webhook bodies refused for lack of room */
     corr_emit *corr;            /* detection mode: the ordered correlation stage */
     progress prog;              /* file input on a terminal */
-    uint64_t bytes_in, lines_in;
     line_reader rd;             /* engine_read_fd: lines of the stream being read */
     file_stats fs;
-    chunk *pulling;             /* pull mode: the chunk a worker is filling */
 };
 
 /* ------------------------------------------------------------ output */
@@ -65,8 +54,17 @@ static void flush_output(void *ctx)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static size_t on_line_end(void *ctx, const char *p, size_t avail);
-static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes);
+/* pipeline progress: the live progress line of a file run */
+static void on_progress(void *ctx, uint64_t bytes)
+{
+    engine *e = ctx;
+    if (!progress_due(&e->prog))
+        return;
+    run_counts c;
+    pipeline_counts(e->pipe, &c);
+    progress_draw(&e->prog, bytes, c.events, c.alerts);
+}
+
 /* The ordered correlation stage with its in-process store, its state
  * file loaded (a bad one is reported; the run starts fresh). */
 static corr_emit *new_corr_emit(const config *cfg)
@@ -116,6 +114,7 @@ engine *engine_new(const engine_opts *o)
         },
         .emit = emit_chunk,
         .idle = flush_output,
+        .progress = on_progress,
         .ctx = e,
         .corr = e->corr,
     };
@@ -125,12 +124,6 @@ engine *engine_new(const engine_opts *o)
         return NULL;
     }
     line_reader_init(&e->rd, config_payload_limit(o->cfg), &e->fs);
-    if (pipeline_is_inline(e->pipe)) {
-        line_reader_on_too_long(&e->rd, engine_line_too_long, e);
-        line_reader_on_line_end(&e->rd, on_line_end, e);
-    } else {
-        line_reader_on_too_long(&e->rd, pull_too_long, e);
-    }
     return e;
 }
 
@@ -138,8 +131,6 @@ void engine_free(engine *e)
 {
     if (!e)
         return;
-    if (e->cur)
-        pipeline_chunk_put(e->pipe, e->cur);
     pipeline_free(e->pipe);
     flush_output(e);
     line_reader_free(&e->rd);
@@ -158,123 +149,16 @@ void engine_drain(engine *e)
     flush_output(e);
 }
 
-/* ------------------------------------------------------------ file input */
+/* ------------------------------------------------------------ line input */
 
-static void submit_current(engine *e)
-{
-    if (!e->cur)
-        return;
-    if (e->cur->nlines || e->cur->res.counts.payloads || e->cur->res.counts.too_long || e->cur->res.log.len)
-        pipeline_submit(e->pipe, e->cur);
-    else
-        pipeline_chunk_put(e->pipe, e->cur);
-    e->cur = NULL;
-}
-
-/* The chunk lines of `origin` go to now (a new one when the current one
- * is full or holds another file's lines); NULL when stopping. */
-static chunk *current_chunk(engine *e, const char *origin)
-{
-    if (e->cur && (e->cur->data.len + e->cur->res.counts.bytes >= CHUNK_BYTES || origin != e->cur_origin))
-        submit_current(e);
-    if (!e->cur) {
-        e->cur = pipeline_chunk_get(e->pipe, CHUNK_LINES, true);
-        if (!e->cur)
-            return NULL;
-        buf_puts(&e->cur->origin, origin);
-        e->cur_origin = origin;
-    }
-    return e->cur;
-}
-
-/* line_too_long_fn of line-by-line input: the message, and the count,
- * take the line's place. */
 void engine_line_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
 {
-    engine *e = ctx;
-    chunk *c = current_chunk(e, origin);
-    if (!c)
-        return;
-    if (pipeline_is_inline(e->pipe))
-        pipeline_inline_skipped(e->pipe, c, origin, lineno, bytes);
-    else
-        chunk_add_skipped(c, lineno, bytes);
+    pipeline_line_too_long(((engine *)ctx)->pipe, origin, lineno, bytes);
 }
 
 int engine_line(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
 {
-    engine *e = ctx;
-    if (line && (++e->lines_in & 4095) == 0 && progress_due(&e->prog)) {
-        run_counts c;
-        pipeline_counts(e->pipe, &c);
-        progress_draw(&e->prog, e->bytes_in, c.events, c.alerts);
-    }
-    if (line)
-        e->bytes_in += len + 1;
-    if (!line) {                /* the reader may block: let what we have go */
-        submit_current(e);
-        return 0;
-    }
-    if (!current_chunk(e, origin))
-        return -ENOMEM;
-    if (pipeline_is_inline(e->pipe)) {
-        pipeline_inline_payload(e->pipe, e->cur, line, len, origin, lineno);
-        return 0;
-    }
-    if (chunk_add_line(e->cur, line, len, lineno)) {
-        log_msg("%s:%llu: out of memory; line skipped", origin, (unsigned long long)lineno);
-        e->cur->res.counts.malformed++;
-    }
-    return 0;
-}
-
-/* One thread: the worker parses each line as the reader reaches it and so
- * tells the reader where it ends (no separate search for '\n'); the line
- * then comes back through engine_line, already parsed. */
-static size_t on_line_end(void *ctx, const char *p, size_t avail)
-{
-    engine *e = ctx;
-    return pipeline_inline_line_end(e->pipe, p, avail);
-}
-
-/* With worker threads, a stream is read by the workers themselves in
- * blocks of whole lines (pipeline_pull): no reader thread, no copy of
- * each line into a chunk. */
-typedef struct block_input {
-    engine *e;
-    int fd;
-    char *err;
-    size_t errlen;
-} block_input;
-
-/* line_too_long_fn in pull mode: the message takes the line's place in the block. */
-static void pull_too_long(void *ctx, const char *origin, uint64_t lineno, uint64_t bytes)
-{
-    (void)origin;
-    chunk_add_skipped(((engine *)ctx)->pulling, lineno, bytes);
-}
-
-static int note_line(void *ctx, size_t off, size_t len, uint64_t lineno)
-{
-    return chunk_add_ref(ctx, off, len, lineno);
-}
-
-/* pipeline_pull_fn: the next block of the current stream into c. */
-static int pull_block(void *ctx, chunk *c)
-{
-    block_input *bi = ctx;
-    engine *e = bi->e;
-    buf_puts(&c->origin, e->rd.origin);
-    e->pulling = c;
-    int rc = line_reader_block(&e->rd, bi->fd, &c->data, CHUNK_BYTES, note_line, c, bi->err, bi->errlen);
-    e->pulling = NULL;
-    e->bytes_in += c->data.len;
-    if (progress_due(&e->prog)) {
-        run_counts rc2;
-        pipeline_counts(e->pipe, &rc2);
-        progress_draw(&e->prog, e->bytes_in, rc2.events, rc2.alerts);
-    }
-    return rc;
+    return pipeline_line(((engine *)ctx)->pipe, line, len, origin, lineno);
 }
 
 void engine_input_begin(engine *e, const char *label) { progress_start(&e->prog, label); }
@@ -282,17 +166,12 @@ void engine_input_begin(engine *e, const char *label) { progress_start(&e->prog,
 int engine_read_fd(engine *e, int fd, const char *origin, char *err, size_t errlen)
 {
     line_reader_start(&e->rd, origin);
-    if (pipeline_is_inline(e->pipe)) {
-        int rc = line_reader_fill(&e->rd, fd, engine_line, e, err, errlen);
-        return rc ? rc : line_reader_finish(&e->rd, engine_line, e);
-    }
-    block_input bi = {.e = e, .fd = fd, .err = err, .errlen = errlen};
-    return pipeline_pull(e->pipe, pull_block, &bi);
+    return pipeline_read(e->pipe, &e->rd, fd, err, errlen);
 }
 
 int engine_input_end(engine *e, int rc, char *err, size_t errlen)
 {
-    submit_current(e);
+    pipeline_lines_flush(e->pipe);
     engine_drain(e);
     progress_end(&e->prog);
     if (rc == -ENOMEM && !err[0])

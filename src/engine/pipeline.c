@@ -6,7 +6,7 @@
  * it is a few pointer moves per chunk (a chunk is ~256 KiB of lines or a
  * whole request body), so contention is negligible next to evaluation.
  */
-#include "engine/pipeline.h"
+#include "engine/pipeline_impl.h"
 #include "engine/corr_emit.h"
 #include "engine/dedupe.h"
 #include "rules/ruleset.h"
@@ -22,89 +22,6 @@
 /* Buffers above this are released when a chunk is recycled, so one huge
  * body or line does not pin its memory in the pool for ever. */
 #define KEEP_BYTES (1u << 20)
-
-/* One ruleset in use.  Chunks are stamped with the generation current
- * when they were submitted and evaluated with it, so a reload takes
- * effect between chunks and no event is evaluated twice or skipped.
- * Counted references (under the pipeline's mutex): the pipeline's
- * current pointer, every chunk in flight, every worker evaluating it. */
-typedef struct rs_gen rs_gen;
-struct rs_gen {
-    const ruleset *rs;
-    bool owned;                 /* freed with the generation */
-    int refs;
-    uint64_t *by_rule;          /* alerts per rule index (counted when emitted) */
-};
-
-/* Alert counts of retired generations, by rule name. */
-typedef struct retired_count {
-    char *name;
-    int prio;
-    uint64_t n;
-} retired_count;
-
-struct pipeline {
-    pipeline_opts o;
-    rs_gen *gen;                /* current */
-    retired_count *retired;
-    size_t nretired;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_free;     /* a chunk was recycled */
-    pthread_cond_t cv_work;     /* work queued, or stopping */
-    pthread_cond_t cv_emitted;  /* a chunk was emitted */
-    chunk *chunks;
-    chunk *free_list;
-    chunk *work_head, *work_tail;
-    chunk **ring;               /* submitted chunks by seq % nchunks */
-    uint64_t next_seq, next_emit;
-    bool stopping;
-    worker **workers;
-    pthread_t *threads;
-    int nthreads;               /* started worker threads */
-    /* pull mode (pipeline_pull): workers fill chunks from the source
-     * themselves, one at a time */
-    pipeline_pull_fn pull;
-    void *pull_ctx;
-    bool pulling;               /* a worker is in pull() */
-    bool emitting;              /* a worker is emitting (one at a time) */
-    int pull_rc;
-    pthread_cond_t cv_pulled;   /* the pull source is exhausted */
-    worker *inline_worker;
-    rs_gen *inline_gen;
-    run_counts totals;
-    dedupe *dedupe;             /* envelope events: recent (auditID, stage) keys */
-    histogram eval_time;        /* seconds per chunk evaluated */
-};
-
-int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno)
-{
-    if (c->nlines == c->caplines) {
-        size_t cap = c->caplines ? 2 * c->caplines : 256;
-        line_ref *n = pg_realloc(c->lines, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        c->lines = n;
-        c->caplines = cap;
-    }
-    c->lines[c->nlines++] = (line_ref){off, len, lineno};
-    return 0;
-}
-
-void chunk_add_skipped(chunk *c, uint64_t lineno, uint64_t bytes)
-{
-    if (chunk_add_ref(c, LINE_SKIPPED, (size_t)bytes, lineno))
-        c->res.counts.too_long++; /* no room for its message: counted at least */
-}
-
-int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno)
-{
-    size_t off = c->data.len;
-    buf_put(&c->data, line, len);
-    buf_putc(&c->data, '\0');   /* the parser may look one byte past a value */
-    if (c->data.oom)
-        return -ENOMEM;
-    return chunk_add_ref(c, off, len, lineno);
-}
 
 static void chunk_release_memory(chunk *c)
 {
@@ -469,6 +386,10 @@ fail:
 
 void pipeline_free(pipeline *p)
 {
+    if (p && p->cur) {
+        pipeline_chunk_put(p, p->cur);
+        p->cur = NULL;
+    }
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
@@ -525,41 +446,19 @@ void pipeline_chunk_put(pipeline *p, chunk *c)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Inline mode: the chunk takes the current ruleset, the worker follows. */
-static void stamp_inline(pipeline *p, chunk *c)
+void pipeline_stamp_inline(pipeline *p, chunk *c)
 {
     c->gen = p->gen;
     p->gen->refs++;
     follow_generation(p, p->inline_worker, &p->inline_gen, c->gen);
 }
 
-bool pipeline_is_inline(const pipeline *p) { return !p->o.nworkers; }
-
-void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno)
-{
-    if (!c->gen)
-        stamp_inline(p, c);
-    worker_payload(p->inline_worker, data, len, origin, lineno, &c->res);
-}
-
-size_t pipeline_inline_line_end(pipeline *p, const char *data, size_t avail)
-{
-    return worker_line_end(p->inline_worker, data, avail);
-}
-
-void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes)
-{
-    if (!c->gen)
-        stamp_inline(p, c);
-    worker_skipped_line(p->inline_worker, origin, lineno, bytes, &c->res);
-}
-
 void pipeline_submit(pipeline *p, chunk *c)
 {
     if (!p->o.nworkers) {
         c->seq = p->next_seq++;
-        if (!c->gen)            /* else stamped by pipeline_inline_payload */
-            stamp_inline(p, c);
+        if (!c->gen)            /* else stamped by pipeline_line */
+            pipeline_stamp_inline(p, c);
         timed_process(p, p->inline_worker, c);
         emit(p, c);
         p->next_emit++;

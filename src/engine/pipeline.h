@@ -4,9 +4,9 @@
  *
  *   source ──chunk──▶ [work queue] ──▶ N workers ──▶ emit(), in submission order
  *
- * A source takes a free chunk (pipeline_chunk_get), fills it — whole JSONL
- * lines, or one request body already parsed and split — and submits it;
- * or, for file input, the workers fill chunks themselves (pipeline_pull).
+ * A source takes a free chunk (pipeline_chunk_get), fills it with one
+ * request body already parsed and split, and submits it; JSONL lines go
+ * through the line input below, which fills chunks itself.
  * Workers evaluate chunks in any order; the worker that completes the
  * chunk whose turn it is hands it, and every completed chunk after it, to
  * the emit callback — one emitter at a time, strictly in submission order,
@@ -36,6 +36,7 @@
 #include "json/json.h"
 #include "rules/ruleset.h"
 #include "util/buf.h"
+#include "util/line_reader.h"
 
 typedef enum chunk_kind {
     CHUNK_LINES,    /* data holds lines (see `lines`), parsed by the worker */
@@ -69,16 +70,6 @@ struct chunk {
     struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
 };
 
-/* Append one line to a CHUNK_LINES chunk (copied).  0 or -ENOMEM. */
-int chunk_add_line(chunk *c, const char *line, size_t len, uint64_t lineno);
-/* Note a line already in c->data at `off` (a byte must follow it there).
- * 0 or -ENOMEM. */
-int chunk_add_ref(chunk *c, size_t off, size_t len, uint64_t lineno);
-/* Note a line skipped for being over the payload limit (`bytes` long) in
- * its place among c's lines: the worker reports it in order
- * (worker_skipped_line). */
-void chunk_add_skipped(chunk *c, uint64_t lineno, uint64_t bytes);
-
 /* The ruleset a chunk was evaluated with (valid during emit). */
 const ruleset *chunk_ruleset(const chunk *c);
 
@@ -96,6 +87,9 @@ typedef struct pipeline_opts {
     worker_opts wo;
     pipeline_emit_fn emit;
     pipeline_idle_fn idle;      /* optional */
+    /* optional: line input read this many bytes so far (every few
+     * thousand lines or every block; on the reading thread) */
+    void (*progress)(void *ctx, uint64_t bytes);
     void *ctx;
     struct corr_emit *corr;     /* optional: the ordered correlation stage,
                                  * applied to each chunk before emit */
@@ -114,30 +108,23 @@ chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait);
 void pipeline_chunk_put(pipeline *p, chunk *c);
 /* Queue a filled chunk (inline mode: evaluate and emit it now). */
 void pipeline_submit(pipeline *p, chunk *c);
-/* Inline mode (no worker threads) only: evaluate one payload now into c's
- * result, without copying it into the chunk; c is submitted as usual
- * later, which emits what accumulated.  Saves a copy of every line when
- * one thread does everything. */
-bool pipeline_is_inline(const pipeline *p);
-void pipeline_inline_payload(pipeline *p, chunk *c, char *data, size_t len, const char *origin, uint64_t lineno);
-/* worker_line_end on the inline worker (inline pipelines only). */
-size_t pipeline_inline_line_end(pipeline *p, const char *data, size_t avail);
-/* Inline mode: a line skipped for being over the payload limit, reported
- * now into c's result (worker_skipped_line). */
-void pipeline_inline_skipped(pipeline *p, chunk *c, const char *origin, uint64_t lineno, uint64_t bytes);
-
-/* Pull mode (worker threads only): instead of a source thread filling
- * chunks and workers taking them, each worker that runs out of work fills
- * the next chunk itself with fn (one worker at a time, in order; the
- * others evaluate meanwhile).  That saves a thread and a hand-off per
- * chunk, and the bytes a worker reads are still in its core's cache when
- * it parses them.  fn fills a fresh CHUNK_LINES chunk and returns 1, or
- * returns 0 at the end of the input (the chunk is not used) or a negative
- * errno.  Blocks until the source is exhausted; returns 0 or fn's error.
- * Chunks are queued for emission as they are filled: call
- * pipeline_drain() to wait for their output. */
-typedef int (*pipeline_pull_fn)(void *ctx, chunk *c);
-int pipeline_pull(pipeline *p, pipeline_pull_fn fn, void *ctx);
+/*
+ * Line input (JSONL), one source at a time, the same calls whatever the
+ * threads: without workers each line is evaluated as it is handed over,
+ * in place; with them, lines are copied into chunks the workers take, and
+ * a whole stream is read by the workers themselves, in blocks.
+ *
+ * pipeline_line is a line_fn and pipeline_line_too_long a
+ * line_too_long_fn (util/line_reader.h; ctx is the pipeline): a live
+ * source hands lines over one at a time (line == NULL: a flush point).
+ * pipeline_read reads a stream to its end through r (started on its file
+ * by the caller).  pipeline_lines_flush submits the lines not yet
+ * submitted (end of an input).  Errors as in util/error.h.
+ */
+int pipeline_line(void *p, char *line, size_t len, const char *origin, uint64_t lineno);
+void pipeline_line_too_long(void *p, const char *origin, uint64_t lineno, uint64_t bytes);
+int pipeline_read(pipeline *p, line_reader *r, int fd, char *err, size_t errlen);
+void pipeline_lines_flush(pipeline *p);
 
 /* Wait until everything submitted so far has been emitted. */
 void pipeline_drain(pipeline *p);
