@@ -501,6 +501,7 @@ int config_decode_init(config *c, char *err, size_t errlen)
                 init_strings(&d, "pubsubTokens", &c->pubsub_tokens, err, errlen) ||
                 init_string(&d, "pubsubAudience", &c->pubsub_audience, err, errlen) ||
                 init_string(&d, "pubsubJwksFile", &c->pubsub_jwks_file, err, errlen) ||
+                init_string(&d, "pubsubServiceAccount", &c->pubsub_account, err, errlen) ||
                 init_uint(&d, "duplicateWindow", &c->duplicate_window, 0, (size_t)1 << 24, err, errlen)))
         rc = -1;
     /* a body the in-flight budget can never hold would be answered 503
@@ -548,6 +549,7 @@ void config_free(config *c)
     pg_free(c->cluster_name);
     pg_free(c->pubsub_audience);
     pg_free(c->pubsub_jwks_file);
+    pg_free(c->pubsub_account);
     strvec_free(&c->firehose_keys);
     strvec_free(&c->pubsub_tokens);
 

@@ -10,6 +10,7 @@
 #include "source/webhook_routes.h"
 #include "envelope/codec.h"
 #include "envelope/envelope.h"
+#include "source/oidc.h"
 #include "source/webhook.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -26,6 +27,8 @@ const char *const ingest_route_name[ROUTE__COUNT] = {"audit", "aws-firehose", "g
 
 struct ingest {
     const config *cfg;
+    oidc *oidc;                 /* Pub/Sub OIDC tokens, when pubsubJwksFile is set */
+    _Atomic int64_t last_oidc_log;
     _Atomic uint64_t requests[ROUTE__COUNT];
     _Atomic uint64_t events[ROUTE__COUNT];
     _Atomic uint64_t unauthorized[ROUTE__COUNT];
@@ -51,10 +54,20 @@ ingest *ingest_new(const config *cfg, char *err, size_t errlen)
             pg_free(in);
             return NULL;
         }
+    if (cfg->pubsub_jwks_file && !(in->oidc = oidc_new(cfg->pubsub_jwks_file, cfg->pubsub_audience,
+                                                       cfg->pubsub_account, err, errlen))) {
+        pg_free(in);
+        return NULL;
+    }
     return in;
 }
 
-void ingest_free(ingest *in) { pg_free(in); }
+void ingest_free(ingest *in)
+{
+    if (in)
+        oidc_free(in->oidc);
+    pg_free(in);
+}
 
 ingest_route ingest_match(const char *url, char *cluster, size_t clen)
 {
@@ -138,6 +151,29 @@ static bool basic_ok(const config *cfg, struct MHD_Connection *c)
     return ok;
 }
 
+/* Pub/Sub: the URL token and/or the OIDC token, each required when
+ * configured. */
+static bool pubsub_ok(ingest *in, struct MHD_Connection *c)
+{
+    const config *cfg = in->cfg;
+    bool ok = true;
+    if (cfg->pubsub_tokens.n) {
+        const char *t = mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+        ok &= t && any_eq(&cfg->pubsub_tokens, t, strlen(t));
+    }
+    if (in->oidc) {
+        const char *h = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        char why[160] = "no bearer token";
+        bool tok = h && !strncasecmp(h, "Bearer ", 7) && oidc_verify(in->oidc, h + 7, (int64_t)time(NULL), why,
+                                                                      sizeof why);
+        int64_t now = (int64_t)time(NULL), last = atomic_load(&in->last_oidc_log);
+        if (!tok && now - last >= 10 && atomic_compare_exchange_strong(&in->last_oidc_log, &last, now))
+            log_msg("webhook: /ingest/gcp-pubsub: OIDC token refused: %s", why);
+        ok &= tok;
+    }
+    return ok;
+}
+
 bool ingest_auth(ingest *in, ingest_route route, struct MHD_Connection *c, bool server_ok)
 {
     const config *cfg = in->cfg;
@@ -145,9 +181,8 @@ bool ingest_auth(ingest *in, ingest_route route, struct MHD_Connection *c, bool 
     if (route == ROUTE_FIREHOSE && cfg->firehose_keys.n) {
         const char *k = mhd.lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Firehose-Access-Key");
         ok = k && any_eq(&cfg->firehose_keys, k, strlen(k));
-    } else if (route == ROUTE_PUBSUB && cfg->pubsub_tokens.n) {
-        const char *t = mhd.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
-        ok = t && any_eq(&cfg->pubsub_tokens, t, strlen(t));
+    } else if (route == ROUTE_PUBSUB && (cfg->pubsub_tokens.n || in->oidc)) {
+        ok = pubsub_ok(in, c);
     } else if (route == ROUTE_GENERIC && !server_ok) {
         ok = basic_ok(cfg, c);
     }

@@ -37,6 +37,7 @@ typedef struct config {
     strvec pubsub_tokens;       /* pubsubTokens: ?token= values accepted on /ingest/gcp-pubsub */
     char *pubsub_audience;      /* pubsubAudience: OIDC token audience ... */
     char *pubsub_jwks_file;     /* pubsubJwksFile: ... verified against these keys */
+    char *pubsub_account;       /* pubsubServiceAccount: the token's verified email, when set */
     bool gke_faithful;          /* gkeConversion: "faithful" (default "falco") */
     size_t duplicate_window;    /* duplicateWindow: recent (auditID, stage) keys remembered, 0 = off */
     /* outputs */

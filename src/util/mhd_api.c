@@ -27,6 +27,10 @@ static void load(void)
     static const dl_sym tls_syms[] = {
         DL_SYM(mhd_api, gnutls_certificate_get_peers, "gnutls_certificate_get_peers"),
         DL_SYM(mhd_api, gnutls_certificate_verify_peers, "gnutls_certificate_verify_peers"),
+        DL_SYM(mhd_api, gnutls_pubkey_init, "gnutls_pubkey_init"),
+        DL_SYM(mhd_api, gnutls_pubkey_deinit, "gnutls_pubkey_deinit"),
+        DL_SYM(mhd_api, gnutls_pubkey_import_rsa_raw, "gnutls_pubkey_import_rsa_raw"),
+        DL_SYM(mhd_api, gnutls_pubkey_verify_data2, "gnutls_pubkey_verify_data2"),
     };
     if (dl_load(LIBMHD_SONAME, "libmicrohttpd", mhd_syms, sizeof mhd_syms / sizeof *mhd_syms, &mhd, load_err,
                 sizeof load_err) == 0)

@@ -10,6 +10,7 @@
 #ifndef PEREGRINE_MHD_API_H
 #define PEREGRINE_MHD_API_H
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <stddef.h>
@@ -27,6 +28,11 @@ typedef struct mhd_api {
     __typeof__(MHD_destroy_response) *destroy_response;
     __typeof__(gnutls_certificate_get_peers) *gnutls_certificate_get_peers;
     __typeof__(gnutls_certificate_verify_peers) *gnutls_certificate_verify_peers;
+    /* RS256 signatures of Pub/Sub's OIDC tokens (source/oidc.c) */
+    __typeof__(gnutls_pubkey_init) *gnutls_pubkey_init;
+    __typeof__(gnutls_pubkey_deinit) *gnutls_pubkey_deinit;
+    __typeof__(gnutls_pubkey_import_rsa_raw) *gnutls_pubkey_import_rsa_raw;
+    __typeof__(gnutls_pubkey_verify_data2) *gnutls_pubkey_verify_data2;
 } mhd_api;
 
 extern mhd_api mhd;

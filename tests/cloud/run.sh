@@ -200,6 +200,49 @@ grep -q '^peregrine_envelope_records_total{source="webhook",outcome="non_audit"}
 grep -q 'dana@falconry.example' "$T/auth.out" || grep -q 'Attach/Exec Pod' "$T/auth.out" && ok \
     || bad "pubsub: the GKE exec entry raised an alert"
 
+# --- Pub/Sub with OIDC tokens (RS256, a JWKS file, audience, account) ----
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/jwt.key" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/rogue-jwt.key" 2>/dev/null
+MOD=$(openssl rsa -in "$T/jwt.key" -noout -modulus | cut -d= -f2)
+python3 -c 'import base64,sys,json; n=bytes.fromhex(sys.argv[1]); u=lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode(); print(json.dumps({"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"k1","n":u(n),"e":"AQAB"}]}))' "$MOD" > "$T/jwks.json"
+# jwt KEY KID CLAIMS-JSON ALG: a signed token
+jwt() {
+    local h p
+    h=$(printf '{"alg":"%s","kid":"%s","typ":"JWT"}' "${4:-RS256}" "$2" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+    p=$(printf '%s' "$3" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+    printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$1" -binary | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+}
+NOW=$(date +%s)
+SA=push@falconry-sec.iam.gserviceaccount.com
+AUD=https://peregrine.example/ingest/gcp-pubsub
+claims() { printf '{"aud":"%s","azp":"1","email":"%s","email_verified":%s,"exp":%d,"iat":%d,"iss":"https://accounts.google.com","sub":"1"}' "$1" "$2" "${5:-true}" "$3" "$4"; }
+GOOD=$(claims "$AUD" "$SA" $((NOW + 3600)) "$NOW")
+OIDC_INIT='{"pubsubJwksFile":"'$T'/jwks.json","pubsubAudience":"'$AUD'","pubsubServiceAccount":"'$SA'"}'
+start oidc -o "plugins[0].init_config=$OIDC_INIT"
+U=http://127.0.0.1:$PORT/ingest/gcp-pubsub
+B="$(push "$ENTRY" 9)"
+check "oidc: valid token 200" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$GOOD")" -d "$B" $U)" 200
+check "oidc: no token 401" "$(code "${PS[@]}" -d "$B" $U)" 401
+check "oidc: other key 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/rogue-jwt.key" k1 "$GOOD")" -d "$B" $U)" 401
+check "oidc: wrong audience 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims https://elsewhere "$SA" $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
+check "oidc: expired 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW - 600)) $((NOW - 4200)))")" -d "$B" $U)" 401
+check "oidc: other account 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" mallory@x.iam.gserviceaccount.com $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
+check "oidc: unverified email 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW + 3600)) "$NOW" false)")" -d "$B" $U)" 401
+TOK=$(jwt "$T/jwt.key" k1 "$GOOD")
+FORGED="${TOK%%.*}.$(printf '%s' "$(claims "$AUD" "$SA" $((NOW + 86400)) "$NOW")" | base64 -w0 | tr '+/' '-_' | tr -d '=').${TOK##*.}"
+check "oidc: payload changed 401" "$(code "${PS[@]}" -H "Authorization: Bearer $FORGED" -d "$B" $U)" 401
+check "oidc: alg none 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(printf '{"alg":"none"}' | base64 -w0 | tr -d '=').$(printf '%s' "$GOOD" | base64 -w0 | tr -d '=')." -d "$B" $U)" 401
+stop oidc
+grep -q 'OIDC token refused' "$T/oidc.err" && ok || bad "oidc: a refusal is logged"
+
+# configuration that asks for authentication and yields none refuses to start
+for bad_init in '{"pubsubJwksFile":"'$T'/jwks.json"}' '{"firehoseAccessKeys":[""]}' '{"pubsubTokens":[""]}' \
+                '{"pubsubJwksFile":"/nonexistent","pubsubAudience":"a"}' '{"gkeConversion":"exact"}'; do
+    timeout 10 "$BIN" "${RULES[@]}" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' \
+        -o "plugins[0].init_config=$bad_init" -o webserver.enabled=false > /dev/null 2> "$T/badcfg.err"
+    check "refused at start: $bad_init" "$?" 1
+done
+
 # --- files: the same envelopes as lines, gzip-compressed, pretty-printed ---
 for f in "$T"/d/aks/*.body; do cat "$f"; echo; done > "$T/aks.jsonl"   # Event Hubs bodies and a storage blob
 python3 - "$T" "$DATA/corpus_sample.jsonl" <<'PY'
