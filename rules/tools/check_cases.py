@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Checks that the rule cases document every rule and correlation.
 
-    python3 rules/tools/check_cases.py [RULES_DIR [CASES_DIR]]
+    python3 rules/tools/check_cases.py [RULES_DIR [CASES_DIR...]]
 
 Every rule and correlation of RULES_DIR/*.yaml (a `debug` firehose aside)
-must be named in `fire:` by at least one case of CASES_DIR/*.yaml and in
+must be named in `fire:` by at least one case of CASES_DIR/*.yaml (default:
+RULES_DIR/tests and RULES_DIR/pending/tests) and in
 `no_fire:` by at least one look-alike, and every look-alike (a case that
 fires nothing) must say in `why:` why it is benign.  Whether the cases pass
 is the engine's business: `build/peregrine -r rules --test rules/tests`.
@@ -32,9 +33,12 @@ def names(rules_dir):
 
 def main():
     rules_dir = sys.argv[1] if len(sys.argv) > 1 else "rules"
-    cases_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(rules_dir, "tests")
+    if len(sys.argv) > 2:
+        cases_dirs = sys.argv[2:]
+    else:
+        cases_dirs = [os.path.join(rules_dir, "tests"), os.path.join(rules_dir, "pending", "tests")]
     fire, no_fire, problems, ncases = set(), set(), [], 0
-    for f in sorted(glob.glob(os.path.join(cases_dir, "*.yaml"))):
+    for f in sorted(g for d in cases_dirs for g in glob.glob(os.path.join(d, "*.yaml"))):
         for c in yaml.safe_load(open(f)) or []:
             ncases += 1
             fire.update(c.get("fire") or [])
