@@ -8,6 +8,7 @@ need=""
 pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
 pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
 pkg-config --exists zlib 2>/dev/null || need="$need zlib1g-dev"             # gzip bodies and files
+pkg-config --exists hiredis 2>/dev/null || need="$need libhiredis-dev"      # correlations.store: redis://
 pkg-config --exists libmicrohttpd 2>/dev/null || need="$need libmicrohttpd-dev"
 pkg-config --exists gnutls 2>/dev/null || need="$need libgnutls28-dev"
 pkg-config --exists libcurl 2>/dev/null || need="$need libcurl4-openssl-dev"   # http_output
@@ -20,6 +21,7 @@ if [ "${1:-}" != "--build" ]; then
     command -v python3 >/dev/null 2>&1 || need="$need python3"               # conformance runner
     command -v curl >/dev/null 2>&1 || need="$need curl"                     # webhook tests
     command -v openssl >/dev/null 2>&1 || need="$need openssl"               # webhook TLS tests
+    command -v redis-server >/dev/null 2>&1 || need="$need redis-server"     # tests/redis, the Redis store's unit test
     # tests/cloud: a real log shipper (syslog-ng's http() destination)
     ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1 || need="$need syslog-ng-core syslog-ng-mod-http"
     # tests/deploy: Debian's python3 with PyYAML parses the manifests
