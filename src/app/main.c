@@ -191,6 +191,11 @@ static void list_rules(const ruleset *rs)
     for (size_t i = 0; i < ruleset_count(rs); i++) {
         const rule_info *r = ruleset_rule(rs, i);
         printf("%-50s ", r->name);
+        const char *sum = ruleset_rule_summary(rs, i);
+        if (sum) /* correlations and suppressions say what they count */
+            printf("[%s%s]%s", ruleset_rule_is_correlation(rs, i) ? "correlation " : "", sum, *r->desc ? "\n" : "");
+        if (sum && *r->desc)
+            printf("%51s", "");
         /* word-wrap the description at 59 columns, continuation indented by 51 */
         size_t col = 0;
         const char *p = r->desc;

@@ -2,6 +2,7 @@
  * corr_emit — correlation decisions into a chunk's alerts (see corr_emit.h).
  */
 #include "engine/corr_emit.h"
+#include "correlate/store.h"
 #include "correlate/values.h"
 #include "rules/compiled.h"
 #include "rules/correlation.h"
@@ -194,3 +195,26 @@ int corr_emit_save(corr_emit *ce, char *err, size_t errlen)
         return 0;
     return corr_stage_save(ce->st, ce->o.state_file, err, errlen);
 }
+
+/* The ordered correlation stage with its in-process store, its state
+ * file loaded (a bad one is reported; the run starts fresh). */
+corr_emit *corr_emit_from_config(const config *cfg, bool persist)
+{
+    mem_store_opts mo = {.max_groups = cfg->corr_max_groups, .max_bytes = cfg->corr_max_bytes};
+    corr_store *store = mem_store_new(&mo);
+    corr_stage_opts so = {.lateness_ns = (int64_t)(cfg->corr_lateness_s * 1e9)};
+    corr_stage *st = store ? corr_stage_new(&so, store) : NULL;
+    if (!st)
+        return NULL;
+    alert_opts ao;
+    char host[256];
+    worker_alert_opts(cfg, host, sizeof host, &ao);
+    corr_emit_opts co = {.state_file = persist ? cfg->corr_state_file : NULL,
+                         .snapshot_interval_s = (int64_t)cfg->corr_snapshot_interval_s};
+    corr_emit *ce = corr_emit_new(st, &ao, &co);
+    char err[512];
+    if (ce && corr_emit_load(ce, err, sizeof err))
+        log_msg("correlations: state file not loaded, starting fresh: %s", err);
+    return ce;
+}
+

@@ -39,6 +39,11 @@ void corr_emit_apply(corr_emit *ce, const ruleset *rs, worker_result *r);
 
 corr_stage *corr_emit_stage(corr_emit *ce);
 
+/* The stage and its store as the configuration says (correlations.*),
+ * its state file loaded when `persist` (a bad one is reported on stderr;
+ * the run starts fresh).  NULL when out of memory. */
+corr_emit *corr_emit_from_config(const config *cfg, bool persist);
+
 /* Load the state file (a missing file is not an error: 0 and nothing
  * said).  A corrupt or incompatible one: -EINVAL with the reason; the
  * caller reports it and runs with fresh state. */

@@ -65,28 +65,6 @@ static void on_progress(void *ctx, uint64_t bytes)
     progress_draw(&e->prog, bytes, c.events, c.alerts);
 }
 
-/* The ordered correlation stage with its in-process store, its state
- * file loaded (a bad one is reported; the run starts fresh). */
-static corr_emit *new_corr_emit(const config *cfg)
-{
-    mem_store_opts mo = {.max_groups = cfg->corr_max_groups, .max_bytes = cfg->corr_max_bytes};
-    corr_store *store = mem_store_new(&mo);
-    corr_stage_opts so = {.lateness_ns = (int64_t)(cfg->corr_lateness_s * 1e9)};
-    corr_stage *st = store ? corr_stage_new(&so, store) : NULL;
-    if (!st)
-        return NULL;
-    alert_opts ao;
-    char host[256];
-    worker_alert_opts(cfg, host, sizeof host, &ao);
-    corr_emit_opts co = {.state_file = cfg->corr_state_file,
-                         .snapshot_interval_s = (int64_t)cfg->corr_snapshot_interval_s};
-    corr_emit *ce = corr_emit_new(st, &ao, &co);
-    char err[512];
-    if (ce && corr_emit_load(ce, err, sizeof err))
-        log_msg("correlations: state file not loaded, starting fresh: %s", err);
-    return ce;
-}
-
 engine *engine_new(const engine_opts *o)
 {
     engine *e = pg_calloc(1, sizeof *e);
@@ -96,7 +74,7 @@ engine *engine_new(const engine_opts *o)
     atomic_init(&e->shared.evt_num, 0);
     atomic_init(&e->shared.first_ts, INT64_MIN);
     int nworkers = o->threads > 1 ? o->threads : o->concurrent_sources ? 1 : 0;
-    if (o->rs && !(e->corr = new_corr_emit(o->cfg))) {
+    if (o->rs && !(e->corr = corr_emit_from_config(o->cfg, true))) {
         pg_free(e);
         return NULL;
     }

@@ -6,6 +6,7 @@
  * extraction, same compiled rules.
  */
 #include "harness/ruletest.h"
+#include "engine/corr_emit.h"
 #include "engine/worker.h"
 #include "rules/rulefiles.h"
 #include "rules/ruleset.h"
@@ -130,11 +131,13 @@ static int rule_index(const ruleset *rs, const char *name)
 }
 
 /* Evaluate one line; fired[] marks the rules that fired. */
-static void run_line(harness *h, worker *w, char *line, size_t len, const char *origin, uint64_t n, bool *fired,
-                     worker_result *r)
+static void run_line(harness *h, worker *w, corr_emit *ce, const ruleset *rs, char *line, size_t len,
+                     const char *origin, uint64_t n, bool *fired, worker_result *r)
 {
     worker_result_clear(r);
     worker_payload(w, line, len, origin, n, r);
+    if (ce)     /* correlations: the case's events in order, its own state */
+        corr_emit_apply(ce, rs, r);
     for (size_t i = 0; i < r->nspans; i++)
         fired[r->spans[i].rule] = true;
     if (r->counts.malformed || r->counts.unrecognized || r->counts.dropped_events)
@@ -163,9 +166,14 @@ static void run_case(harness *h, const char *file, const ynode *c)
         buf_printf(&h->msg, "     its rules do not load (see above)\n");
     bool *fired = rs ? pg_calloc(ruleset_count(rs) + 1, sizeof *fired) : NULL;
     worker *w = NULL;
+    corr_emit *ce = NULL;
     if (rs && fired) {
         worker_opts wo = {.cfg = &h->cfg, .rs = rs};
         w = worker_new(&wo);
+        if (w && ruleset_has_state(rs) && !(ce = corr_emit_from_config(&h->cfg, false))) {
+            worker_free(w);
+            w = NULL;
+        }
     }
     if (w) {
         worker_result r = {0};
@@ -176,7 +184,7 @@ static void run_case(harness *h, const char *file, const ynode *c)
             buf_clear(&line);
             ynode_to_json(evs->items[i], &line);
             buf_putc(&line, '\0');
-            run_line(h, w, line.data, line.len - 1, file, ++n, fired, &r);
+            run_line(h, w, ce, rs, line.data, line.len - 1, file, ++n, fired, &r);
         }
         const ynode *ef = ymap_get(c, "events_file");
         if (ef && ef->kind == Y_SCALAR) {
@@ -196,7 +204,7 @@ static void run_case(harness *h, const char *file, const ynode *c)
                 if (l) {
                     char save = s[l];
                     s[l] = 0;
-                    run_line(h, w, s, l, buf_cstr(&p), n, fired, &r);
+                    run_line(h, w, ce, rs, s, l, buf_cstr(&p), n, fired, &r);
                     s[l] = save;
                 }
             }
@@ -224,6 +232,7 @@ static void run_case(harness *h, const char *file, const ynode *c)
         buf_free(&line);
         buf_free(&p);
         worker_free(w);
+        corr_emit_free(ce);
     } else if (rs) {
         buf_printf(&h->msg, "     out of memory\n");
     }

@@ -68,6 +68,7 @@ typedef struct ccorr {
     const char *window_text;
     uint64_t threshold;     /* events/values needed (gt N compiled as N+1) */
     uint64_t id;            /* hash of the definition: the identity of its state */
+    const char *summary;    /* "event_count: gte 20 in 2m by ka.user.name" (-L) */
 } ccorr;
 
 /* A plain rule's `suppress: {by: [...], for: D}`. */
@@ -76,6 +77,7 @@ typedef struct csuppress {
     size_t nby;
     int64_t for_ns;
     uint64_t id;
+    const char *summary;    /* "suppress: 10m by ka.user.name, ka.target.name" (-L) */
 } csuppress;
 
 #endif

@@ -43,6 +43,53 @@ bool ruleset_rule_is_correlation(const ruleset *rs, size_t i)
     return i < rs->nrules && rs->rules[i].corr != NULL;
 }
 
+const char *ruleset_rule_summary(const ruleset *rs, size_t i)
+{
+    if (i >= rs->nrules)
+        return NULL;
+    const crule *r = &rs->rules[i];
+    return r->corr ? r->corr->summary : r->sup ? r->sup->summary : NULL;
+}
+
+static const char *const type_names[] = {
+    [CC_EVENT_COUNT] = "event_count", [CC_VALUE_COUNT] = "value_count", [CC_TEMPORAL] = "temporal",
+    [CC_TEMPORAL_ORDERED] = "temporal_ordered", [CC_NEW_VALUE] = "new_value",
+};
+
+static void put_vec(buf *b, const strvec *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        buf_puts(b, i ? ", " : "");
+        buf_puts(b, v->v[i]);
+    }
+}
+
+/* What -L shows of a correlation. */
+static const char *summarize(compiler *c, const l_rule *r)
+{
+    const l_corr *lc = r->corr;
+    buf b = BUF_INIT;
+    buf_puts(&b, type_names[lc->type]);
+    buf_puts(&b, ":");
+    if (lc->threshold_text)
+        buf_printf(&b, " %s", lc->threshold_text);
+    if (lc->field.n) {
+        buf_puts(&b, lc->type == CC_VALUE_COUNT ? " distinct " : lc->type == CC_NEW_VALUE ? " new " : " sampling ");
+        put_vec(&b, &lc->field);
+    }
+    if (lc->window)
+        buf_printf(&b, " in %s", lc->window);
+    if (lc->nsteps)
+        buf_printf(&b, " over %zu steps", lc->nsteps);
+    if (lc->group_by.n) {
+        buf_puts(&b, " by ");
+        put_vec(&b, &lc->group_by);
+    }
+    const char *s = b.oom ? NULL : cstrdup(c, b.data ? b.data : "", b.len);
+    buf_free(&b);
+    return s;
+}
+
 /* ---- correlations and suppressions ---- */
 
 /* A condition's full text (lists substituted) → tree → checks → program. */
@@ -220,6 +267,8 @@ static int compile_conditions(compiler *c, l_rule *r, crule *cr, rule_scope *sc,
             return cerr(err, errlen, "field '%s': %.900s", lc->field.v[i], err);
         cc->nfield++;
     }
+    if (!(cc->summary = summarize(c, r)))
+        return cerr(err, errlen, "out of memory");
     cr->corr = cc;
     cr->cond = cc->steps[0].cond;
     cr->prog = cc->steps[0].prog;
@@ -242,6 +291,13 @@ int suppress_compile(compiler *c, l_rule *r, crule *cr, char *err, size_t errlen
     hash_str(&h, num);
     hash_vec(&h, &r->sup->by);
     sp->id = h | 1;
+    buf b = BUF_INIT;
+    buf_printf(&b, "suppress: %s by ", r->sup->for_text ? r->sup->for_text : "");
+    put_vec(&b, &r->sup->by);
+    sp->summary = b.oom ? NULL : cstrdup(c, b.data, b.len);
+    buf_free(&b);
+    if (!sp->summary)
+        return cerr(err, errlen, "out of memory");
     cr->sup = sp;
     return 0;
 }

@@ -284,6 +284,10 @@ int corr_load_suppress(const ynode *item, l_suppress **out, const ynode **bad, c
         l_suppress_free(ls);
         return fail(&x, ymap_get(s, "for"), "'suppress.for' must be a positive duration");
     }
+    if (!(ls->for_text = pg_strdup(ymap_get(s, "for")->str))) {
+        l_suppress_free(ls);
+        return fail(&x, s, "out of memory");
+    }
     *out = ls;
     return 0;
 }
@@ -315,5 +319,6 @@ void l_suppress_free(l_suppress *s)
     if (!s)
         return;
     strvec_free(&s->by);
+    pg_free(s->for_text);
     pg_free(s);
 }

@@ -43,6 +43,7 @@ typedef struct l_corr {
 typedef struct l_suppress {
     strvec by;
     int64_t for_ns;
+    char *for_text;             /* as written */
 } l_suppress;
 
 /* The keys a correlation item may have besides the rule keys. */

@@ -97,6 +97,8 @@ const char *ruleset_uses_order(const ruleset *rs);
 bool ruleset_has_state(const ruleset *rs);
 /* Whether rule i carries `suppress:`. */
 bool ruleset_rule_suppressed(const ruleset *rs, size_t i);
+/* What a correlation or a suppress is, in one line (-L), or NULL. */
+const char *ruleset_rule_summary(const ruleset *rs, size_t i);
 /* Whether rule i is a correlation. */
 bool ruleset_rule_is_correlation(const ruleset *rs, size_t i);
 void ruleset_free(ruleset *rs);
