@@ -541,7 +541,6 @@ int config_decode_init(config *c, char *err, size_t errlen)
 void config_free(config *c)
 {
     pg_free(c->open_params);
-    pg_free(c->corr_state_file);
     pg_free(c->init_config);
     pg_free(c->ssl_certificate);
     pg_free(c->client_ca);

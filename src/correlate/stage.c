@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,9 @@ typedef struct dedup_slot {
 
 typedef struct slot_info {          /* one stateful rule of the current ruleset */
     uint32_t rule;
-    _Atomic uint64_t late;
+    uint64_t id;
+    char *name;                     /* a copy: stats readers outlive rulesets */
+    uint64_t late;
 } slot_info;
 
 struct corr_stage {
@@ -49,6 +52,9 @@ struct corr_stage {
     dedup_slot *dedup;              /* 4-way sets */
     size_t dedup_sets;
     _Atomic uint64_t late, duplicates, skipped, errors;
+    /* held by corr_stage_run and by the stats readers (the admin thread):
+     * the store and the slots change under it */
+    pthread_mutex_t mu;
 };
 
 corr_stage *corr_stage_new(const corr_stage_opts *o, corr_store *store)
@@ -60,6 +66,7 @@ corr_stage *corr_stage_new(const corr_stage_opts *o, corr_store *store)
         return NULL;
     }
     st->o = *o;
+    pthread_mutex_init(&st->mu, NULL);
     if (st->o.lateness_ns <= 0)
         st->o.lateness_ns = 60 * NS_PER_S;
     if (!st->o.dedup_slots)
@@ -83,7 +90,10 @@ void corr_stage_free(corr_stage *st)
     if (st->store)
         st->store->vt->free(st->store);
     pg_free(st->params);
+    for (size_t i = 0; i < st->nslots; i++)
+        pg_free(st->slots[i].name);
     pg_free(st->slots);
+    pthread_mutex_destroy(&st->mu);
     pg_free(st->ops);
     pg_free(st->dec);
     pg_free(st->op_hit);
@@ -131,11 +141,22 @@ static int use_ruleset(corr_stage *st, const ruleset *rs)
             continue;
         }
         slots[n].rule = (uint32_t)i;
+        slots[n].id = p[i].id;
+        if (!(slots[n].name = pg_strdup(r->info.name))) {
+            for (size_t k = 0; k < n; k++)
+                pg_free(slots[k].name);
+            pg_free(p);
+            pg_free(slots);
+            pg_free(ids);
+            return -ENOMEM;
+        }
         ids[n++] = p[i].id;
     }
     st->store->vt->retain(st->store, ids, n);
     pg_free(ids);
     pg_free(st->params);
+    for (size_t i = 0; i < st->nslots; i++)
+        pg_free(st->slots[i].name);
     pg_free(st->slots);
     st->params = p;
     st->nparams = rs->nrules;
@@ -196,11 +217,21 @@ static int reserve(corr_stage *st, size_t n)
     return 0;
 }
 
+static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, const corr_decision **out);
+
 int corr_stage_run(corr_stage *st, const ruleset *rs, const corr_hits *h, const corr_decision **out)
 {
     *out = st->dec;
     if (!h->n && !h->skipped)
         return 0;
+    pthread_mutex_lock(&st->mu);
+    int rc = run_locked(st, rs, h, out);
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, const corr_decision **out)
+{
     atomic_fetch_add_explicit(&st->skipped, h->skipped, memory_order_relaxed);
     int rc = use_ruleset(st, rs);
     if (!rc)
@@ -228,7 +259,7 @@ int corr_stage_run(corr_stage *st, const ruleset *rs, const corr_hits *h, const 
                 continue;
             if (st->have_ts && x->ts < st->max_ts - st->o.lateness_ns) {
                 atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
-                atomic_fetch_add_explicit(&st->slots[p->slot].late, 1, memory_order_relaxed);
+                st->slots[p->slot].late++;
                 continue;
             }
         }
@@ -263,7 +294,7 @@ int corr_stage_run(corr_stage *st, const ruleset *rs, const corr_hits *h, const 
     return 0;
 }
 
-void corr_stage_totals_get(corr_stage *st, corr_stage_totals *out)
+static void totals_locked(corr_stage *st, corr_stage_totals *out)
 {
     *out = (corr_stage_totals){
         .late = atomic_load(&st->late), .duplicates = atomic_load(&st->duplicates),
@@ -271,41 +302,59 @@ void corr_stage_totals_get(corr_stage *st, corr_stage_totals *out)
     };
     for (size_t i = 0; i < st->nslots; i++) {
         corr_stats cs;
-        st->store->vt->get_stats(st->store, (uint32_t)i, st->params[st->slots[i].rule].id, &cs);
+        st->store->vt->get_stats(st->store, (uint32_t)i, st->slots[i].id, &cs);
         out->evictions += cs.evictions;
     }
     out->bytes = st->store->vt->bytes(st->store);
 }
 
-size_t corr_stage_rule_stats(corr_stage *st, corr_rule_stats *out, size_t max)
+void corr_stage_totals_get(corr_stage *st, corr_stage_totals *out)
 {
+    pthread_mutex_lock(&st->mu);
+    totals_locked(st, out);
+    pthread_mutex_unlock(&st->mu);
+}
+
+size_t corr_stage_rule_stats(corr_stage *st, corr_rule_stats *out, size_t max, char *names, size_t nameslen)
+{
+    pthread_mutex_lock(&st->mu);
+    size_t used = 0;
     for (size_t i = 0; i < st->nslots && i < max; i++) {
-        const corr_params *p = &st->params[st->slots[i].rule];
+        const slot_info *sl = &st->slots[i];
         corr_stats cs;
-        st->store->vt->get_stats(st->store, (uint32_t)i, p->id, &cs);
-        out[i] = (corr_rule_stats){p->name, cs.keys, cs.evictions, atomic_load(&st->slots[i].late), cs.alerts,
-                                   cs.suppressed};
+        st->store->vt->get_stats(st->store, (uint32_t)i, sl->id, &cs);
+        size_t len = strlen(sl->name) + 1;
+        const char *name = "";
+        if (used + len <= nameslen) {
+            memcpy(names + used, sl->name, len);
+            name = names + used;
+            used += len;
+        }
+        out[i] = (corr_rule_stats){name, cs.keys, cs.evictions, sl->late, cs.alerts, cs.suppressed};
     }
-    return st->nslots;
+    size_t n = st->nslots;
+    pthread_mutex_unlock(&st->mu);
+    return n;
 }
 
 void corr_stage_print_stats(corr_stage *st, FILE *out)
 {
-    if (!st->nslots)
-        return;
-    corr_stage_totals t;
-    corr_stage_totals_get(st, &t);
-    fprintf(out, "Stateful detection: %llu late, %llu duplicate requests, %llu without key, %llu evicted\n",
-            (unsigned long long)t.late, (unsigned long long)t.duplicates, (unsigned long long)t.skipped,
-            (unsigned long long)t.evictions);
-    for (size_t i = 0; i < st->nslots; i++) {
-        const corr_params *p = &st->params[st->slots[i].rule];
-        corr_stats cs;
-        st->store->vt->get_stats(st->store, (uint32_t)i, p->id, &cs);
-        fprintf(out, "   %s: %llu alerts, %llu suppressed, %llu keys, %llu evicted, %llu late\n", p->name,
-                (unsigned long long)cs.alerts, (unsigned long long)cs.suppressed, (unsigned long long)cs.keys,
-                (unsigned long long)cs.evictions, (unsigned long long)atomic_load(&st->slots[i].late));
+    pthread_mutex_lock(&st->mu);
+    if (st->nslots) {
+        corr_stage_totals t;
+        totals_locked(st, &t);
+        fprintf(out, "Stateful detection: %llu late, %llu duplicate requests, %llu without key, %llu evicted\n",
+                (unsigned long long)t.late, (unsigned long long)t.duplicates, (unsigned long long)t.skipped,
+                (unsigned long long)t.evictions);
+        for (size_t i = 0; i < st->nslots; i++) {
+            corr_stats cs;
+            st->store->vt->get_stats(st->store, (uint32_t)i, st->slots[i].id, &cs);
+            fprintf(out, "   %s: %llu alerts, %llu suppressed, %llu keys, %llu evicted, %llu late\n", st->slots[i].name,
+                    (unsigned long long)cs.alerts, (unsigned long long)cs.suppressed, (unsigned long long)cs.keys,
+                    (unsigned long long)cs.evictions, (unsigned long long)st->slots[i].late);
+        }
     }
+    pthread_mutex_unlock(&st->mu);
 }
 
 /* ------------------------------------------------------------ persistence */
@@ -313,7 +362,9 @@ void corr_stage_print_stats(corr_stage *st, FILE *out)
 int corr_stage_save(corr_stage *st, const char *path, char *err, size_t errlen)
 {
     buf b = BUF_INIT;
+    pthread_mutex_lock(&st->mu);
     int rc = mem_store_save(st->store, &b);
+    pthread_mutex_unlock(&st->mu);
     if (rc) {
         buf_free(&b);
         snprintf(err, errlen, "%s: out of memory", path);
@@ -363,7 +414,9 @@ int corr_stage_load(corr_stage *st, const char *path, char *err, size_t errlen)
         return rc < 0 ? rc : -rc;
     }
     char why[256];
+    pthread_mutex_lock(&st->mu);
     rc = mem_store_load(st->store, b.data, b.len, why, sizeof why);
+    pthread_mutex_unlock(&st->mu);
     if (rc)
         snprintf(err, errlen, "%s: %s", path, why);
     buf_free(&b);

@@ -65,8 +65,10 @@ typedef struct corr_rule_stats {
 } corr_rule_stats;
 
 void corr_stage_totals_get(corr_stage *st, corr_stage_totals *out);
-/* Per stateful rule of the current ruleset; returns how many (fills up to max). */
-size_t corr_stage_rule_stats(corr_stage *st, corr_rule_stats *out, size_t max);
+/* Per stateful rule of the current ruleset; returns how many (fills up to
+ * max).  Their names are copied into `names` (nameslen bytes; "" when it
+ * is full). */
+size_t corr_stage_rule_stats(corr_stage *st, corr_rule_stats *out, size_t max, char *names, size_t nameslen);
 /* The statistics block's lines (nothing when the ruleset has no state). */
 void corr_stage_print_stats(corr_stage *st, FILE *out);
 

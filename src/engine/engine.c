@@ -263,6 +263,7 @@ size_t engine_pending(engine *e) { return pipeline_pending(e->pipe); }
 const struct histogram *engine_eval_histogram(engine *e) { return pipeline_eval_histogram(e->pipe); }
 const ruleset *engine_ruleset(engine *e) { return pipeline_ruleset(e->pipe); }
 uint64_t engine_busy_refusals(engine *e) { return atomic_load(&e->busy); }
+struct corr_stage *engine_corr_stage(engine *e) { return e->corr ? corr_emit_stage(e->corr) : NULL; }
 
 void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx)
 {

@@ -109,6 +109,9 @@ size_t engine_pending(engine *e);
 const struct histogram *engine_eval_histogram(engine *e);
 const ruleset *engine_ruleset(engine *e);
 uint64_t engine_busy_refusals(engine *e);
+/* The ordered correlation stage (detection mode), or NULL: its stats
+ * may be read from any thread. */
+struct corr_stage *engine_corr_stage(engine *e);
 void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx);
 
 /* Falco's end-of-run block (and our run summary before it). */

@@ -2,8 +2,10 @@
  * metrics — Prometheus text format (see metrics.h).
  */
 #include "ops/metrics.h"
+#include "correlate/stage.h"
 #include "source/webhook_routes.h"
 #include "output/outputs.h"
+#include "util/alloc.h"
 #include "util/histogram.h"
 
 #include <string.h>
@@ -92,6 +94,48 @@ static void render_ingest(buf *o, const webhook *wh)
     }
 }
 
+/* Stateful detection: per correlation (and suppressing rule), and totals. */
+static void render_correlations(buf *o, corr_stage *st)
+{
+    enum { MAXR = 1024, NAMES = MAXR * 96 };
+    corr_rule_stats *rs = pg_malloc(MAXR * sizeof *rs);
+    char *names = pg_malloc(NAMES);
+    size_t n = rs && names ? corr_stage_rule_stats(st, rs, MAXR, names, NAMES) : 0;
+    if (n > MAXR)
+        n = MAXR;
+    static const struct {
+        const char *name, *type, *help;
+    } series[] = {
+        {"peregrine_correlation_keys", "gauge", "Keys held, by correlation (or rule with suppress)."},
+        {"peregrine_correlation_evictions_total", "counter", "Keys evicted at max_groups or max_bytes."},
+        {"peregrine_correlation_late_total", "counter", "Events older than the watermark, not counted."},
+        {"peregrine_correlation_alerts_total", "counter", "Alerts raised (suppress: alerts let through)."},
+        {"peregrine_correlation_suppressed_total", "counter", "Hits suppressed after an alert."},
+    };
+    for (size_t k = 0; k < sizeof series / sizeof *series; k++) {
+        help(o, series[k].name, series[k].type, series[k].help);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = k == 0 ? rs[i].keys : k == 1 ? rs[i].evictions : k == 2 ? rs[i].late
+                       : k == 3 ? rs[i].alerts : rs[i].suppressed;
+            buf_printf(o, "%s{rule=", series[k].name);
+            metrics_label(o, rs[i].name);
+            buf_printf(o, "} %llu\n", (unsigned long long)v);
+        }
+    }
+    pg_free(rs);
+    pg_free(names);
+    corr_stage_totals t;
+    corr_stage_totals_get(st, &t);
+    help(o, "peregrine_correlation_duplicates_total", "counter", "Requests seen again (same auditID and stage), counted once.");
+    counter(o, "peregrine_correlation_duplicates_total", "", t.duplicates);
+    help(o, "peregrine_correlation_skipped_total", "counter", "Matching events without a value for a key or counted field.");
+    counter(o, "peregrine_correlation_skipped_total", "", t.skipped);
+    help(o, "peregrine_correlation_errors_total", "counter", "Hits not applied (out of memory, store errors).");
+    counter(o, "peregrine_correlation_errors_total", "", t.errors);
+    help(o, "peregrine_correlation_state_bytes", "gauge", "Bytes of correlation state held (max_bytes bounds it).");
+    buf_printf(o, "peregrine_correlation_state_bytes %llu\n", (unsigned long long)t.bytes);
+}
+
 void metrics_render(const metrics_sources *m, buf *o)
 {
     run_counts c;
@@ -137,6 +181,9 @@ void metrics_render(const metrics_sources *m, buf *o)
     buf_printf(o, "peregrine_queue_chunks %zu\n", engine_pending(m->eng));
     help(o, "peregrine_chunk_evaluation_seconds", "histogram", "Time to evaluate one work unit (lines or a request body).");
     hist_render(engine_eval_histogram(m->eng), "peregrine_chunk_evaluation_seconds", "", o);
+
+    if (engine_corr_stage(m->eng))
+        render_correlations(o, engine_corr_stage(m->eng));
 
     const ruleset *rs = engine_ruleset(m->eng);
     size_t on = 0, n = rs ? ruleset_count(rs) : 0;
