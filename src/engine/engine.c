@@ -215,6 +215,9 @@ engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, c
         int src = event_split(&c->doc, &lim, &c->batch, on_body_drop, c, err, errlen);
         c->res.counts.dropped_events = c->batch.dropped;
         c->res.counts.oversized_events = c->batch.oversized;
+        if (event_drops_unsaid(&c->batch))
+            log_k8saudit_to(&c->res.log, "... and %zu more events dropped (%zu in this body, %zu over maxEventSize) (%s)",
+                            event_drops_unsaid(&c->batch), c->batch.dropped, c->batch.oversized, origin);
         if (src == -ENOMEM) {
             pipeline_chunk_put(e->pipe, c);
             snprintf(err, errlen, "out of memory");
@@ -288,6 +291,8 @@ void engine_print_stats(engine *e, double elapsed_s, FILE *out)
                 (unsigned long long)s.env_control, (unsigned long long)s.env_skipped,
                 (unsigned long long)s.env_truncated, (unsigned long long)s.env_bad,
                 (unsigned long long)s.duplicates);
+    if (log_suppressed_total())
+        fprintf(out, "Log: %llu lines held back by the log rate limit\n", (unsigned long long)log_suppressed_total());
     uint64_t busy = atomic_load(&e->busy);
     if (busy)
         fprintf(out, "Webhook: %llu requests refused with 503 (evaluation queue full; the sender retries)\n",

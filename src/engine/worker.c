@@ -185,6 +185,15 @@ static void on_drop(void *ctx, const char *msg)
     log_k8saudit_to(&w->res->log, "%s (%s:%llu)", msg, w->origin, (unsigned long long)w->lineno);
 }
 
+/* After a split: the payload's drops beyond the first few, in one line. */
+static void drops_unsaid(worker *w, worker_result *r)
+{
+    size_t more = event_drops_unsaid(&w->batch);
+    if (more)
+        log_k8saudit_to(&r->log, "... and %zu more events dropped (%zu in this payload, %zu over maxEventSize) (%s:%llu)",
+                        more, w->batch.dropped, w->batch.oversized, w->origin, (unsigned long long)w->lineno);
+}
+
 /* --extract: {"EXPR": ["v", ...] | null, ...} per event */
 static void extract_event(worker *w, field_ctx *fc, buf *o)
 {
@@ -394,8 +403,10 @@ static int envelope_line(worker *w, const json_doc *parsed, char *data, size_t l
         int prc = json_parse(&w->env_doc, text, g[i].len);
         if (prc == -ENOMEM)
             return -ENOMEM;
-        if (!prc)
+        if (!prc) {
             prc = event_split(&w->env_doc, &lim, &w->batch, on_drop, w, err, sizeof err);
+            drops_unsaid(w, r);
+        }
         r->counts.dropped_events += w->batch.dropped;
         r->counts.oversized_events += w->batch.oversized;
         if (prc) {
@@ -455,6 +466,7 @@ int worker_payload(worker *w, char *data, size_t len, const char *origin, uint64
                 return erc < 0 ? erc : 0;
         }
     }
+    drops_unsaid(w, r);
     r->counts.dropped_events += w->batch.dropped;
     r->counts.oversized_events += w->batch.oversized;
     if (rc) {

@@ -271,6 +271,14 @@ uint32_t event_member_slow(const audit_event *ev, event_key k)
  * next slot (next_slot), its keys already filled by event_root_index;
  * the event is counted when kept.  Returns 0 when the event was kept or
  * dropped on its own. */
+/* Whether a drop is to be said one by one: the payload's first
+ * EVENT_DROPS_SAID are (the caller reports how many more there were), so
+ * one body of a million bad items costs a few lines, not a million. */
+static bool drop_said(const event_batch *out, event_drop_fn on_drop)
+{
+    return on_drop && out->dropped <= EVENT_DROPS_SAID;
+}
+
 static int add_event(const json_doc *doc, uint32_t obj, audit_event *ev, const event_limits *lim,
                      event_batch *out, event_drop_fn on_drop, void *ctx)
 {
@@ -278,7 +286,7 @@ static int add_event(const json_doc *doc, uint32_t obj, audit_event *ev, const e
     uint32_t ts = ev->keys[EK_stageTimestamp];
     if (ts == JSON_NONE) {
         out->dropped++;
-        if (on_drop)
+        if (drop_said(out, on_drop))
             on_drop(ctx, "can't read stageTimestamp");
         return 0;
     }
@@ -297,7 +305,7 @@ static int add_event(const json_doc *doc, uint32_t obj, audit_event *ev, const e
     int64_t ns;
     if (event_parse_time(text, len, &ns)) {
         out->dropped++;
-        if (on_drop) {
+        if (drop_said(out, on_drop)) {
             snprintf(msg, sizeof msg,
                      "parsing time \"%.*s\" as \"2006-01-02T15:04:05.999999999Z07:00\": invalid RFC 3339 timestamp",
                      (int)(len > 64 ? 64 : len), text);
@@ -313,7 +321,7 @@ static int add_event(const json_doc *doc, uint32_t obj, audit_event *ev, const e
     if (size > lim->max_event_size) {
         out->dropped++;
         out->oversized++;
-        if (on_drop) {
+        if (drop_said(out, on_drop)) {
             snprintf(msg, sizeof msg, "event larger than maxEventSize: size=%zu", size);
             on_drop(ctx, msg);
         }
@@ -363,7 +371,7 @@ static int split_value(const json_doc *doc, uint32_t v, const event_limits *lim,
             int rc;
             if (json_type_of(doc, c) != JSON_OBJECT) {
                 out->dropped++;
-                if (on_drop)
+                if (drop_said(out, on_drop))
                     on_drop(ctx, "can't read stageTimestamp");
                 continue;
             }

@@ -62,9 +62,12 @@ typedef struct event_batch {
     size_t oversized;       /* ... of which for maxEventSize */
 } event_batch;
 
-/* Called once per event dropped on its own (bad stageTimestamp, too big);
- * msg is the upstream log text, e.g. "can't read stageTimestamp". */
+/* Called for each of a payload's first EVENT_DROPS_SAID events dropped on
+ * their own (bad stageTimestamp, too big); msg is the upstream log text,
+ * e.g. "can't read stageTimestamp".  Later drops of the payload are only
+ * counted: the caller says how many with event_drops_unsaid(). */
 typedef void (*event_drop_fn)(void *ctx, const char *msg);
+#define EVENT_DROPS_SAID 3u
 
 /* Split the parsed payload `doc` into events appended to `out` (cleared
  * first).  Returns 0; -EINVAL when the payload (or an element of an array
@@ -75,6 +78,12 @@ int event_split(const json_doc *doc, const event_limits *lim, event_batch *out,
                 event_drop_fn on_drop, void *ctx, char *err, size_t errlen);
 
 void event_batch_free(event_batch *b);
+
+/* Drops of the last split not said one by one (see event_drop_fn). */
+static inline size_t event_drops_unsaid(const event_batch *b)
+{
+    return b->dropped > EVENT_DROPS_SAID ? b->dropped - EVENT_DROPS_SAID : 0;
+}
 
 /* Fill keys[] for object obj of d (see audit_event.keys): one pass over
  * its members, first duplicate wins, escaped names matched decoded. */

@@ -61,9 +61,20 @@ static __attribute__((cold, noinline)) int fail(json_doc *d, const char *s, cons
     return -EINVAL;
 }
 
-/* Make room for at least one more node.  Returns 0 or -ENOMEM. */
-static __attribute__((cold, noinline)) int grow(json_doc *d)
+/* Nodes a document may hold per byte read: audit events take 10-16 bytes
+ * a node, while '[0,0,0,...]' takes 2 — 8 bytes of nodes per byte of
+ * input, 100 MB for a 12 MB body.  Past the first 64K nodes, a document
+ * denser than one node per JSON_BYTES_PER_NODE bytes read so far is
+ * refused as it grows, so nodes never cost more than 4x the input. */
+#define JSON_BYTES_PER_NODE 4u
+#define JSON_DENSITY_FREE_NODES 65536u
+
+/* Make room for at least one more node; `read`: input bytes parsed so
+ * far.  Returns 0, -ENOMEM, or -E2BIG (too dense, above). */
+static __attribute__((cold, noinline)) int grow(json_doc *d, size_t read)
 {
+    if (d->cap >= JSON_DENSITY_FREE_NODES && d->cap > read / JSON_BYTES_PER_NODE)
+        return -E2BIG;
     uint32_t cap = d->cap ? (d->cap > UINT32_MAX / 2 ? UINT32_MAX - 1 : d->cap * 2) : 256;
     json_node *n = pg_realloc(d->nodes, (size_t)cap * sizeof *n);
     if (!n)
@@ -833,7 +844,13 @@ static int line_end(json_doc *d, const unsigned char *s, const unsigned char *p,
     do {                                                                                                     \
         if (unlikely(count == cap)) {                                                                        \
             d->count = count;                                                                                \
-            if (grow(d))                                                                                     \
+            int grc_ = grow(d, (size_t)(p - s));                                                             \
+            if (grc_ == -E2BIG) {                                                                            \
+                at = p;                                                                                      \
+                what = "more than one JSON value per 4 bytes";                                               \
+                goto fail;                                                                                   \
+            }                                                                                                \
+            if (grc_)                                                                                        \
                 goto oom;                                                                                    \
             nodes = d->nodes;                                                                                \
             cap = d->cap;                                                                                    \

@@ -3,6 +3,7 @@
  */
 #include "ops/metrics.h"
 #include "correlate/stage.h"
+#include "util/log.h"
 #include "source/webhook_routes.h"
 #include "output/outputs.h"
 #include "util/alloc.h"
@@ -168,6 +169,8 @@ void metrics_render(const metrics_sources *m, buf *o)
     snprintf(lb, sizeof lb, "%s,reason=\"bad_timestamp\"", src);
     counter(o, "peregrine_events_dropped_total", lb, c.dropped_events - c.oversized_events);
 
+    help(o, "peregrine_log_lines_suppressed_total", "counter", "Log lines held back by the log rate limit.");
+    buf_printf(o, "peregrine_log_lines_suppressed_total %llu\n", (unsigned long long)log_suppressed_total());
     help(o, "peregrine_regex_limit_hits_total", "counter",
          "Regex checks stopped at their backtracking bound (taken as no match).");
     counter(o, "peregrine_regex_limit_hits_total", src, c.regex_limit_hits);

@@ -24,6 +24,10 @@ void log_k8saudit_to(struct buf *b, const char *fmt, ...) __attribute__((format(
 /* Same text as log_msg, into a buffer. */
 void log_msg_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_write(const char *text, size_t len);
+/* Everything above goes through one rate limit (log.c: bursts of 5000
+ * lines, then 100 a second); the lines it held back, in all. */
+#include <stdint.h>
+uint64_t log_suppressed_total(void);
 
 /* An external-logger callback (libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER):
  * `prefix` (a string) names the server, trailing newlines are dropped. */
