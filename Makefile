@@ -50,6 +50,7 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	tests/follow/run.sh $(BUILD)/peregrine
 	tests/outputs/run.sh $(BUILD)/peregrine
 	tests/correlate/run.sh $(BUILD)/peregrine
+	tests/redis/run.sh $(BUILD)/peregrine
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, valgrind,

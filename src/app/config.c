@@ -74,6 +74,10 @@ static const struct {
     {"correlations.max_bytes", K_SIZE, offsetof(config, corr_max_bytes)},
     {"correlations.state_file", K_STR, offsetof(config, corr_state_file)},
     {"correlations.snapshot_interval", K_DURATION, offsetof(config, corr_snapshot_interval_s)},
+    {"correlations.store", K_STR, offsetof(config, corr_store)},
+    {"correlations.key_prefix", K_STR, offsetof(config, corr_key_prefix)},
+    {"correlations.store_timeout", K_DURATION, offsetof(config, corr_store_timeout_s)},
+    {"correlations.store_ca", K_STR, offsetof(config, corr_store_ca)},
 };
 
 void config_defaults(config *c)
@@ -104,6 +108,7 @@ void config_defaults(config *c)
     c->corr_max_groups = 100000;
     c->corr_max_bytes = 64u << 20;
     c->corr_snapshot_interval_s = 60;
+    c->corr_store_timeout_s = 0.2;
 }
 
 static int parse_bool(const char *v, bool *out)

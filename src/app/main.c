@@ -469,10 +469,13 @@ static int run_detect(const options *o, config *cfg, const strvec *rule_paths, c
     engine_opts eo = {.cfg = cfg, .rs = rs, .threads = effective_threads(o, rs), .concurrent_sources = kind,
                       .unbuffered = !cfg->buffered_outputs, .out = stdout,
                       .sink = outputs_sink_init(&osink, outs, &reopen_requested)};
+    char eerr[1024] = "out of memory";
+    eo.err = eerr;
+    eo.errlen = sizeof eerr;
     engine *e = engine_new(&eo);
     int rc = 0;
     if (!e) {
-        fprintf(stderr, "peregrine: out of memory\n");
+        fprintf(stderr, "peregrine: %s\n", eerr);
         rc = 1;
     } else if (kind) {
         rc = run_serving(cfg, e, eo.threads, rule_paths, cfgpath, outs);

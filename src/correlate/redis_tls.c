@@ -129,9 +129,10 @@ int redis_tls_open(redis_tls **out, int fd, const char *host, const char *ca_fil
         int64_t left = deadline_ms - redis_now_ms();
         struct pollfd pf = {fd, gt.direction(t->s) ? POLLOUT : POLLIN, 0};
         if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-            snprintf(err, errlen, "%s: TLS handshake: no answer in time", host);
+            /* a plain server waits for a command line: say what is likely */
+            snprintf(err, errlen, "%s: TLS handshake: no answer in time (a server without TLS?)", host);
             redis_tls_free(t);
-            return -ETIMEDOUT;
+            return -EPROTO;
         }
     }
     *out = t;

@@ -3,6 +3,7 @@
  */
 #include "engine/corr_emit.h"
 #include "correlate/store.h"
+#include "correlate/store_redis.h"
 #include "correlate/values.h"
 #include "rules/compiled.h"
 #include "rules/correlation.h"
@@ -17,6 +18,7 @@
 
 struct corr_emit {
     corr_stage *st;
+    corr_store *store;          /* the stage's (owned by it) */
     alert_opts ao;
     char hostname[256];
     corr_emit_opts o;
@@ -196,12 +198,44 @@ int corr_emit_save(corr_emit *ce, char *err, size_t errlen)
     return corr_stage_save(ce->st, ce->o.state_file, err, errlen);
 }
 
-/* The ordered correlation stage with its in-process store, its state
- * file loaded (a bad one is reported; the run starts fresh). */
-corr_emit *corr_emit_from_config(const config *cfg, bool persist)
+/* Where correlation state lives: correlations.store (Redis), or this
+ * process.  NULL with the reason in err. */
+static corr_store *new_store(const config *cfg, bool shared, char *err, size_t errlen)
 {
     mem_store_opts mo = {.max_groups = cfg->corr_max_groups, .max_bytes = cfg->corr_max_bytes};
-    corr_store *store = mem_store_new(&mo);
+    if (!shared) {
+        corr_store *s = mem_store_new(&mo);
+        if (!s)
+            snprintf(err, errlen, "out of memory");
+        return s;
+    }
+    redis_store_opts ro = {.url = cfg->corr_store, .key_prefix = cfg->corr_key_prefix,
+                           .ca_file = cfg->corr_store_ca,
+                           .timeout_ms = (int64_t)(cfg->corr_store_timeout_s * 1000 + 0.5),
+                           .lateness_ns = (int64_t)(cfg->corr_lateness_s * 1e9), .mem = mo};
+    corr_store *s = NULL;
+    char why[768];
+    int rc = redis_store_new(&ro, &s, why, sizeof why);
+    if (rc)
+        snprintf(err, errlen, "correlations.store: %s", why);
+    else if (why[0])
+        log_msg("correlations: %s", why);
+    return s;
+}
+
+/* The ordered correlation stage with its store; the in-process store's
+ * state file loaded (a bad one is reported; the run starts fresh).  With
+ * Redis the state lives there: no state file. */
+corr_emit *corr_emit_from_config(const config *cfg, bool persist, char *err, size_t errlen)
+{
+    char ebuf[1024];
+    if (!err) {
+        err = ebuf;
+        errlen = sizeof ebuf;
+    }
+    snprintf(err, errlen, "out of memory");
+    bool shared = persist && cfg->corr_store && cfg->corr_store[0];
+    corr_store *store = new_store(cfg, shared, err, errlen);
     corr_stage_opts so = {.lateness_ns = (int64_t)(cfg->corr_lateness_s * 1e9)};
     corr_stage *st = store ? corr_stage_new(&so, store) : NULL;
     if (!st)
@@ -209,12 +243,22 @@ corr_emit *corr_emit_from_config(const config *cfg, bool persist)
     alert_opts ao;
     char host[256];
     worker_alert_opts(cfg, host, sizeof host, &ao);
-    corr_emit_opts co = {.state_file = persist ? cfg->corr_state_file : NULL,
+    if (shared && cfg->corr_state_file)
+        log_msg("correlations: state_file ignored: the state lives in correlations.store");
+    corr_emit_opts co = {.state_file = persist && !shared ? cfg->corr_state_file : NULL,
                          .snapshot_interval_s = (int64_t)cfg->corr_snapshot_interval_s};
     corr_emit *ce = corr_emit_new(st, &ao, &co);
-    char err[512];
-    if (ce && corr_emit_load(ce, err, sizeof err))
-        log_msg("correlations: state file not loaded, starting fresh: %s", err);
+    if (!ce)
+        return NULL;
+    ce->store = store;
+    char lerr[512];
+    if (corr_emit_load(ce, lerr, sizeof lerr))
+        log_msg("correlations: state file not loaded, starting fresh: %s", lerr);
     return ce;
+}
+
+corr_store *corr_emit_store(corr_emit *ce)
+{
+    return ce->store;
 }
 

@@ -39,10 +39,16 @@ void corr_emit_apply(corr_emit *ce, const ruleset *rs, worker_result *r);
 
 corr_stage *corr_emit_stage(corr_emit *ce);
 
-/* The stage and its store as the configuration says (correlations.*),
- * its state file loaded when `persist` (a bad one is reported on stderr;
- * the run starts fresh).  NULL when out of memory. */
-corr_emit *corr_emit_from_config(const config *cfg, bool persist);
+/* The stage and its store as the configuration says (correlations.*):
+ * when `persist`, the configured store (correlations.store: Redis) and,
+ * for the in-process store, its state file loaded (a bad one is reported
+ * on stderr; the run starts fresh); otherwise (the rule test harness) a
+ * fresh in-process store.  NULL with the reason in err (when given): out
+ * of memory, or a store that cannot be used (a bad URL, refused
+ * credentials, TLS). */
+corr_emit *corr_emit_from_config(const config *cfg, bool persist, char *err, size_t errlen);
+/* The stage's store. */
+corr_store *corr_emit_store(corr_emit *ce);
 
 /* Load the state file (a missing file is not an error: 0 and nothing
  * said).  A corrupt or incompatible one: -EINVAL with the reason; the

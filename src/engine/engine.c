@@ -74,7 +74,10 @@ engine *engine_new(const engine_opts *o)
     atomic_init(&e->shared.evt_num, 0);
     atomic_init(&e->shared.first_ts, INT64_MIN);
     int nworkers = o->threads > 1 ? o->threads : o->concurrent_sources ? 1 : 0;
-    if (o->rs && !(e->corr = corr_emit_from_config(o->cfg, true))) {
+    char err[1024] = "out of memory";
+    if (o->rs && !(e->corr = corr_emit_from_config(o->cfg, true, err, sizeof err))) {
+        if (o->err)
+            snprintf(o->err, o->errlen, "%s", err);
         pg_free(e);
         return NULL;
     }
@@ -267,6 +270,11 @@ const struct histogram *engine_eval_histogram(engine *e) { return pipeline_eval_
 const ruleset *engine_ruleset(engine *e) { return pipeline_ruleset(e->pipe); }
 uint64_t engine_busy_refusals(engine *e) { return atomic_load(&e->busy); }
 struct corr_stage *engine_corr_stage(engine *e) { return e->corr ? corr_emit_stage(e->corr) : NULL; }
+
+bool engine_corr_store_health(engine *e, redis_store_health *out)
+{
+    return e->corr && redis_store_health_get(corr_emit_store(e->corr), out);
+}
 
 void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx)
 {

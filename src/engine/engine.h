@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "util/config.h"
+#include "correlate/store_redis.h"
 #include "engine/worker.h"
 #include "output/alert_sink.h"
 #include "fields/fields.h"
@@ -38,6 +39,8 @@ typedef struct engine_opts {
     bool unbuffered;            /* flush after every chunk of alerts */
     FILE *out;
     alert_sink sink;            /* optional: where alerts go instead of `out` (output/alert_sink.h) */
+    char *err;                  /* optional: why engine_new failed (else "out of memory") */
+    size_t errlen;
 } engine_opts;
 
 engine *engine_new(const engine_opts *o);
@@ -112,6 +115,8 @@ uint64_t engine_busy_refusals(engine *e);
 /* The ordered correlation stage (detection mode), or NULL: its stats
  * may be read from any thread. */
 struct corr_stage *engine_corr_stage(engine *e);
+/* The Redis correlation store's state (false: the state is in process). */
+bool engine_corr_store_health(engine *e, redis_store_health *out);
 void engine_rule_totals(engine *e, void (*fn)(void *ctx, const char *name, int prio, uint64_t n), void *ctx);
 
 /* Falco's end-of-run block (and our run summary before it). */

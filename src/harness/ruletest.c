@@ -170,7 +170,7 @@ static void run_case(harness *h, const char *file, const ynode *c)
     if (rs && fired) {
         worker_opts wo = {.cfg = &h->cfg, .rs = rs};
         w = worker_new(&wo);
-        if (w && ruleset_has_state(rs) && !(ce = corr_emit_from_config(&h->cfg, false))) {
+        if (w && ruleset_has_state(rs) && !(ce = corr_emit_from_config(&h->cfg, false, NULL, 0))) {
             worker_free(w);
             w = NULL;
         }

@@ -207,6 +207,16 @@ void metrics_render(const metrics_sources *m, buf *o)
         buf_printf(o, "peregrine_rules_last_reload_success %d\n", last_ms == 0 || atomic_load(&m->reload->last_ok));
     }
 
+    redis_store_health rh;
+    if (engine_corr_store_health(m->eng, &rh)) {
+        help(o, "peregrine_correlation_store_up", "gauge", "1 while the Redis correlation store answers.");
+        buf_printf(o, "peregrine_correlation_store_up %d\n", rh.connected);
+        help(o, "peregrine_correlation_store_fallbacks_total", "counter",
+             "Correlation updates decided in this process because Redis failed or was slow.");
+        counter(o, "peregrine_correlation_store_fallbacks_total", "", rh.fallbacks);
+        help(o, "peregrine_correlation_store_round_trips_total", "counter", "Pipelined exchanges with Redis.");
+        counter(o, "peregrine_correlation_store_round_trips_total", "", rh.round_trips);
+    }
     if (m->wh) {
         uint64_t st[WH__COUNT];
         webhook_counts(m->wh, st);

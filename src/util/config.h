@@ -88,6 +88,10 @@ typedef struct config {
     size_t corr_max_bytes;              /* all correlation state, default 64 MiB */
     char *corr_state_file;              /* unset: no persistence */
     double corr_snapshot_interval_s;    /* default 60 s */
+    char *corr_store;                   /* redis://... or rediss://...; unset: in-process state */
+    char *corr_key_prefix;              /* Redis keys' prefix, default "peregrine:" */
+    double corr_store_timeout_s;        /* Redis connect / answer per chunk, default 0.2 s */
+    char *corr_store_ca;                /* rediss://: PEM CAs (unset: the system's) */
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
     bool watch_config_files;    /* serving: reload rules when the config or rules files change */
