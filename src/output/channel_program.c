@@ -12,7 +12,9 @@
  * doubling to 10 s), so a broken command does not fork in a loop.
  * Alerts already in the pipe when a program dies are lost with it — the
  * pipe cannot tell; "delivered" means "written to the program's input".
- * A reopen (SIGUSR1) restarts the program, as Falco does.
+ * A reopen (SIGUSR1) restarts the program, as Falco does.  Stopping it (exit,
+ * reopen) closes its input, allows output_timeout for it to exit, then sends
+ * SIGTERM and, output_timeout later, SIGKILL to its process group.
  *
  * The pipe is non-blocking: a program that stops reading blocks only this
  * channel's worker (its queue fills and further alerts are dropped and
@@ -80,7 +82,9 @@ static int spawn(channel *ch, program_impl *p)
     sigaddset(&def, SIGPIPE);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* its own process group: stopping it reaches what `sh -c` started */
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     char *argv[] = {"sh", "-c", p->cmd, NULL};
     int rc = posix_spawn(&p->pid, "/bin/sh", &fa, &at, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -119,19 +123,45 @@ static int reap(channel *ch, program_impl *p, bool bounded)
     return status;
 }
 
-static void stop_program(channel *ch, program_impl *p, bool bounded)
+/* Wait up to ms for the program to exit (plain sleeps: this runs when the
+ * worker is being stopped too).  Returns true once it has been reaped. */
+static bool wait_exit(program_impl *p, int ms)
+{
+    for (int waited = 0;; waited += 10) {
+        int status;
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid || (r < 0 && errno != EINTR)) {
+            p->pid = 0;
+            return true;
+        }
+        if (waited >= ms)
+            return false;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Stop the program, never leaving it behind: its input closed, it has
+ * output_timeout to exit on its own (unless the worker is told to give
+ * up), then SIGTERM, then after output_timeout SIGKILL — each to its
+ * process group. */
+static void stop_program(channel *ch, program_impl *p)
 {
     if (p->fd >= 0)
         close(p->fd);
     p->fd = -1;
-    if (p->pid > 0) {
-        int st = reap(ch, p, bounded);
-        if (st < 0 && p->pid > 0) {
-            channel_fail(ch, 0, "'%s' (pid %d) did not exit after its input was closed; left running", p->cmd,
-                         (int)p->pid);
-            p->pid = 0;
-        }
-    }
+    if (p->pid <= 0)
+        return;
+    if (wait_exit(p, channel_stopping(ch) ? 0 : ch->timeout_ms))
+        return;
+    kill(-p->pid, SIGTERM);
+    if (wait_exit(p, ch->timeout_ms))
+        return;
+    channel_fail(ch, 0, "'%s' (pid %d) did not exit after its input was closed and SIGTERM; killed", p->cmd,
+                 (int)p->pid);
+    kill(-p->pid, SIGKILL);
+    wait_exit(p, 1000);
+    p->pid = 0;
 }
 
 static const char *describe(int status, char *buf, size_t n)
@@ -207,8 +237,8 @@ static size_t deliver_keep_alive(channel *ch, program_impl *p, const outq_item *
                 if (st >= 0) {
                     describe(st, why, sizeof why);
                 } else if (p->pid > 0) {
-                    snprintf(why, sizeof why, "closed its input (pid %d left running)", (int)p->pid);
-                    p->pid = 0;
+                    snprintf(why, sizeof why, "closed its input without exiting (pid %d stopped)", (int)p->pid);
+                    stop_program(ch, p);
                 }
                 /* a clean exit restarts at once; a failing one backs off */
                 p->backoff_ms = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
@@ -217,7 +247,7 @@ static size_t deliver_keep_alive(channel *ch, program_impl *p, const outq_item *
                                                 : BACKOFF_MIN_MS;
                 p->restarts++;
             } else {
-                stop_program(ch, p, true);
+                stop_program(ch, p);
                 snprintf(why, sizeof why, "write error: %s", strerror(-rc));
             }
             if (++attempts >= MAX_ATTEMPTS) {
@@ -245,8 +275,7 @@ static size_t deliver_once(channel *ch, program_impl *p, const outq_item *items,
         int st = reap(ch, p, false);
         char why[64];
         if (rc == -1 || st == -1) {
-            if (p->pid > 0)
-                kill(p->pid, SIGTERM); /* stopping: do not leave it behind half-fed */
+            stop_program(ch, p); /* stopping: do not leave it behind half-fed */
             return i;
         }
         if (rc && rc != -EPIPE)
@@ -268,9 +297,9 @@ static size_t program_deliver(channel *ch, const outq_item *items, size_t n)
     return p->keep_alive ? deliver_keep_alive(ch, p, items, n) : deliver_once(ch, p, items, n);
 }
 
-static void program_reopen(channel *ch) { stop_program(ch, ch->impl, true); }
+static void program_reopen(channel *ch) { stop_program(ch, ch->impl); }
 
-static void program_finish(channel *ch) { stop_program(ch, ch->impl, true); }
+static void program_finish(channel *ch) { stop_program(ch, ch->impl); }
 
 static void program_destroy(channel *ch)
 {
