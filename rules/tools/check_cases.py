@@ -5,7 +5,7 @@
 
 Every rule and correlation of RULES_DIR/*.yaml (a `debug` firehose aside)
 must be named in `fire:` by at least one case of CASES_DIR/*.yaml (default:
-RULES_DIR/tests and RULES_DIR/pending/tests) and in
+RULES_DIR/tests) and in
 `no_fire:` by at least one look-alike, and every look-alike (a case that
 fires nothing) must say in `why:` why it is benign.  Whether the cases pass
 is the engine's business: `build/peregrine -r rules --test rules/tests`.
@@ -33,10 +33,7 @@ def names(rules_dir):
 
 def main():
     rules_dir = sys.argv[1] if len(sys.argv) > 1 else "rules"
-    if len(sys.argv) > 2:
-        cases_dirs = sys.argv[2:]
-    else:
-        cases_dirs = [os.path.join(rules_dir, "tests"), os.path.join(rules_dir, "pending", "tests")]
+    cases_dirs = sys.argv[2:] if len(sys.argv) > 2 else [os.path.join(rules_dir, "tests")]
     fire, no_fire, problems, ncases = set(), set(), [], 0
     for f in sorted(g for d in cases_dirs for g in glob.glob(os.path.join(d, "*.yaml"))):
         for c in yaml.safe_load(open(f)) or []:
