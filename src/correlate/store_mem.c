@@ -44,7 +44,7 @@ uint64_t corr_hash(const void *p, size_t n)
 
 size_t mem_group_bytes(const cstate *cs, const group *g)
 {
-    size_t b = sizeof *g + g->keylen;
+    size_t b = sizeof *g + g->keycap;
     switch (cs->type) {
     case CORR_EVENT_COUNT:
         b += g->cap * sizeof(int64_t);
@@ -139,8 +139,8 @@ static void account(mem_store *m, group *g, size_t before)
     m->bytes -= before;
 }
 
-/* Remove g from everything and free it. */
-static void group_remove(mem_store *m, group *g)
+/* Take g out of its table and lists (its memory stays). */
+static void group_unlink(mem_store *m, group *g)
 {
     cstate *cs = g->cs;
     group **pp = &cs->tab[g->hash & cs->mask];
@@ -151,14 +151,50 @@ static void group_remove(mem_store *m, group *g)
     lru_unlink(&m->lru_head, &m->lru_tail, g, 1);
     m->bytes -= mem_group_bytes(cs, g);
     cs->nkeys--;
-    group_free(cs, g);
+}
+
+static void group_remove(mem_store *m, group *g)
+{
+    group_unlink(m, g);
+    group_free(g->cs, g);
 }
 
 static void evict(mem_store *m, group *g)
 {
-    g->cs->evictions++;
+    cstate *cs = g->cs;
+    cs->evictions++;
     m->evictions++;
-    group_remove(m, g);
+    group_unlink(m, g);
+    if (cs->spare) {
+        group_free(cs, g);
+        return;
+    }
+    group_clear(cs, g);
+    cs->spare = g;
+}
+
+/* The spare group made ready for a new key, or NULL. */
+static group *reuse_spare(cstate *cs, size_t keylen)
+{
+    group *g = cs->spare;
+    if (!g || g->keycap < keylen)
+        return NULL;
+    cs->spare = NULL;
+    if (g->tuples && g->cap > 64) {     /* a big new_value set: start small again */
+        pg_free(g->tuples);
+        g->tuples = NULL;
+    }
+    group keep = *g;
+    memset(g, 0, sizeof *g);
+    g->keycap = keep.keycap;
+    g->cap = keep.cap;
+    g->ts = keep.ts;
+    g->vals = keep.vals;
+    g->steps = keep.steps;
+    g->tuples = keep.tuples;
+    if (cs->type == CORR_NEW_VALUE && !g->tuples)
+        g->cap = 0;
+    return g;
 }
 
 static int grow_table(cstate *cs)
@@ -179,19 +215,22 @@ static int grow_table(cstate *cs)
     return 0;
 }
 
+/* The type's arrays (kept when g is a recycled group). */
 static int group_init(cstate *cs, group *g)
 {
     switch (cs->type) {
     case CORR_EVENT_COUNT:
         g->cap = cs->threshold ? (uint32_t)cs->threshold : 1;
-        return (g->ts = pg_calloc(g->cap, sizeof *g->ts)) ? 0 : -ENOMEM;
+        return g->ts || (g->ts = pg_calloc(g->cap, sizeof *g->ts)) ? 0 : -ENOMEM;
     case CORR_VALUE_COUNT:
         g->cap = cs->threshold ? (uint32_t)cs->threshold : 1;
-        return (g->vals = pg_calloc(g->cap, sizeof *g->vals)) ? 0 : -ENOMEM;
+        return g->vals || (g->vals = pg_calloc(g->cap, sizeof *g->vals)) ? 0 : -ENOMEM;
     case CORR_TEMPORAL:
     case CORR_TEMPORAL_ORDERED:
-        return (g->steps = pg_calloc(cs->nsteps ? cs->nsteps : 1, sizeof *g->steps)) ? 0 : -ENOMEM;
+        return g->steps || (g->steps = pg_calloc(cs->nsteps ? cs->nsteps : 1, sizeof *g->steps)) ? 0 : -ENOMEM;
     case CORR_NEW_VALUE:
+        if (g->tuples)
+            return 0;
         g->cap = 8;
         return (g->tuples = pg_calloc(g->cap, sizeof *g->tuples)) ? 0 : -ENOMEM;
     case CORR_SUPPRESS_ONLY:
@@ -216,13 +255,18 @@ group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, bool 
         evict(m, m->lru_tail);
     if (cs->nkeys >= (cs->mask + 1) && grow_table(cs))
         return NULL;
-    group *g = pg_calloc(1, sizeof *g + keylen + 1);
-    if (!g)
-        return NULL;
+    group *g = reuse_spare(cs, keylen);
+    if (!g) {
+        size_t keycap = keylen < 48 ? 48 : keylen;
+        if (!(g = pg_calloc(1, sizeof *g + keycap + 1)))
+            return NULL;
+        g->keycap = (uint32_t)keycap;
+    }
     g->cs = cs;
     g->hash = h;
     g->keylen = (uint32_t)keylen;
     memcpy(g->key, key, keylen);
+    g->key[keylen] = 0;
     if (group_init(cs, g)) {
         group_free(cs, g);
         return NULL;
@@ -264,6 +308,8 @@ static void cstate_free(mem_store *m, cstate *cs)
 {
     while (cs->lru_head)
         group_remove(m, cs->lru_head);
+    if (cs->spare)
+        group_free(cs, cs->spare);
     pg_free(cs->tab);
     pg_free(cs);
 }

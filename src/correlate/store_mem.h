@@ -46,7 +46,7 @@ struct group {
     gval *vals;                 /* value_count */
     gstep *steps;               /* temporal* */
     gtuple *tuples;             /* new_value (open addressing, cap a power of 2) */
-    uint32_t keylen;
+    uint32_t keylen, keycap;
     char key[];
 };
 
@@ -59,6 +59,9 @@ struct cstate {
     group **tab;
     size_t mask;
     group *lru_head, *lru_tail;
+    group *spare;               /* an evicted group kept for the next new key:
+                                 * at the cap, eviction costs no free/malloc
+                                 * (and no fragmentation across threads) */
     uint64_t nkeys, evictions, alerts, suppressed;
 };
 
