@@ -5,19 +5,17 @@
 #include "correlate/store_mem.h"
 #include "rules/correlation.h"
 #include "util/alloc.h"
+#include "util/memeq.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define SEP '\x1f'
 
-enum { FX_AUDITID, FX_STAGE, FX_VERB, FX_RESOURCE, FX__COUNT };
-static const char *const fx_names[FX__COUNT] = {"ka.auditid", "ka.stage", "ka.verb", "ka.target.resource"};
+enum { FX_AUDITID, FX_STAGE, FX_VERB, FX_RESOURCE };   /* ruleset.corr_fx */
 
 struct corr_collector {
     const ruleset *rs;
-    field_ref fx[FX__COUNT];
-    buf scratch;
 };
 
 void corr_hits_clear(corr_hits *h)
@@ -41,22 +39,11 @@ corr_collector *corr_collector_new(const ruleset *rs)
     if (!cc)
         return NULL;
     cc->rs = rs;
-    char err[128];
-    for (int i = 0; i < FX__COUNT; i++)
-        if (field_ref_parse(fx_names[i], strlen(fx_names[i]), &cc->fx[i], err, sizeof err)) {
-            corr_collector_free(cc);
-            return NULL;
-        }
     return cc;
 }
 
 void corr_collector_free(corr_collector *cc)
 {
-    if (!cc)
-        return;
-    for (int i = 0; i < FX__COUNT; i++)
-        field_ref_free(&cc->fx[i]);
-    buf_free(&cc->scratch);
     pg_free(cc);
 }
 
@@ -77,10 +64,14 @@ static corr_hit *new_hit(corr_hits *h)
     return x;
 }
 
-static bool extract1(corr_collector *cc, field_ctx *fc, int which, fval *out)
+/* ka.auditid & co. of the current event, through the evaluator's cache
+ * (ka.verb and ka.target.resource are there already: the rule index
+ * looked them up). */
+static bool extract1(corr_collector *cc, evaluator *ev, int which, fval *out)
 {
     fvals v;
-    if (!field_extract(&cc->fx[which], fc, &v) || !v.n) {
+    const cexpr *e = cc->rs->corr_fx[which];
+    if (!e || !evaluator_values(ev, e, &v) || !v.n) {
         *out = (fval){"", 0};
         return false;
     }
@@ -251,25 +242,28 @@ typedef struct hit_base {
     int64_t ts;
     uint64_t dedup;
     uint32_t info, infolen;     /* shared by the event's step hits */
+    bool based;                 /* dedup computed */
 } hit_base;
 
-static void base_info(corr_collector *cc, field_ctx *fc, hit_base *b, corr_hits *out, bool want_info)
+/* The event's request id (once per event) and, for sequences, its step
+ * record (once per event). */
+static void base_info(corr_collector *cc, evaluator *ev, hit_base *b, corr_hits *out, bool want_info)
 {
     fval id, stage, verb, res;
-    bool has_id = extract1(cc, fc, FX_AUDITID, &id);
-    extract1(cc, fc, FX_STAGE, &stage);
-    if (has_id) {
-        buf *s = &cc->scratch;
-        buf_clear(s);
-        buf_put(s, id.s, id.len);
-        buf_putc(s, SEP);
-        buf_put(s, stage.s, stage.len);
-        b->dedup = corr_hash(s->data, s->len) | 1;
+    if (!b->based) {
+        b->based = true;
+        if (extract1(cc, ev, FX_AUDITID, &id)) {
+            extract1(cc, ev, FX_STAGE, &stage);
+            /* the two hashed as one string, without a copy */
+            b->dedup = corr_key_hash(id.s, id.len) ^ (corr_key_hash(stage.s, stage.len) * 0x9e3779b97f4a7c15ull);
+            b->dedup |= 1;
+        }
     }
     if (!want_info || b->infolen)
         return;
-    extract1(cc, fc, FX_VERB, &verb);
-    extract1(cc, fc, FX_RESOURCE, &res);
+    extract1(cc, ev, FX_AUDITID, &id);
+    extract1(cc, ev, FX_VERB, &verb);
+    extract1(cc, ev, FX_RESOURCE, &res);
     b->info = (uint32_t)out->data.len;
     buf_put(&out->data, id.s, id.len);
     buf_putc(&out->data, SEP);
@@ -326,6 +320,7 @@ static void emit_hits(evaluator *ev, const crule *r, uint32_t rule, int32_t step
                 .rule = rule, .step = step, .span = b->span, .event = b->event, .ts = b->ts,
                 .dedup = b->dedup,
                 .key = (uint32_t)ks, .keylen = (uint32_t)(kends[k] - ks),
+                .keyhash = corr_key_hash(out->data.data + ks, kends[k] - ks),
                 .val = (uint32_t)vs, .vallen = nv ? (uint32_t)(vends[v] - vs) : 0,
                 .info = b->info, .infolen = b->infolen,
                 .cap = (uint32_t)cstart, .caplen = (uint32_t)(cend - cstart),
@@ -334,11 +329,33 @@ static void emit_hits(evaluator *ev, const crule *r, uint32_t rule, int32_t step
     }
 }
 
+/* Whether the event's verb / resource (v[k], NULL: none) can satisfy the
+ * step at all, without running its program. */
+static bool may_match(const cstepdef *sd, const fval *const v[2])
+{
+    for (int k = 0; k < 2; k++) {
+        if (!sd->need[k])
+            continue;
+        if (!v[k])
+            return false;
+        bool in = false;
+        for (size_t i = 0; i < sd->nlits[k] && !in; i++)
+            in = sd->lits[k][i].len == v[k]->len && memeq(sd->lits[k][i].s, v[k]->s, v[k]->len);
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
 void corr_collect_event(corr_collector *cc, evaluator *ev, field_ctx *fc, uint32_t spans, corr_hits *out)
 {
     const ruleset *rs = cc->rs;
+    fval vr[2];
+    const fval *v[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++)
+        if (extract1(cc, ev, FX_VERB + k, &vr[k]))
+            v[k] = &vr[k];
     hit_base b = {.event = out->events++, .span = spans, .ts = fc->ev->ts_ns};
-    bool based = false;
     for (size_t i = 0; i < rs->ncorr; i++) {
         uint32_t ri = rs->corr_rules[i];
         const crule *r = &rs->rules[ri];
@@ -349,23 +366,15 @@ void corr_collect_event(corr_collector *cc, evaluator *ev, field_ctx *fc, uint32
         /* later steps first: one event never fills two steps of one
          * sequence (see stage.c) */
         for (size_t s = c->nsteps; s-- > 0;) {
-            if (!evaluator_test(ev, &c->steps[s].prog))
+            if (!may_match(&c->steps[s], v) || !evaluator_test(ev, &c->steps[s].prog))
                 continue;
-            if (!based) {
-                base_info(cc, fc, &b, out, false);
-                based = true;
-            }
-            if (seq)
-                base_info(cc, fc, &b, out, true);
+            base_info(cc, ev, &b, out, seq);
             emit_hits(ev, r, ri, (int32_t)s, &c->steps[s], &b, out);
             if (seq)
                 break;
         }
-        if (c->until.cond && evaluator_test(ev, &c->until.prog)) {
-            if (!based) {
-                base_info(cc, fc, &b, out, false);
-                based = true;
-            }
+        if (c->until.cond && may_match(&c->until, v) && evaluator_test(ev, &c->until.prog)) {
+            base_info(cc, ev, &b, out, false);
             emit_hits(ev, r, ri, CORR_HIT_UNTIL, &c->until, &b, out);
         }
     }
@@ -388,5 +397,6 @@ void corr_collect_alert(corr_collector *cc, evaluator *ev, field_ctx *fc, uint32
         return;
     /* one key: the first combination (an alert is one alert) */
     *h = (corr_hit){.rule = rule, .step = CORR_HIT_ALERT, .span = span, .event = b.event, .ts = b.ts,
-                    .key = (uint32_t)kstart, .keylen = (uint32_t)(kends[0] - kstart)};
+                    .key = (uint32_t)kstart, .keylen = (uint32_t)(kends[0] - kstart),
+                    .keyhash = corr_key_hash(out->data.data + kstart, kends[0] - kstart)};
 }

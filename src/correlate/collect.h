@@ -38,6 +38,7 @@ typedef struct corr_hit {
     uint32_t event;             /* the event's number in the chunk */
     int64_t ts;                 /* event time (ns) */
     uint64_t dedup;             /* hash of (auditID, stage); 0: no auditID */
+    uint64_t keyhash;           /* corr_key_hash of the key */
     /* offsets into corr_hits.data */
     uint32_t key, keylen;       /* key values, '\x1f'-separated */
     uint32_t val, vallen;       /* counted value / tuple ('\x1f'-separated), or none */

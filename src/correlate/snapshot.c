@@ -252,7 +252,7 @@ static bool get_group(rd *r, mem_store *m, cstate *cs)
         return false;
     const char *key = (const char *)r->p;
     r->p += keylen;
-    group *g = mem_group(m, cs, key, keylen, true);
+    group *g = mem_group(m, cs, key, keylen, 0, true);
     if (!g)
         return false;
     size_t before = mem_group_bytes(cs, g);
@@ -263,6 +263,14 @@ static bool get_group(rd *r, mem_store *m, cstate *cs)
     g->learn_set = (f & 2) != 0;
     g->learn_from = (int64_t)get_u64(r);
     bool ok = get_group_body(r, cs, g);
+    uint32_t sb = 0;
+    for (uint32_t i = 0; i < g->nsamples; i++)
+        sb += (uint32_t)strlen(g->samples[i]) + 1;
+    for (uint32_t i = 0; cs->type == CORR_VALUE_COUNT && i < g->n; i++)
+        sb += (uint32_t)strlen(g->vals[i].s) + 1;
+    for (uint32_t i = 0; g->steps && i < cs->nsteps; i++)
+        sb += g->steps[i].info ? (uint32_t)strlen(g->steps[i].info) + 1 : 0;
+    g->strbytes = sb;
     m->bytes += mem_group_bytes(cs, g);
     m->bytes -= before;
     return ok;

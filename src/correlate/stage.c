@@ -249,6 +249,11 @@ static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, con
         const corr_hit *x = &h->v[i];
         const corr_params *p = &st->params[x->rule];
         if (x->step != CORR_HIT_ALERT) {
+            if (st->have_ts && x->ts < st->max_ts - st->o.lateness_ns) {
+                atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
+                st->slots[p->slot].late++;
+                continue;
+            }
             if (x->event != cur_event) {
                 cur_event = x->event;
                 dup = x->dedup && seen_before(st, x->dedup, x->ts);
@@ -257,11 +262,6 @@ static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, con
             }
             if (dup)
                 continue;
-            if (st->have_ts && x->ts < st->max_ts - st->o.lateness_ns) {
-                atomic_fetch_add_explicit(&st->late, 1, memory_order_relaxed);
-                st->slots[p->slot].late++;
-                continue;
-            }
         }
         if (!st->have_ts || x->ts > st->max_ts) {
             st->max_ts = x->ts;
@@ -270,7 +270,7 @@ static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, con
         const char *d = h->data.data;
         st->ops[nops] = (store_op){
             .kind = x->step == CORR_HIT_UNTIL ? SOP_CANCEL : SOP_HIT, .p = p,
-            .key = d + x->key, .keylen = x->keylen, .ts = x->ts,
+            .key = d + x->key, .keylen = x->keylen, .keyhash = x->keyhash, .ts = x->ts,
             .value = x->vallen ? d + x->val : NULL, .vlen = x->vallen,
             .step = x->step > 0 ? (uint32_t)x->step : 0,
             .info = d + x->info, .infolen = x->infolen,

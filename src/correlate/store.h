@@ -68,6 +68,7 @@ typedef struct store_op {
     const corr_params *p;
     const char *key;
     size_t keylen;
+    uint64_t keyhash;           /* corr_key_hash(key), computed by the worker; 0: the store hashes */
     int64_t ts;
     const char *value;          /* value_count / new_value / sample: the value (tuple), or NULL */
     size_t vlen;
@@ -111,6 +112,10 @@ static inline int store_apply(corr_store *s, store_op *ops, size_t n, buf *out)
 {
     return s->vt->apply(s, ops, n, out);
 }
+
+/* A fast hash of a group key, seeded per process (a key's hash is never
+ * persisted), so that crafted keys cannot pile into one hash chain. */
+uint64_t corr_key_hash(const void *p, size_t n);
 
 /* ---- the in-process store (store_mem.c) ---- */
 

@@ -23,6 +23,10 @@
 #include "util/alloc.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,48 +44,84 @@ uint64_t corr_hash(const void *p, size_t n)
     return h ^ (h >> 29);
 }
 
+static uint64_t key_seed;
+static pthread_once_t key_seed_once = PTHREAD_ONCE_INIT;
+
+static void seed_init(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
+        s = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+    key_seed = s | 1;
+}
+
+static inline uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t corr_key_hash(const void *p, size_t n)
+{
+    pthread_once(&key_seed_once, seed_init);
+    const unsigned char *s = p;
+    uint64_t h = key_seed ^ (n * 0x9e3779b97f4a7c15ull);
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = mix(h ^ w) * 0x9e3779b97f4a7c15ull;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    return mix(h ^ w) | 1;
+}
+
 /* ------------------------------------------------------------ groups */
 
 size_t mem_group_bytes(const cstate *cs, const group *g)
 {
-    size_t b = sizeof *g + g->keycap;
+    size_t b = sizeof *g + g->keycap + g->strbytes;
     switch (cs->type) {
-    case CORR_EVENT_COUNT:
-        b += g->cap * sizeof(int64_t);
-        for (uint32_t i = 0; i < g->nsamples; i++)
-            b += strlen(g->samples[i]) + 1;
-        break;
-    case CORR_VALUE_COUNT:
-        b += g->cap * sizeof(gval);
-        for (uint32_t i = 0; i < g->n; i++)
-            b += strlen(g->vals[i].s) + 1;
-        break;
+    case CORR_EVENT_COUNT: b += g->cap * sizeof(int64_t); break;
+    case CORR_VALUE_COUNT: b += g->cap * sizeof(gval); break;
     case CORR_TEMPORAL:
-    case CORR_TEMPORAL_ORDERED:
-        b += cs->nsteps * sizeof(gstep);
-        for (uint32_t i = 0; i < cs->nsteps; i++)
-            b += g->steps[i].info ? strlen(g->steps[i].info) + 1 : 0;
-        break;
-    case CORR_NEW_VALUE:
-        b += g->cap * sizeof(gtuple);
-        break;
-    case CORR_SUPPRESS_ONLY:
-        break;
+    case CORR_TEMPORAL_ORDERED: b += cs->nsteps * sizeof(gstep); break;
+    case CORR_NEW_VALUE: b += g->cap * sizeof(gtuple); break;
+    case CORR_SUPPRESS_ONLY: break;
     }
     return b;
+}
+
+/* Strings a group owns, their bytes counted in g->strbytes. */
+static char *gstr_dup(group *g, const char *s, size_t n)
+{
+    char *p = pg_strndup(s, n);
+    if (p)
+        g->strbytes += (uint32_t)n + 1;
+    return p;
+}
+
+static void gstr_free(group *g, char *p)
+{
+    if (!p)
+        return;
+    g->strbytes -= (uint32_t)strlen(p) + 1;
+    pg_free(p);
 }
 
 static void group_clear(cstate *cs, group *g)
 {
     for (uint32_t i = 0; i < g->nsamples; i++)
-        pg_free(g->samples[i]);
+        gstr_free(g, g->samples[i]);
     g->nsamples = 0;
     if (cs->type == CORR_VALUE_COUNT)
         for (uint32_t i = 0; i < g->n; i++)
-            pg_free(g->vals[i].s);
+            gstr_free(g, g->vals[i].s);
     if (g->steps)
         for (uint32_t i = 0; i < cs->nsteps; i++) {
-            pg_free(g->steps[i].info);
+            gstr_free(g, g->steps[i].info);
             g->steps[i] = (gstep){0};
         }
     g->n = 0;
@@ -241,9 +281,10 @@ static int group_init(cstate *cs, group *g)
 
 /* The group of key in cs, created (evicting as the caps require) when
  * absent.  NULL only when out of memory. */
-group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, bool create)
+group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, uint64_t h, bool create)
 {
-    uint64_t h = corr_hash(key, keylen);
+    if (!h)
+        h = corr_key_hash(key, keylen);
     for (group *g = cs->tab[h & cs->mask]; g; g = g->hnext)
         if (g->hash == h && g->keylen == keylen && !memcmp(g->key, key, keylen))
             return g;
@@ -353,9 +394,9 @@ static void note_quiet_hit(cstate *cs, group *g, int64_t ts)
     }
 }
 
-static char *sample_dup(const char *s, size_t n)
+static char *sample_dup(group *g, const char *s, size_t n)
 {
-    return pg_strndup(s, n > SAMPLE_MAX ? SAMPLE_MAX : n);
+    return gstr_dup(g, s, n > SAMPLE_MAX ? SAMPLE_MAX : n);
 }
 
 static void add_sample(group *g, const char *v, size_t n)
@@ -366,7 +407,7 @@ static void add_sample(group *g, const char *v, size_t n)
     for (uint32_t i = 0; i < g->nsamples; i++)
         if (strlen(g->samples[i]) == k && !memcmp(g->samples[i], v, k))
             return;
-    char *s = sample_dup(v, n);
+    char *s = sample_dup(g, v, n);
     if (s)
         g->samples[g->nsamples++] = s;
 }
@@ -406,7 +447,7 @@ static void hit_event_count(cstate *cs, group *g, store_op *op, buf *out)
     if ((op->fire = gate(cs, g, op))) {
         put_values(out, op, g->samples, g->nsamples);
         for (uint32_t k = 0; k < g->nsamples; k++)
-            pg_free(g->samples[k]);
+            gstr_free(g, g->samples[k]);
         g->nsamples = 0;
     }
 }
@@ -423,7 +464,7 @@ static void hit_value_count(cstate *cs, group *g, store_op *op, buf *out)
         if (t > g->vals[at].last)
             g->vals[at].last = t;
     } else {
-        char *s = sample_dup(op->value, op->vlen);
+        char *s = sample_dup(g, op->value, op->vlen);
         if (!s)
             return;
         if (g->n == g->cap) {     /* replace the value seen longest ago */
@@ -431,7 +472,7 @@ static void hit_value_count(cstate *cs, group *g, store_op *op, buf *out)
             for (uint32_t i = 1; i < g->n; i++)
                 if (g->vals[i].last < g->vals[at].last)
                     at = i;
-            pg_free(g->vals[at].s);
+            gstr_free(g, g->vals[at].s);
         } else {
             at = g->n++;
         }
@@ -466,7 +507,7 @@ static void hit_value_count(cstate *cs, group *g, store_op *op, buf *out)
 static void consume_steps(cstate *cs, group *g)
 {
     for (uint32_t i = 0; i < cs->nsteps; i++) {
-        pg_free(g->steps[i].info);
+        gstr_free(g, g->steps[i].info);
         g->steps[i] = (gstep){0};
     }
 }
@@ -517,9 +558,11 @@ static void hit_ordered(cstate *cs, group *g, store_op *op, buf *out)
         note_quiet_hit(cs, g, t);
         return;
     }
-    char *info = pg_malloc((prev && prev->info ? strlen(prev->info) + 1 : 0) + op->infolen + 1);
+    size_t len = (prev && prev->info ? strlen(prev->info) + 1 : 0) + op->infolen;
+    char *info = pg_malloc(len + 1);
     if (!info)
         return;
+    g->strbytes += (uint32_t)len + 1;
     size_t o = 0;
     if (prev && prev->info) {
         o = strlen(prev->info);
@@ -528,7 +571,7 @@ static void hit_ordered(cstate *cs, group *g, store_op *op, buf *out)
     }
     memcpy(info + o, op->info, op->infolen);
     info[o + op->infolen] = 0;
-    pg_free(s->info);
+    gstr_free(g, s->info);
     *s = (gstep){true, start, t, info};
     note_quiet_hit(cs, g, t);
 }
@@ -559,10 +602,10 @@ static void hit_temporal(cstate *cs, group *g, store_op *op, buf *out)
         return;
     }
     if (!s->set || t >= s->end) {
-        char *info = pg_strndup(op->info, op->infolen);
+        char *info = gstr_dup(g, op->info, op->infolen);
         if (!info)
             return;
-        pg_free(s->info);
+        gstr_free(g, s->info);
         *s = (gstep){true, t, t, info};
     }
     note_quiet_hit(cs, g, t);
@@ -636,7 +679,7 @@ static void hit_new_value(mem_store *m, cstate *cs, group *g, store_op *op, buf 
         return;
     }
     if ((op->fire = gate(cs, g, op))) {
-        char *v = sample_dup(op->value, op->vlen);
+        char *v = pg_strndup(op->value, op->vlen > SAMPLE_MAX ? SAMPLE_MAX : op->vlen);
         if (v) {
             put_values(out, op, &v, 1);
             pg_free(v);
@@ -653,11 +696,15 @@ static int mem_apply(corr_store *s, store_op *ops, size_t n, buf *out)
         op->fire = false;
         op->count = op->distinct = op->suppressed = 0;
         op->values_len = op->steps_len = 0;
-        cstate *cs = mem_cstate(m, p->id, p->type, p->nsteps, p->threshold, true);
-        if (!cs)
-            return -ENOMEM;
+        cstate *cs = p->slot < 256 ? m->by_slot[p->slot] : NULL;
+        if (!cs || cs->id != p->id) {
+            if (!(cs = mem_cstate(m, p->id, p->type, p->nsteps, p->threshold, true)))
+                return -ENOMEM;
+            if (p->slot < 256)
+                m->by_slot[p->slot] = cs;
+        }
         cs->slot = p->slot;
-        group *g = mem_group(m, cs, op->key, op->keylen, op->kind == SOP_HIT);
+        group *g = mem_group(m, cs, op->key, op->keylen, op->keyhash, op->kind == SOP_HIT);
         if (!g) {
             if (op->kind == SOP_HIT)
                 return -ENOMEM;
@@ -702,6 +749,7 @@ static void mem_retain(corr_store *s, const uint64_t *ids, size_t n)
         *pp = cs->next;
         cstate_free(m, cs);
     }
+    memset(m->by_slot, 0, sizeof m->by_slot);
 }
 
 static void mem_get_stats(corr_store *s, uint32_t slot, uint64_t id, corr_stats *out)

@@ -46,6 +46,7 @@ struct group {
     gval *vals;                 /* value_count */
     gstep *steps;               /* temporal* */
     gtuple *tuples;             /* new_value (open addressing, cap a power of 2) */
+    uint32_t strbytes;          /* bytes of the strings it owns (samples, values, step records) */
     uint32_t keylen, keycap;
     char key[];
 };
@@ -69,6 +70,7 @@ typedef struct mem_store {
     corr_store base;
     mem_store_opts o;
     cstate *states;
+    cstate *by_slot[256];       /* the cstate last used by each stage slot (checked by id) */
     group *lru_head, *lru_tail;
     uint64_t bytes, evictions;
 } mem_store;
@@ -76,6 +78,7 @@ typedef struct mem_store {
 size_t mem_group_bytes(const cstate *cs, const group *g);
 uint64_t corr_hash(const void *p, size_t n);
 cstate *mem_cstate(mem_store *m, uint64_t id, corr_type type, uint32_t nsteps, uint64_t threshold, bool create);
-group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, bool create);
+/* h: the key's corr_key_hash, or 0 */
+group *mem_group(mem_store *m, cstate *cs, const char *key, size_t keylen, uint64_t h, bool create);
 
 #endif

@@ -132,6 +132,8 @@ struct ruleset {
     cexpr **slot_expr;      /* slot -> its field expression */
     rule_index *index;
     uint32_t *corr_rules;   /* the enabled correlations, in rule order */
+    cexpr *corr_fx[4];      /* ka.auditid, ka.stage, ka.verb, ka.target.resource:
+                             * what a correlation hit records (cached per event) */
     size_t ncorr;
     bool has_state;         /* a correlation or a suppress: the ordered stage runs */
     uint64_t serial;        /* unique per compiled ruleset (the stage follows reloads by it) */
@@ -148,6 +150,9 @@ cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen);
 /* Compile an output template. */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
 
+/* The literals condition `cond` requires of ka.verb (k = 0) or
+ * ka.target.resource (k = 1), in a: false when it allows any value. */
+bool index_required(const cnode *cond, int k, arena *a, const fval **lits, size_t *n);
 /* Build the rule index once all rules are compiled. */
 rule_index *index_build(ruleset *rs);
 /* The expressions whose values select an event's candidate rules

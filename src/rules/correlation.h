@@ -48,6 +48,12 @@ typedef struct cstepdef {
     cprog prog;
     ckey *group_by;
     size_t ngroup;
+    /* what the condition requires of ka.verb [0] and ka.target.resource
+     * [1] (the rule index's analysis): an event with another value skips
+     * the program.  need[k] false: any value. */
+    bool need[2];
+    const fval *lits[2];
+    size_t nlits[2];
 } cstepdef;
 
 typedef enum ccorr_type {

@@ -224,6 +224,8 @@ static int compile_step(compiler *c, l_rule *r, const char *cond, const strvec *
     pg_free(full);
     if (rc)
         return -1;
+    for (int k = 0; k < 2; k++) /* literals live in the ruleset's arena */
+        sd->need[k] = index_required(sd->cond, k, &c->rs->arena, &sd->lits[k], &sd->nlits[k]);
     return compile_keys(c, group_by->n ? group_by : &r->corr->group_by, &sd->group_by, &sd->ngroup, err, errlen);
 }
 
@@ -326,6 +328,12 @@ int correlation_index(compiler *c, ruleset *rs)
 int correlation_compile(compiler *c, l_rule *r, crule *cr, rule_scope *sc, arena *ast_arena, const char **output,
                         const char **code, char *err, size_t errlen)
 {
+    static const char *const fx[4] = {"ka.auditid", "ka.stage", "ka.verb", "ka.target.resource"};
+    for (int i = 0; i < 4; i++)
+        if (!c->rs->corr_fx[i] && !(c->rs->corr_fx[i] = field_expr(c, fx[i], strlen(fx[i]), err, errlen))) {
+            *code = "LOAD_ERR_VALIDATE";
+            return -1;
+        }
     const char *out = r->output && r->output[0] ? r->output : default_outputs[r->corr->type];
     *code = "LOAD_ERR_COMPILE_OUTPUT";
     c->allow_corr = true;
