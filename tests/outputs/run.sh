@@ -228,12 +228,14 @@ TZ=UTC FALCO_HOSTNAME=conformance "$bin" "${rules[@]}" -o json_output=true -o fi
     -e "file://$d/audit.log" > out 2> err &
 PG=$!
 pids+=($PG)
-sleep 0.3
+# it follows from the file's end: append only once it has the file open
+for ((i = 0; i < 600; i++)); do ls -l /proc/"$PG"/fd 2>/dev/null | grep -q "$d/audit.log" && break; sleep 0.05; done
 cat "$tmp/batch1" >> audit.log
 wait_lines alerts.log "$n1" || bad "rotate (follow): first batch" "only $(lines alerts.log) of $n1 lines"
 mv alerts.log alerts.log.1
 kill -USR1 "$PG"
-sleep 0.5
+# the reopen is queued ahead of later alerts once this is logged
+for ((i = 0; i < 600; i++)); do grep -q "SIGUSR1 received: reopening the alert outputs" err && break; sleep 0.05; done
 cat "$tmp/batch2" >> audit.log
 wait_lines alerts.log "$n2" || bad "rotate (follow): second batch" "only $(lines alerts.log) of $n2 lines"
 kill -TERM "$PG"
@@ -249,7 +251,8 @@ port=$(free_port)
 stream_start "$d" "${rules[@]}" -U -o json_output=true -o http_output.enabled=true \
     -o http_output.url="http://127.0.0.1:$port/"
 cat "$tmp/batch1" >&3
-sleep 1.5
+# the receiver comes up once deliveries have failed and are being retried
+for ((i = 0; i < 600; i++)); do grep -q "http output: delivery failed, will retry" err && break; sleep 0.05; done
 start_receiver "$d/http.out" --port "$port"
 wait_lines http.out "$n1" 20 || bad "down-up: delivery after restart" "only $(lines http.out) of $n1"
 stream_end

@@ -146,7 +146,7 @@ start load_http
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 > "$T/lh.json"
 # /metrics agrees with what was posted (counters move when the writer has emitted: poll briefly)
 A=http://127.0.0.1:$ADMIN
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     curl -s $A/metrics > "$T/metrics.txt"
     grep -q '^peregrine_events_evaluated_total{source="webhook"} 3000$' "$T/metrics.txt" && break
     sleep 0.1
@@ -221,14 +221,17 @@ for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 100 --clients 2 --repeat 100000 > "$T/rl.json" &
 POSTER=$!
 # reload once generation A has fired (its alerts are flushed whenever the queue is idle)
-for _ in $(seq 200); do grep -q ' gen=A ' "$T/rl.out" && break; sleep 0.05; done
+# (every wait is for a condition, with a deadline a loaded machine meets)
+for _ in $(seq 600); do grep -q ' gen=A ' "$T/rl.out" && break; sleep 0.05; done
 rules_gen B > "$T/live.yaml.new" && mv "$T/live.yaml.new" "$T/live.yaml"     # watch_config_files
-for _ in $(seq 60); do grep -q 'rules reloaded (a watched file changed)' "$T/rl.err" && break; sleep 0.1; done
-sleep 0.3
+for _ in $(seq 300); do grep -q 'rules reloaded (a watched file changed)' "$T/rl.err" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q ' gen=B ' "$T/rl.out" && break; sleep 0.05; done   # B has fired
 echo '- rule: broken' > "$T/live.yaml.new"; cp "$T/live.yaml" "$T/good.yaml"
 mv "$T/live.yaml.new" "$T/live.yaml"; kill -HUP $PID
-for _ in $(seq 60); do grep -q 'failed, the previous rules stay in use' "$T/rl.err" && break; sleep 0.1; done
-sleep 0.3
+for _ in $(seq 300); do grep -q 'failed, the previous rules stay in use' "$T/rl.err" && break; sleep 0.1; done
+# events still flow under B after the failed reload
+b0=$(grep -c ' gen=B ' "$T/rl.out")
+for _ in $(seq 600); do [ "$(grep -c ' gen=B ' "$T/rl.out")" -gt "$b0" ] && break; sleep 0.05; done
 kill -TERM $POSTER; wait $POSTER
 stop reload
 ACKED=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/rl.json")
