@@ -64,6 +64,7 @@ RULES_OURS = os.path.normpath(os.path.join(HERE, "../rules"))
 CONFIG = os.path.join(HERE, "bench.yaml")
 WEBHOOK = os.path.join(HERE, "webhook_bench")
 RSS_LIMIT_MIB = 32.0
+REDIS_LABEL = "our rules/, state in Redis"
 PARSE_PASSES = 2
 RUN_CHILD = os.path.join(HERE, "build", "run_child")
 
@@ -133,11 +134,50 @@ def has_threads_flag(peregrine):
     return "--threads" in out
 
 
-def e2e_argv(peregrine, rules, corpus, threads, flag):
-    argv = [peregrine, "-c", CONFIG, "-r", rules, "-e", corpus]
+def e2e_argv(peregrine, rules, corpus, threads, flag, extra=()):
+    argv = [peregrine, "-c", CONFIG, "-r", rules, "-e", corpus, *extra]
     if flag:
         argv += ["--threads", str(threads)]
     return argv
+
+
+class Redis:
+    """A redis-server on a free loopback port for the Redis-store rows
+    (None when redis-server is not installed); flush() empties it so that
+    every run starts from the same state."""
+
+    def __init__(self, tmp):
+        import shutil, socket, time
+        self.proc = None
+        if not shutil.which("redis-server"):
+            return
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", tmp],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.time() + 20
+        while time.time() < end and not self.flush():
+            time.sleep(0.05)
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def flush(self):
+        import socket
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as c:
+                c.sendall(b"FLUSHALL\r\n")
+                return c.recv(64).startswith(b"+OK")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def alert_digest(path):
@@ -244,16 +284,29 @@ def cmd_table(args):
     # end to end
     thread_counts = [1] + ([n] if n > 1 else [])
     configs = []
-    for label, rules in (("0.18.0 rules", RULES_0180), ("our rules/", RULES_OURS)):
+    # the last rows: our rules with the correlation state in Redis
+    # (correlations.store), a local redis-server emptied before each run
+    for label, rules, redis in (("0.18.0 rules", RULES_0180, False), ("our rules/", RULES_OURS, False),
+                                (REDIS_LABEL, RULES_OURS, True)):
         for t in thread_counts:
-            configs.append({"label": label, "rules": rules, "threads": t,
+            configs.append({"label": label, "rules": rules, "threads": t, "redis": redis,
                             "skip": t > 1 and not flag, "walls": [], "rss": 0, "cpu": 0.0, "min_cpu": None})
     with tempfile.TemporaryDirectory(prefix="pg-bench-") as tmp:
+        rds = Redis(tmp)
+
+        def argv(c):
+            extra = ["-o", "correlations.store=" + rds.url()] if c["redis"] else []
+            if c["redis"]:
+                rds.flush()
+            return e2e_argv(peregrine, c["rules"], args.corpus, c["threads"], flag, extra)
+        for c in configs:
+            if c["redis"] and not rds.proc:
+                c["skip"] = True
         for i, c in enumerate(configs):
             if c["skip"]:
                 continue
             out_path, err_path = os.path.join(tmp, f"out{i}"), os.path.join(tmp, f"err{i}")
-            u = spawn(e2e_argv(peregrine, c["rules"], args.corpus, c["threads"], flag), out_path, err_path)
+            u = spawn(argv(c), out_path, err_path)
             if u.rc:
                 with open(err_path, errors="replace") as f:
                     errors.append(f"{c['label']} threads {c['threads']}: exit {u.rc}: {f.read().strip()[-500:]}")
@@ -274,7 +327,7 @@ def cmd_table(args):
             for c in configs:
                 if c["skip"]:
                     continue
-                u = spawn(e2e_argv(peregrine, c["rules"], args.corpus, c["threads"], flag))
+                u = spawn(argv(c))
                 if u.rc:
                     errors.append(f"{c['label']} threads {c['threads']}: exit {u.rc} in a timed run")
                     continue
@@ -285,6 +338,7 @@ def cmd_table(args):
                 if c["min_cpu"] is None or u.cpu < c["min_cpu"]:
                     c["min_cpu"] = u.cpu
 
+        rds.stop()
     webhook, webhook_note = run_webhook(args, n, flag)
     load_after = loadavg()
 
@@ -311,7 +365,8 @@ def cmd_table(args):
         name = "end-to-end " + c["label"]
         thr = "1*" if not flag and c["threads"] == 1 else str(c["threads"])
         if c["skip"] or not c["walls"]:
-            why = "no --threads flag yet" if not flag and c["threads"] > 1 else "failed"
+            why = "no --threads flag yet" if not flag and c["threads"] > 1 else \
+                "no redis-server" if c["redis"] and not rds.proc else "failed"
             print(f"{name:<42} {thr:>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>10} {'':>7}  {why}")
             continue
         best, med = min(c["walls"]), statistics.median(c["walls"])
@@ -368,6 +423,14 @@ def cmd_table(args):
                 errors.append(f"{label}: alerts of threads {n} differ from threads 1")
         else:
             print(f"end-to-end {label} threads {n} / threads 1: n/a  (required >= 1.8)")
+    for t in thread_counts:
+        a, b = find("our rules/", t), find(REDIS_LABEL, t)
+        if a and b:
+            ident = a["digest"] == b["digest"]
+            print(f"end-to-end our rules/ threads {t}, Redis store / in-process: {b['best_eps'] / a['best_eps']:.3f}; "
+                  f"alerts {'byte-identical' if ident else 'DIFFERENT'}")
+            if not ident:
+                errors.append(f"our rules/ threads {t}: alerts with the Redis store differ from in-process")
     rss = [c["rss"] / 1024 for c in configs if c["walls"]]
     if rss:
         print(f"peak RSS, end to end: max {max(rss):.1f} MiB  (required <= {RSS_LIMIT_MIB:.0f})  "
