@@ -70,19 +70,47 @@ static uint64_t fingerprint(const strvec *files)
     return h;
 }
 
+static size_t enabled_rules(const ruleset *rs)
+{
+    size_t on = 0;
+    for (size_t i = 0; rs && i < ruleset_count(rs); i++)
+        on += ruleset_rule(rs, i)->enabled;
+    return on;
+}
+
+/* A reload never silently lowers detection: a result with no enabled rule
+ * while rules were enabled (a rules file caught truncated, an emptied
+ * directory) is refused — a restart with such rules is how to ask for
+ * it — and one with fewer enabled rules is taken but said so.  Each taken
+ * set gets the next generation number, in the log and /metrics. */
 static void do_reload(engine *e, serve_reload *rl, reload_stats *st, const char *why)
 {
     buf err = BUF_INIT;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     atomic_store(&st->last_time_ms, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
+    size_t was = enabled_rules(engine_ruleset(e));
+    uint64_t gen = atomic_load(&st->generation);
     ruleset *rs = rl->reload(rl->ctx, &err);
-    if (rs && engine_set_ruleset(e, rs) == 0) {
-        size_t on = 0;
-        for (size_t i = 0; i < ruleset_count(rs); i++)
-            on += ruleset_rule(rs, i)->enabled;
-        log_msg("rules reloaded (%s): %zu rules, %zu enabled; events queued from now on use them", why,
-                ruleset_count(rs), on);
+    size_t on = enabled_rules(rs);
+    if (rs && on == 0 && was > 0) {
+        ruleset_free(rs);
+        log_msg("rules reload (%s) REFUSED: the new rules enable no rule where %zu were enabled (a file caught "
+                "while being rewritten?); rules set %llu stays in use with %zu enabled rules",
+                why, was, (unsigned long long)gen, was);
+        atomic_store(&st->last_ok, false);
+        atomic_fetch_add(&st->failed, 1);
+        atomic_fetch_add(&st->refused, 1);
+    } else if (rs && engine_set_ruleset(e, rs) == 0) {
+        atomic_store(&st->generation, ++gen);
+        if (on < was)
+            log_msg("rules reloaded (%s): rules set %llu is in use: %zu rules, %zu enabled — %zu FEWER enabled "
+                    "than set %llu; events queued from now on use them",
+                    why, (unsigned long long)gen, ruleset_count(rs), on, was - on, (unsigned long long)gen - 1);
+        else
+            log_msg("rules reloaded (%s): rules set %llu is in use: %zu rules, %zu enabled (set %llu had %zu); "
+                    "events queued from now on use them",
+                    why, (unsigned long long)gen, ruleset_count(rs), on, (unsigned long long)gen - 1, was);
         atomic_store(&st->last_ok, true);
         atomic_fetch_add(&st->ok, 1);
     } else {
@@ -188,14 +216,21 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
     serve_signals(&set);
     bool watching = rl && cfg->watch_config_files && rl->watch.n;
     uint64_t seen = watching ? fingerprint(&rl->watch) : 0;
+    bool changed = false;       /* seen differs from what was loaded */
+    atomic_store(&rstats.generation, 1);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig < 0) {          /* timeout (or EINTR): poll the watched files */
             if (watching) {
+                /* load a change once the files have stopped changing for a
+                 * whole tick, not a file half rewritten */
                 uint64_t now = fingerprint(&rl->watch);
                 if (now != seen) {
                     seen = now;
+                    changed = true;
+                } else if (changed) {
+                    changed = false;
                     do_reload(e, rl, &rstats, "a watched file changed");
                 }
             }
@@ -208,8 +243,10 @@ int serve(const config *cfg, engine *e, int threads, serve_reload *rl, FILE *sta
         }
         if (sig == SIGHUP && rl) {
             do_reload(e, rl, &rstats, "SIGHUP");
-            if (watching)
+            if (watching) {
                 seen = fingerprint(&rl->watch);
+                changed = false;
+            }
             continue;
         }
         if (sig == SIGUSR1 && rl && rl->reopen) {

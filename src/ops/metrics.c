@@ -200,6 +200,10 @@ void metrics_render(const metrics_sources *m, buf *o)
         help(o, "peregrine_rules_reloads_total", "counter", "Rules reloads, by result.");
         counter(o, "peregrine_rules_reloads_total", "result=\"success\"", atomic_load(&m->reload->ok));
         counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", atomic_load(&m->reload->failed));
+        counter(o, "peregrine_rules_reloads_total", "result=\"refused\"", atomic_load(&m->reload->refused));
+        help(o, "peregrine_rules_generation", "gauge",
+             "The rules set in use: 1 at start, one more per reload taken (the log says each one's rules).");
+        buf_printf(o, "peregrine_rules_generation %llu\n", (unsigned long long)atomic_load(&m->reload->generation));
         uint64_t last_ms = atomic_load(&m->reload->last_time_ms);
         help(o, "peregrine_rules_last_reload_timestamp_seconds", "gauge", "Time of the last reload attempt (0: none).");
         buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", (double)last_ms / 1e3);

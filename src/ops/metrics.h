@@ -24,6 +24,8 @@
  * reload may see the new count with the old time). */
 typedef struct reload_stats {
     _Atomic uint64_t ok, failed;
+    _Atomic uint64_t refused;           /* ... of the failed: valid rules refused (none enabled) */
+    _Atomic uint64_t generation;        /* the live rules set: 1 at start, +1 per reload taken */
     _Atomic uint64_t last_time_ms;      /* Unix ms of the last attempt, 0 = none */
     _Atomic bool last_ok;
 } reload_stats;
