@@ -138,6 +138,17 @@ static void put_item(evaluator *ev, const ckey *k, size_t i, buf *o)
  * (0: an item has no value). */
 static size_t make_keys(evaluator *ev, const ckey *items, size_t n, buf *o, size_t *ends)
 {
+    if (n == 1 && items[0].expr) {  /* the common case: one field, values as they are */
+        fvals v;
+        if (!evaluator_values(ev, items[0].expr, &v) || !v.n)
+            return 0;
+        size_t total = v.n < CORR_MAX_FANOUT ? v.n : CORR_MAX_FANOUT;
+        for (size_t k = 0; k < total; k++) {
+            buf_put(o, v.v[k].s, v.v[k].len);
+            ends[k] = o->len;
+        }
+        return total;
+    }
     size_t counts[16], total = 1;
     if (n > 16)
         n = 16;
@@ -329,54 +340,37 @@ static void emit_hits(evaluator *ev, const crule *r, uint32_t rule, int32_t step
     }
 }
 
-/* Whether the event's verb / resource (v[k], NULL: none) can satisfy the
- * step at all, without running its program. */
-static bool may_match(const cstepdef *sd, const fval *const v[2])
-{
-    for (int k = 0; k < 2; k++) {
-        if (!sd->need[k])
-            continue;
-        if (!v[k])
-            return false;
-        bool in = false;
-        for (size_t i = 0; i < sd->nlits[k] && !in; i++)
-            in = sd->lits[k][i].len == v[k]->len && memeq(sd->lits[k][i].s, v[k]->s, v[k]->len);
-        if (!in)
-            return false;
-    }
-    return true;
-}
-
 void corr_collect_event(corr_collector *cc, evaluator *ev, field_ctx *fc, uint32_t spans, corr_hits *out)
 {
     const ruleset *rs = cc->rs;
-    fval vr[2];
-    const fval *v[2] = {NULL, NULL};
-    for (int k = 0; k < 2; k++)
-        if (extract1(cc, ev, FX_VERB + k, &vr[k]))
-            v[k] = &vr[k];
+    if (!rs->corr_index)
+        return;
+    const fval *keys[2] = {NULL, NULL};
+    fvals tmp[2];
+    for (int k = 0; k < 2; k++) {
+        const cexpr *e = index_key_expr(rs->corr_index, k);
+        if (e && evaluator_values(ev, e, &tmp[k]) && tmp[k].n)
+            keys[k] = &tmp[k].v[0];
+    }
+    const uint32_t *cand;
+    size_t nc = index_candidates(rs->corr_index, keys, &cand);
     hit_base b = {.event = out->events++, .span = spans, .ts = fc->ev->ts_ns};
-    for (size_t i = 0; i < rs->ncorr; i++) {
-        uint32_t ri = rs->corr_rules[i];
-        const crule *r = &rs->rules[ri];
+    uint32_t seq_done = UINT32_MAX;     /* a sequence this event already filled a step of */
+    for (size_t i = 0; i < nc; i++) {
+        const corr_step_ref *sr = &rs->corr_steps[cand[i]];
+        const crule *r = &rs->rules[sr->rule];
         const ccorr *c = r->corr;
-        if (!c)
-            continue;
         bool seq = c->type == CC_TEMPORAL || c->type == CC_TEMPORAL_ORDERED;
         /* later steps first: one event never fills two steps of one
-         * sequence (see stage.c) */
-        for (size_t s = c->nsteps; s-- > 0;) {
-            if (!may_match(&c->steps[s], v) || !evaluator_test(ev, &c->steps[s].prog))
-                continue;
-            base_info(cc, ev, &b, out, seq);
-            emit_hits(ev, r, ri, (int32_t)s, &c->steps[s], &b, out);
-            if (seq)
-                break;
-        }
-        if (c->until.cond && may_match(&c->until, v) && evaluator_test(ev, &c->until.prog)) {
-            base_info(cc, ev, &b, out, false);
-            emit_hits(ev, r, ri, CORR_HIT_UNTIL, &c->until, &b, out);
-        }
+         * sequence (see docs/stateful.md) */
+        if (sr->step >= 0 && seq && seq_done == sr->rule)
+            continue;
+        if (!evaluator_test(ev, &sr->sd->prog))
+            continue;
+        base_info(cc, ev, &b, out, seq && sr->step >= 0);
+        emit_hits(ev, r, sr->rule, sr->step >= 0 ? sr->step : CORR_HIT_UNTIL, sr->sd, &b, out);
+        if (seq && sr->step >= 0)
+            seq_done = sr->rule;
     }
 }
 

@@ -22,8 +22,15 @@ static void put_time(buf *b, int64_t ns)
     time_t t = (time_t)s;
     struct tm tm;
     gmtime_r(&t, &tm);
-    buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-               tm.tm_min, tm.tm_sec, (long long)f);
+    const unsigned v[] = {(unsigned)(tm.tm_year + 1900), (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday,
+                          (unsigned)tm.tm_hour, (unsigned)tm.tm_min, (unsigned)tm.tm_sec};
+    static const char sep[] = "--T::.";
+    for (int i = 0; i < 6; i++) {
+        buf_put_u64(b, v[i], i ? 2 : 4);
+        buf_putc(b, sep[i]);
+    }
+    buf_put_u64(b, (unsigned long long)f, 9);
+    buf_putc(b, 'Z');
 }
 
 /* A step record: auditID \x1f time-ns \x1f verb \x1f resource. */
@@ -113,13 +120,16 @@ static void put_key(buf *b, const char *k, size_t n, bool json)
 }
 
 void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata, const store_op *op,
-                        const char *opdata, corr_values *out)
+                        const char *opdata, bool json, corr_values *out)
 {
     buf *t = &out->text;
     buf_clear(t);
     const char *vals = opdata + op->values_off;
     for (int f = 1; f < CORR_F__COUNT; f++) {
         out->off[f] = t->len;
+        out->len[f] = 0;
+        if (!(c->used & (1u << f)))
+            continue;
         switch ((corr_field)f) {
         case CORR_F_COUNT: buf_put_u64(t, op->count, 0); break;
         case CORR_F_DISTINCT: buf_put_u64(t, op->distinct, 0); break;
@@ -146,6 +156,8 @@ void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata
     }
     buf *j = &out->json;
     buf_clear(j);
+    if (!json)
+        return;
     buf_puts(j, "{\"type\":\"");
     buf_puts(j, type_names[c->type]);
     buf_puts(j, "\",\"key\":");

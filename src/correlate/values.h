@@ -23,14 +23,18 @@
 #include "rules/correlation.h"
 #include "util/buf.h"
 
+#include <stdbool.h>
+
 typedef struct corr_values {
     buf text;                           /* every field's text, one after another */
     size_t off[CORR_F__COUNT], len[CORR_F__COUNT];
     buf json;                           /* {"type":...,...} */
 } corr_values;
 
+/* The %corr.* fields c's output uses (c->used), and the JSON object when
+ * `json`. */
 void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata, const store_op *op,
-                        const char *opdata, corr_values *out);
+                        const char *opdata, bool json, corr_values *out);
 void corr_values_free(corr_values *v);
 
 #endif

@@ -104,7 +104,7 @@ static void render_fire(corr_emit *ce, const ruleset *rs, const corr_hits *h, co
 {
     const crule *r = &rs->rules[x->rule];
     const char *opdata = corr_stage_opdata(ce->st)->data;
-    corr_values_render(r->corr, x, h->data.data, op, opdata ? opdata : "", &ce->vals);
+    corr_values_render(r->corr, x, h->data.data, op, opdata ? opdata : "", ce->ao.json, &ce->vals);
     corr_capture_open(&ce->cap, h->data.data + x->cap, x->caplen);
     cap_src src = {.ce = ce, .t = &r->out};
     alert_src as = {cap_values, &src};

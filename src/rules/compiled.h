@@ -132,6 +132,12 @@ struct ruleset {
     cexpr **slot_expr;      /* slot -> its field expression */
     rule_index *index;
     uint32_t *corr_rules;   /* the enabled correlations, in rule order */
+    /* Their steps (and untils) as index entries: for each correlation in
+     * rule order, its steps last to first, then its until; corr_index
+     * lists the entries an event's verb and resource allow, in that order. */
+    struct corr_step_ref *corr_steps;
+    size_t ncorr_steps;
+    rule_index *corr_index;
     cexpr *corr_fx[4];      /* ka.auditid, ka.stage, ka.verb, ka.target.resource:
                              * what a correlation hit records (cached per event) */
     size_t ncorr;
@@ -150,9 +156,6 @@ cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen);
 /* Compile an output template. */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
 
-/* The literals condition `cond` requires of ka.verb (k = 0) or
- * ka.target.resource (k = 1), in a: false when it allows any value. */
-bool index_required(const cnode *cond, int k, arena *a, const fval **lits, size_t *n);
 /* Build the rule index once all rules are compiled. */
 rule_index *index_build(ruleset *rs);
 /* The expressions whose values select an event's candidate rules

@@ -48,12 +48,6 @@ typedef struct cstepdef {
     cprog prog;
     ckey *group_by;
     size_t ngroup;
-    /* what the condition requires of ka.verb [0] and ka.target.resource
-     * [1] (the rule index's analysis): an event with another value skips
-     * the program.  need[k] false: any value. */
-    bool need[2];
-    const fval *lits[2];
-    size_t nlits[2];
 } cstepdef;
 
 typedef enum ccorr_type {
@@ -75,7 +69,15 @@ typedef struct ccorr {
     uint64_t threshold;     /* events/values needed (gt N compiled as N+1) */
     uint64_t id;            /* hash of the definition: the identity of its state */
     const char *summary;    /* "event_count: gte 20 in 2m by ka.user.name" (-L) */
+    uint32_t used;          /* bit f: the output uses %corr.<f> */
 } ccorr;
+
+/* One entry of ruleset.corr_steps. */
+typedef struct corr_step_ref {
+    uint32_t rule;          /* the correlation's crule */
+    int32_t step;           /* its step, or -1: its until */
+    const cstepdef *sd;
+} corr_step_ref;
 
 /* A plain rule's `suppress: {by: [...], for: D}`. */
 typedef struct csuppress {

@@ -224,8 +224,6 @@ static int compile_step(compiler *c, l_rule *r, const char *cond, const strvec *
     pg_free(full);
     if (rc)
         return -1;
-    for (int k = 0; k < 2; k++) /* literals live in the ruleset's arena */
-        sd->need[k] = index_required(sd->cond, k, &c->rs->arena, &sd->lits[k], &sd->nlits[k]);
     return compile_keys(c, group_by->n ? group_by : &r->corr->group_by, &sd->group_by, &sd->ngroup, err, errlen);
 }
 
@@ -305,6 +303,36 @@ int suppress_compile(compiler *c, l_rule *r, crule *cr, char *err, size_t errlen
 }
 
 /* The enabled correlations' list, and whether the ruleset keeps state. */
+/* The step index: the rule index built over a ruleset-shaped view whose
+ * "rules" are the steps, so an event visits only the steps its verb and
+ * resource allow, without running the others' programs. */
+static int index_steps(compiler *c, ruleset *rs, size_t nsteps)
+{
+    corr_step_ref *refs = cnew(c, nsteps * sizeof *refs);
+    crule *view = pg_calloc(nsteps, sizeof *view);
+    if (!refs || !view) {
+        pg_free(view);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < rs->ncorr; i++) {
+        uint32_t ri = rs->corr_rules[i];
+        const ccorr *cc = rs->rules[ri].corr;
+        for (size_t s = cc->nsteps; s-- > 0;)
+            refs[n++] = (corr_step_ref){ri, (int32_t)s, &cc->steps[s]};
+        if (cc->until.cond)
+            refs[n++] = (corr_step_ref){ri, -1, &cc->until};
+    }
+    for (size_t i = 0; i < n; i++)
+        view[i] = (crule){.cond = refs[i].sd->cond, .active = true};
+    ruleset shadow = {.rules = view, .nrules = n, .nslots = rs->nslots, .slot_expr = rs->slot_expr};
+    rs->corr_index = index_build(&shadow);
+    pg_free(view);
+    rs->corr_steps = refs;
+    rs->ncorr_steps = n;
+    return rs->corr_index ? 0 : -1;
+}
+
 int correlation_index(compiler *c, ruleset *rs)
 {
     static _Atomic uint64_t serials;
@@ -318,10 +346,13 @@ int correlation_index(compiler *c, ruleset *rs)
     rs->corr_rules = cnew(c, (n ? n : 1) * sizeof *rs->corr_rules);
     if (!rs->corr_rules)
         return -1;
+    size_t nsteps = 0;
     for (size_t i = 0; i < rs->nrules; i++)
-        if (rs->rules[i].corr && rs->rules[i].corr_active)
+        if (rs->rules[i].corr && rs->rules[i].corr_active) {
             rs->corr_rules[rs->ncorr++] = (uint32_t)i;
-    return 0;
+            nsteps += rs->rules[i].corr->nsteps + (rs->rules[i].corr->until.cond != NULL);
+        }
+    return nsteps ? index_steps(c, rs, nsteps) : 0;
 }
 
 
@@ -344,6 +375,8 @@ int correlation_compile(compiler *c, l_rule *r, crule *cr, rule_scope *sc, arena
     *code = "LOAD_ERR_COMPILE_CONDITION";
     if (compile_conditions(c, r, cr, sc, ast_arena, err, errlen))
         return -1;
+    for (size_t i = 0; i < cr->out.n; i++)
+        cr->corr->used |= cr->out.segs[i].corr ? 1u << cr->out.segs[i].corr : 0;
     if (out != r->output) {
         char *copy = pg_strdup(out);
         if (!copy)

@@ -152,14 +152,6 @@ static void drop_dim(key_dim *d, cons *rc, size_t nrules)
         rc[r] = (cons){.all = true};
 }
 
-bool index_required(const cnode *cond, int k, arena *a, const fval **lits, size_t *n)
-{
-    cons c = derive(cond, k, a);
-    *lits = c.v;
-    *n = c.n;
-    return !c.all;
-}
-
 rule_index *index_build(ruleset *rs)
 {
     rule_index *ix = pg_calloc(1, sizeof *ix);

@@ -55,6 +55,7 @@ void ruleset_free(ruleset *rs)
         pcre2_code_free(rs->regexes[i]);
     pg_free(rs->regexes);
     index_free(rs->index);
+    index_free(rs->corr_index);
     arena_free(&rs->arena);
     pg_free(rs);
 }
