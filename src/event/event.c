@@ -1,5 +1,5 @@
 /*
- * event — payload splitting and per-event checks (spec/source.md §4).
+ * event — payload splitting and per-event checks (docs/compat/source.md §4).
  */
 #include "event/event.h"
 #include "util/alloc.h"
@@ -267,7 +267,7 @@ uint32_t event_member_slow(const audit_event *ev, event_key k)
     return json_get(ev->doc, ev->root, key_names[k].s, key_names[k].len);
 }
 
-/* One event object: timestamp and size checks (§4.3).  ev: the batch's
+/* One event object: timestamp and size checks (docs/compat/source.md §4.3).  ev: the batch's
  * next slot (next_slot), its keys already filled by event_root_index;
  * the event is counted when kept.  Returns 0 when the event was kept or
  * dropped on its own. */

@@ -1,6 +1,6 @@
 /*
  * event — from one payload (a JSONL line, an HTTP body) to audit events,
- * exactly as the k8saudit plugin splits them (spec/source.md §4).
+ * exactly as the k8saudit plugin splits them (docs/compat/source.md §4).
  *
  * A payload is parsed once into a json_doc; each event is a view into that
  * doc (its root node), so events cost no copy.  The events stay valid while

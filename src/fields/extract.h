@@ -1,6 +1,6 @@
 /*
  * extract.h — private to src/fields: the building blocks every extractor
- * family uses (spec/fields.md §1): value rendering R(v) (§1.5), simple path
+ * family uses (docs/compat/fields.md §1): value rendering R(v) (§1.5), simple path
  * lookup P (§1.6), the array walk W (§1.7), and a value-list builder that
  * lives in the per-payload arena.
  *
@@ -68,7 +68,7 @@ static inline bool fx_none(fvals *out)
     return false;
 }
 
-/* Cut at the first NUL (spec §5: values reach the C side NUL-terminated). */
+/* Cut at the first NUL (fields.md §5: values reach the C side NUL-terminated). */
 static inline size_t fx_cut_nul(const char *s, size_t len)
 {
     const char *z = len ? memchr(s, 0, len) : NULL;
@@ -80,7 +80,7 @@ static inline size_t fx_cut_nul(const char *s, size_t len)
  * Returns false only on allocation failure. */
 bool fx_text(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
 
-/* R(v) (spec §1.5) as the rule engine sees it: fx_text, cut at the first
+/* R(v) (fields.md §1.5) as the rule engine sees it: fx_text, cut at the first
  * NUL.  Inline for the common case, a string without escapes (a slice of
  * the payload). */
 bool fx_render_slow(field_ctx *ctx, uint32_t node, const char **s, size_t *len);
@@ -101,7 +101,7 @@ void vb_push_render(vbuild *b, field_ctx *ctx, uint32_t node);
 
 /* ---- paths ------------------------------------------------------------ */
 
-/* One step of P (spec §1.6): object → first member named k; array → k as a
+/* One step of P (fields.md §1.6): object → first member named k; array → k as a
  * Go strconv.Atoi index; anything else → JSON_NONE. */
 uint32_t fx_member(const json_doc *d, uint32_t v, const char *k, size_t klen);
 
@@ -123,7 +123,7 @@ uint32_t fx_ctx_path(field_ctx *ctx, const fx_key *keys, size_t n);
  * sign, decimal digits, no overflow, result >= 0.  -1 when not an index. */
 long long fx_atoi_index(const char *s, size_t n);
 
-/* W(idx, keys...) (spec §1.7).  Calls fn(ud, node) for each result in
+/* W(idx, keys...) (fields.md §1.7).  Calls fn(ud, node) for each result in
  * order, fn(ud, JSON_NONE) for each NIL placeholder.  Returns false when
  * the walk is MISSING (nothing was reported), true otherwise (possibly
  * with no result at all: an empty array in the middle). */

@@ -1,6 +1,6 @@
 /*
  * extract_common — the pieces every extractor family shares
- * (spec/fields.md §1): R(v) rendering (§1.5), path lookup P (§1.6), the
+ * (docs/compat/fields.md §1): R(v) rendering (§1.5), path lookup P (§1.6), the
  * array walk W (§1.7) and the arena-backed value list.
  */
 #include "fields/extract.h"
@@ -36,7 +36,7 @@ void vb_push(vbuild *b, const char *s, size_t len)
 
 bool vb_finish(vbuild *b, fvals *out)
 {
-    /* upstream quirk (spec/fields.md §7.2): libsinsp treats a list field
+    /* upstream quirk (docs/compat/fields.md §7.2): libsinsp treats a list field
      * that returned 0 values as missing — never an empty value set. */
     if (b->oom || b->n == 0)
         return fx_none(out);
@@ -72,7 +72,7 @@ bool fx_compact(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
     if (!o)
         return false;
     /* Drop whitespace outside strings; strings are copied byte for byte
-     * (escapes kept, spec §1.5). */
+     * (escapes kept, fields.md §1.5). */
     const char *p = raw, *end = raw + n;
     char *w = o;
     while (p < end) {
@@ -97,7 +97,7 @@ bool fx_compact(field_ctx *ctx, uint32_t node, const char **s, size_t *len)
     return true;
 }
 
-/* upstream quirk (spec/fields.md §7.1, §7.16): every ka.* / json.* value is
+/* upstream quirk (docs/compat/fields.md §7.1, §7.16): every ka.* / json.* value is
  * a string; non-strings are their JSON text as written — numbers keep their
  * spelling (201.0 stays 201.0), true/false/null are the words, and JSON
  * null is a present value "null", unlike a missing key. */
@@ -293,7 +293,7 @@ bool fx_walk(const json_doc *d, uint32_t v, long long idx, const fx_key *keys, s
                 return true;
             }
             /* With an index, the same index selects an element of every
-             * array met along the path (spec §1.7). */
+             * array met along the path (fields.md §1.7). */
             v = json_index(d, v, (size_t)idx);
             if (v == JSON_NONE)
                 return false;

@@ -1,5 +1,5 @@
 /*
- * extract_containers — the per-container families of spec/fields.md §2.8
+ * extract_containers — the per-container families of docs/compat/fields.md §2.8
  * (`ka.req.pod.{containers,initContainers,ephemeralContainers}.<sub>`),
  * image repository parsing §2.9, eff_run_as_* §2.10, and the deprecated
  * single-valued `ka.req.container.*` fields.
@@ -58,10 +58,10 @@ static const struct {
     [S_RUN_AS_USER] = {2, M_SKIP, {FXK("securityContext"), FXK("runAsUser")}},
     [S_RUN_AS_GROUP] = {2, M_SKIP, {FXK("securityContext"), FXK("runAsGroup")}},
     [S_PROC_MOUNT] = {2, M_SKIP, {FXK("securityContext"), FXK("procMount")}},
-    /* upstream quirk (spec/fields.md §7.9): one value per container, the
+    /* upstream quirk (docs/compat/fields.md §7.9): one value per container, the
      * whole `add` array as JSON text — capabilities are not flattened. */
     [S_ADD_CAPS] = {3, M_SKIP, {FXK("securityContext"), FXK("capabilities"), FXK("add")}},
-    /* upstream quirk (spec/fields.md §7.6): the container's own runAsUser
+    /* upstream quirk (docs/compat/fields.md §7.6): the container's own runAsUser
      * member, not securityContext.runAsUser. */
     [S_EFF_RUN_AS_USER] = {1, M_DEFAULT, {FXK("runAsUser")}},
     [S_EFF_RUN_AS_GROUP] = {1, M_DEFAULT, {FXK("runAsGroup")}},
@@ -102,10 +102,10 @@ static const struct {
     [FLD_KA_REQ_POD_INITCONTAINERS_HOST_PORT] = {FAM_INIT, S_HOST_PORT},
 };
 
-/* repo(image), spec §2.9. */
+/* repo(image), fields.md §2.9. */
 static size_t image_repository(const char *s, size_t n)
 {
-    /* upstream quirk (spec/fields.md §7.7): purely textual — cut at the
+    /* upstream quirk (docs/compat/fields.md §7.7): purely textual — cut at the
      * first ':' (so a registry port breaks it: localhost:5000/app →
      * localhost), then at the first '@'. */
     const char *c = memchr(s, ':', n);
@@ -133,7 +133,7 @@ static void eff_default(cwalk *w)
     const fx_key keys[] = {FXR(requestObject), FXK("spec"),
                            w->sub == S_EFF_RUN_AS_USER ? (fx_key)FXK("runAsUser") : (fx_key)FXK("runAsGroup")};
     const audit_event *ev = w->ctx->ev;
-    /* upstream quirk (spec/fields.md §7.6): spec.runAsUser, not
+    /* upstream quirk (docs/compat/fields.md §7.6): spec.runAsUser, not
      * spec.securityContext.runAsUser. */
     uint32_t v = fx_root_path(ev, keys, 3);
     w->have_default = true;
@@ -183,7 +183,7 @@ static void push_joined(cwalk *w, uint32_t arr)
         }
     }
     o[n] = 0;
-    /* joined in Go, then cut at the first NUL on the C side (spec §5) */
+    /* joined in Go, then cut at the first NUL on the C side (fields.md §5) */
     vb_push(&w->b, o, fx_cut_nul(o, n));
 }
 
@@ -213,7 +213,7 @@ static void cwalk_cb(void *ud, uint32_t node)
     if (node == JSON_NONE) {
         switch (w->mode) {
         case M_FAIL:
-            /* upstream quirk (spec/fields.md §7.8): one container without
+            /* upstream quirk (docs/compat/fields.md §7.8): one container without
              * the key makes the whole list field missing. */
             w->failed = true;
             return;
@@ -259,7 +259,7 @@ static bool family_field(const field_ref *ref, field_ctx *ctx, fvals *out, int f
         keys[nk++] = subs[sub].k[i];
     cwalk w = {.ctx = ctx, .sub = (uint8_t)sub, .mode = subs[sub].mode};
     vb_init(&w.b, ctx->arena);
-    /* upstream quirk (spec/fields.md §7.17): the index selects C[idx] in the
+    /* upstream quirk (docs/compat/fields.md §7.17): the index selects C[idx] in the
      * middle of the path; with an index a missing key is MISSING, so no
      * default is applied. */
     if (!fx_root_walk(ctx->ev, ref->index, keys, nk, cwalk_cb, &w) || w.failed)
@@ -306,7 +306,7 @@ int extract_containers(const field_ref *ref, field_ctx *ctx, fvals *out)
         static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("containers"),
                                       FXK("securityContext"), FXK("privileged")};
         any_true a = {.d = ev->doc};
-        /* upstream quirk (spec/fields.md §7.10): missing only when there is
+        /* upstream quirk (docs/compat/fields.md §7.10): missing only when there is
          * no containers member; `[]` gives "false", and only the JSON
          * boolean true counts (the string "true" does not). */
         if (!fx_root_walk(ev, -1, keys, 5, any_true_cb, &a))

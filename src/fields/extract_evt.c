@@ -1,6 +1,6 @@
 /*
  * extract_evt — the generic libsinsp event fields available on k8s_audit
- * events (spec/fields.md §4) and the legacy jevt.time/jevt.time.iso8601
+ * events (docs/compat/fields.md §4) and the legacy jevt.time/jevt.time.iso8601
  * (§6).  All values are rendered as text in the arena; numeric fields
  * (evt.num, evt.rawtime*, evt.reltime*) as decimal.
  *

@@ -1,6 +1,6 @@
 /*
  * extract_json — the json plugin's fields and their jevt.* aliases
- * (spec/fields.md §3): json.value[ptr], json.obj, json.rawtime.
+ * (docs/compat/fields.md §3): json.value[ptr], json.obj, json.rawtime.
  *
  * These are not gated on auditID.  The JSON pointer of json.value is split
  * and decoded once, at load time (fx_jptr_compile → field_ref.aux).
@@ -28,7 +28,7 @@ typedef struct jptr {
 
 void *fx_jptr_compile(const char *key, size_t keylen)
 {
-    /* upstream quirk (spec/fields.md §7.18): one leading '/' is optional
+    /* upstream quirk (docs/compat/fields.md §7.18): one leading '/' is optional
      * (`stage` = `/stage`); tokens are split on '/', then "~1" → "/" and
      * "~0" → "~" (in that order). */
     const char *p = key;
@@ -152,7 +152,7 @@ static bool json_rawtime(field_ctx *ctx, fvals *out)
     char *o = arena_alloc(ctx->arena, 24);
     if (!o)
         return fx_none(out);
-    /* ns since the epoch as the SDK's uint64 (pre-1970 wraps, spec source §4.3) */
+    /* ns since the epoch as the SDK's uint64 (pre-1970 wraps, docs/compat/source.md §4.3) */
     uint64_t ns = (uint64_t)ctx->ev->ts_ns, secs = ns / 1000000000u;
     if (secs == 0)
         return fx_one(ctx, out, o, fmt_u64(o, ns, 0));

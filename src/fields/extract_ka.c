@@ -1,5 +1,5 @@
 /*
- * extract_ka — the k8saudit fields (spec/fields.md §2) except the
+ * extract_ka — the k8saudit fields (docs/compat/fields.md §2) except the
  * container families (extract_containers.c) and ka.uri.param
  * (extract_uri.c): request metadata §2.1, target §2.3, RBAC bindings
  * §2.4, configmaps §2.5, roles §2.6, pod flags §2.7, services §2.11,
@@ -52,7 +52,7 @@ static const kpath single_paths[FIELD__COUNT] = {
     [FLD_KA_TARGET_NAMESPACE] = P2O(namespace),
     [FLD_KA_TARGET_RESOURCE] = P2O(resource),
     [FLD_KA_TARGET_SUBRESOURCE] = P2O(subresource),
-    /* upstream quirk (spec/fields.md §7.14): ka.req.configmap.name is just
+    /* upstream quirk (docs/compat/fields.md §7.14): ka.req.configmap.name is just
      * objectRef.name, whatever the object is. */
     [FLD_KA_REQ_CONFIGMAP_NAME] = P2O(name),
     [FLD_KA_REQ_CONFIGMAP_OBJ] = P2(requestObject, "data"),
@@ -120,7 +120,7 @@ static bool target_pod_name(field_ctx *ctx, fvals *out)
     static const fx_key sub[] = {FXR(objectRef), FXK("subresource")};
     static const kpath name = P3(responseObject, "metadata", "name");
     const json_doc *d = ctx->ev->doc;
-    /* upstream quirk (spec/fields.md §7.13): only for resource "pods" with
+    /* upstream quirk (docs/compat/fields.md §7.13): only for resource "pods" with
      * no subresource, and the name comes from responseObject — there is no
      * fallback to objectRef.name. */
     if (!is_string_eq(d, fx_root_path(ctx->ev, res, 2), "pods", 4))
@@ -269,7 +269,7 @@ static void hostpath_cb(void *ud, uint32_t node)
         h->oom = true;
         return;
     }
-    /* upstream quirk (spec/fields.md §7.11): "k*" is a prefix test on k
+    /* upstream quirk (docs/compat/fields.md §7.11): "k*" is a prefix test on k
      * minus its last char, otherwise (or also) whole-string equality with
      * k, '*' included. */
     if (h->prefix && n >= h->keylen - 1 && memcmp(p, h->key, h->keylen - 1) == 0)
@@ -299,7 +299,7 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
     const audit_event *ev = ctx->ev;
     field_id id = ref->def->id;
 
-    /* upstream quirk (spec/fields.md §7.3): no top-level auditID member (of
+    /* upstream quirk (docs/compat/fields.md §7.3): no top-level auditID member (of
      * any type, even null) → every ka.* field has no value. */
     if (!ctx->has_auditid)
         ctx->has_auditid = event_member(ev, EK_auditID) == JSON_NONE ? -1 : 1;
@@ -336,7 +336,7 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
     case FLD_KA_REQ_BINDING_SUBJECTS_SERVICEACCOUNT_NS_NAMES:
         return subject_names(ctx, out, "ServiceAccount", 14, true);
     case FLD_KA_REQ_BINDING_SUBJECT_HAS_NAME:
-        /* upstream quirk (spec/fields.md §7.15): documented as "N/A", the
+        /* upstream quirk (docs/compat/fields.md §7.15): documented as "N/A", the
          * code returns "true" for every event, whatever the key. */
         return fx_one(ctx, out, "true", 4);
     case FLD_KA_REQ_ROLE_RULES_APIGROUPS:
@@ -348,12 +348,12 @@ bool extract_ka(const field_ref *ref, field_ctx *ctx, fvals *out)
     case FLD_KA_REQ_ROLE_RULES_NONRESOURCEURLS:
         return rules_values(ref, ctx, out, "nonResourceURLs", 15);
     case FLD_KA_SOURCEIPS:
-        /* upstream quirk (spec/fields.md §7.4): reads
+        /* upstream quirk (docs/compat/fields.md §7.4): reads
          * requestObject.rules[].sourceIPs through the rules helper, not the
          * top-level sourceIPs — practically never present. */
         return rules_values(ref, ctx, out, "sourceIPs", 9);
     case FLD_KA_REQ_SERVICE_PORTS: {
-        /* upstream quirk (spec/fields.md §7.5): ports is the last path
+        /* upstream quirk (docs/compat/fields.md §7.5): ports is the last path
          * element, so the whole array is one value; the index argument
          * only matters if an array shows up earlier in the path. */
         static const fx_key keys[] = {FXR(requestObject), FXK("spec"), FXK("ports")};

@@ -1,5 +1,5 @@
 /*
- * extract_uri — ka.uri.param[key] (spec/fields.md §2.2).
+ * extract_uri — ka.uri.param[key] (docs/compat/fields.md §2.2).
  *
  * Upstream parses requestURI with Go's net/url.Parse, then the raw query
  * with url.ParseQuery, and fails as a whole on any error.  This file
@@ -244,7 +244,7 @@ bool extract_uri_param(const field_ref *ref, field_ctx *ctx, fvals *out)
 
     /* url.ParseQuery: pairs split on '&'; any pair with ';' or a bad
      * escape fails the whole query.
-     * upstream quirk (spec/fields.md §7.12): that error kills the field
+     * upstream quirk (docs/compat/fields.md §7.12): that error kills the field
      * even for other, valid keys — so validate everything first. */
     for (size_t i = 0; i < qn;) {
         const char *amp = memchr(q + i, '&', qn - i);

@@ -1,6 +1,6 @@
 /*
  * fields — the field table, name lookup, argument parsing/validation
- * (spec/fields.md §2.13 "Argument syntax") and the extraction dispatch.
+ * (docs/compat/fields.md §2.13 "Argument syntax") and the extraction dispatch.
  * The extractors themselves live in extract_*.c.
  */
 #include "fields/fields.h"
@@ -80,7 +80,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* Decode a quoted argument body q[0..n) (quote char qc) into out, with the
- * condition language's string escapes (spec/rules.md §6.2).  Returns the
+ * condition language's string escapes (docs/compat/rules.md §6.2).  Returns the
  * decoded length, or -1 with *bad set to the offending escape char. */
 static long unquote(const char *q, size_t n, char qc, char *out, char *bad)
 {
@@ -118,7 +118,7 @@ static long unquote(const char *q, size_t n, char qc, char *out, char *bad)
 }
 
 /* Find the closing quote of a quoted argument starting at a[0]: the first
- * matching quote not preceded by a backslash (spec/rules.md §6.1). */
+ * matching quote not preceded by a backslash (docs/compat/rules.md §6.1). */
 static const char *closing_quote(const char *a, size_t n)
 {
     for (size_t i = 1; i < n; i++)

@@ -137,7 +137,7 @@ int field_ref_parse(const char *text, size_t len, field_ref *ref, char *err, siz
 /* field_ref_parse() with options.  field_ref_parse() is the strict form
  * used for rule conditions and outputs: it mirrors what libsinsp lets
  * through to the plugins (an argument containing a space or a ']' is a
- * load-time error, spec/fields.md §2.13).
+ * load-time error, docs/compat/fields.md §2.13).
  *
  * FIELD_PARSE_VERBATIM is for `--extract EXPR` (the conformance contract):
  * there is no libsinsp in between, the plugin sees the argument exactly as

@@ -1,6 +1,6 @@
 /*
  * alert — rendering an alert for a matched rule: Falco's text line and its
- * JSON object (spec/rules.md §8.2-§8.3), byte-compatible with Falco.
+ * JSON object (docs/compat/rules.md §8.2-§8.3), byte-compatible with Falco.
  * Only rules that fire are formatted.
  */
 #ifndef PEREGRINE_ALERT_H

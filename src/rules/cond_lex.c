@@ -120,7 +120,7 @@ size_t lex_quoted(const char **pp)
     char delim = *p;
     if (delim != '"' && delim != '\'')
         return 0;
-    /* upstream quirk (spec/rules.md §6.1): the string ends at the first
+    /* upstream quirk (docs/compat/rules.md §6.1): the string ends at the first
      * delimiter not preceded by a backslash, so "a\\" cannot be closed. */
     char prev = '\\';
     for (; *p; p++) {

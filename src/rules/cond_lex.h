@@ -1,7 +1,7 @@
 /*
  * cond_lex — the token recognizers of the condition language, on a
  * NUL-terminated text (a char-class table plus one matcher per token kind
- * of spec/rules.md §6.1).  Each lex_* function tries to match at *pp; on a
+ * of docs/compat/rules.md §6.1).  Each lex_* function tries to match at *pp; on a
  * match it advances *pp past the token and returns its length, else 0 and
  * *pp is unchanged.  Matching is longest-match, like the POSIX regexes
  * upstream uses.

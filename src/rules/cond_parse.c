@@ -1,5 +1,5 @@
 /*
- * cond_parse — recursive-descent parser for conditions (spec/rules.md §6).
+ * cond_parse — recursive-descent parser for conditions (docs/compat/rules.md §6).
  * Each function is headed by the production it parses.  Errors: the first
  * one wins and every function returns NULL after it.
  */

@@ -1,6 +1,6 @@
 /*
  * cond_parse — condition text → AST, following libsinsp's filter grammar
- * (spec/rules.md §6) including its quirks: keywords matched as prefixes,
+ * (docs/compat/rules.md §6) including its quirks: keywords matched as prefixes,
  * bare strings ending at '=' and ',', quoted strings ending at the first
  * unescaped quote.
  */

@@ -1,5 +1,5 @@
 /*
- * eval — condition evaluation (spec/rules.md §7).  Every k8saudit field is
+ * eval — condition evaluation (docs/compat/rules.md §7).  Every k8saudit field is
  * a string: comparisons are byte-wise, numeric operators compare text
  * (strcmp), and a missing field makes every check false.
  */
@@ -90,7 +90,7 @@ void evaluator_begin(evaluator *ev, field_ctx *ctx)
     ev->cur++;
 }
 
-/* ---- transformers (spec/rules.md §7.4) ---- */
+/* ---- transformers (docs/compat/rules.md §7.4) ---- */
 
 static int b64val(unsigned char c)
 {

@@ -197,7 +197,7 @@ void free_exception(l_exception *e)
     pg_free(e->scalars);
 }
 
-/* ---- exceptions → condition text (spec/rules.md §4) ---- */
+/* ---- exceptions → condition text (docs/compat/rules.md §4) ---- */
 
 static void put_scalar(buf *b, const char *s)
 {

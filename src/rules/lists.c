@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-/* ---- list expansion and substitution (spec/rules.md §2.3, §5.2) ---- */
+/* ---- list expansion and substitution (docs/compat/rules.md §2.3, §5.2) ---- */
 
 static int needs_quotes(const char *s) { return strchr(s, ' ') && s[0] != '"' && s[0] != '\''; }
 

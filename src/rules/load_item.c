@@ -38,7 +38,7 @@ void item_warn(item_ctx *x, const ynode *n, const char *code, const char *fmt, .
     load_msg_add(x->res, false, &w, code, x->label[0] ? x->label : NULL, "%s", text);
 }
 
-/* Required or optional scalar string (spec/rules.md §1.1). */
+/* Required or optional scalar string (docs/compat/rules.md §1.1). */
 int item_str(item_ctx *x, const char *key, bool required, const char **out)
 {
     ynode *v = ymap_get(x->item, key);

@@ -55,7 +55,7 @@ int load_engine_version(rule_loader *l, item_ctx *x)
 }
 
 /* ---- required_plugin_versions ----
- * Built in: k8saudit 0.18.0 and json 0.7.4 (spec/source.md §1).  The check
+ * Built in: k8saudit 0.18.0 and json 0.7.4 (docs/compat/source.md §1).  The check
  * is immediate: the plugins are always loaded. */
 
 static const struct {

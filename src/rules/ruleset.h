@@ -8,7 +8,7 @@
  *   loader_free(l);                          // rs stays valid
  *   ... ruleset_free(rs);
  *
- * Loading follows spec/rules.md §1-§5: one shared collection for all
+ * Loading follows docs/compat/rules.md §1-§5: one shared collection for all
  * files, append/override, exceptions and lists substituted textually,
  * macros parsed once and expanded as subtrees, rules kept in definition
  * order.  Loading stops at the first error, as Falco does.  Messages carry

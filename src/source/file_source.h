@@ -1,6 +1,6 @@
 /*
  * file_source — JSONL audit logs from a file, every file of a directory,
- * or stdin ("-"), one payload per line (spec/source.md §5).
+ * or stdin ("-"), one payload per line (docs/compat/source.md §5).
  *
  * Differences from upstream, on purpose: no 64 KiB line limit (lines up to
  * `max_line` bytes are read whole; a longer line is reported with its file

@@ -1,7 +1,7 @@
 /*
  * webhook — the Kubernetes API server's audit webhook backend: an HTTP or
  * HTTPS server (libmicrohttpd) that takes Event / EventList bodies by POST
- * and queues their events on the engine (spec/source.md §3, issue 4).
+ * and queues their events on the engine (docs/compat/source.md §3, issue 4).
  *
  * Unlike upstream, a request is acknowledged (200) only after its whole body
  * was parsed and its events queued; a full queue answers 503 with

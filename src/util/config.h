@@ -17,7 +17,7 @@ typedef struct config {
     /* plugins[] entry named k8saudit */
     char *open_params;
     char *init_config;          /* JSON text ("" = {}) */
-    /* init_config, decoded (spec/source.md §2) */
+    /* init_config, decoded (docs/compat/source.md §2) */
     size_t max_event_size;      /* maxEventSize, default 262144 */
     size_t webhook_max_batch;   /* webhookMaxBatchSize, default 12 MiB */
     size_t max_event_bytes;     /* maxEventBytes (k8saudit 0.1 name): payload limit, 0 = unset */

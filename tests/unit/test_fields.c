@@ -1,6 +1,6 @@
 /*
  * Unit tests of the field layer (src/fields): the table, argument parsing
- * and validation, and one test per upstream quirk of spec/fields.md §7
+ * and validation, and one test per upstream quirk of docs/compat/fields.md §7
  * (named fields_quirkNN_...), plus rendering details (§1.5, §5) and the
  * evt.* / json.* families.  Run with `build/unit_tests fields`.
  */
@@ -293,7 +293,7 @@ TEST(fields_parse_alloc_failure_is_clean)
     CHECK(rc == -1);
 }
 
-/* ---- spec §7, one test per quirk ------------------------------------------- */
+/* ---- fields.md §7, one test per quirk ------------------------------------------- */
 
 TEST(fields_quirk01_every_ka_and_json_field_is_a_string)
 {
