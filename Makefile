@@ -10,10 +10,16 @@ PKGS    := yaml-0.1 libpcre2-8 zlib hiredis
 # the admin server (src/util/mhd_api.c)
 DLPKGS  := libcurl libmicrohttpd gnutls
 OPT     ?= -O2
+# Warnings are errors for developers and CI (make check, .ci/run set
+# WERROR=-Werror), not for a user's build with another compiler.
+WERROR  ?=
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
+CFLAGS  += -std=c17 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) $(DLPKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -ldl -lpthread -lm
 BUILD   ?= build
+# The external conformance kit; what needs it says "skipped" without it
+# (scripts/with-shared.sh, tests/lib/shared.sh) unless PEREGRINE_REQUIRE_SHARED=1.
+SHARED  := $(or $(PEREGRINE_SHARED),../shared)
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path src/app/main.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -56,16 +62,18 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 # errors under gcc and clang, tests, tests again under ASan+UBSan, valgrind,
 # the hostile-input scripts, each fuzz target for CHECK_FUZZ_SECONDS, the
 # conformance fields suite, and the install and deploy kit checks.
+check: export WERROR = -Werror
 check: deps
 	scripts/check-layers.sh          # no include runs up the layer order (README, Architecture)
 	scripts/check-sizes.sh           # files within 800 lines, functions within 120
 	$(MAKE) test
 	$(MAKE) BUILD=build/clang CC=clang build/clang/peregrine build/clang/unit_tests
 	$(MAKE) asan
+	$(MAKE) tsan
 	$(MAKE) valgrind
 	$(MAKE) hostile
 	$(MAKE) fuzz-run FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
-	../shared/conformance/run $(BUILD)/peregrine --suite fields
+	scripts/with-shared.sh "conformance fields suite" $(SHARED)/conformance/run $(BUILD)/peregrine --suite fields
 	tests/install/run.sh             # make install DESTDIR=… and make uninstall
 	tests/deploy/run.sh              # deploy/ manifests, default config, unit, Dockerfile
 
@@ -85,6 +93,20 @@ asan:
 	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" hostile
 ASAN_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# ThreadSanitizer over the threaded tests: the unit tests (follow source,
+# outputs' queues), the end-to-end cases (each on 1 and 3 threads: the
+# pipeline), the webhook under load with reloads, follow mode and the alert
+# channels.  Any race report fails (halt_on_error).
+TSAN_OPT := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+tsan:
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(MAKE) BUILD=build/tsan OPT="$(TSAN_OPT)" \
+	    build/tsan/peregrine build/tsan/unit_tests
+	TSAN_OPTIONS="halt_on_error=1" build/tsan/unit_tests
+	TSAN_OPTIONS="halt_on_error=1" tests/run_cases.sh build/tsan/peregrine
+	TSAN_OPTIONS="halt_on_error=1" tests/follow/run.sh build/tsan/peregrine
+	TSAN_OPTIONS="halt_on_error=1" tests/outputs/run.sh build/tsan/peregrine
+	TSAN_OPTIONS="halt_on_error=1" tests/webhook/run.sh build/tsan/peregrine
+
 # End-to-end runs under valgrind memcheck (any error or leak fails): our
 # rules over the sample log, and upstream's rules with JSON alerts over a
 # generated 5000-event log.
@@ -95,8 +117,10 @@ valgrind: $(BUILD)/peregrine
 	@mkdir -p $(BUILD)/hostile
 	$(CC) -O2 -o $(BUILD)/hostile/gen_corpus bench/gen_corpus.c
 	$(BUILD)/hostile/gen_corpus 5000 11 > $(BUILD)/hostile/audit-5000.jsonl 2>/dev/null
-	$(VALGRIND) $(BUILD)/peregrine -r ../shared/conformance/data/rules/k8s_audit_rules-0.18.0.yaml \
-	    -o json_output=true -o rule_matching=all -e $(BUILD)/hostile/audit-5000.jsonl > $(BUILD)/valgrind-json.out
+	scripts/with-shared.sh "valgrind over upstream's rules" \
+	    $(VALGRIND) $(BUILD)/peregrine -r $(SHARED)/conformance/data/rules/k8s_audit_rules-0.18.0.yaml \
+	    -o json_output=true -o rule_matching=all -e $(BUILD)/hostile/audit-5000.jsonl \
+	    > $(BUILD)/valgrind-json.out
 
 # Hostile input and rule files (tests/hostile/*.sh; data generated into
 # $(BUILD)/hostile, never committed).
@@ -148,5 +172,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all test check deps demo asan valgrind hostile fuzz fuzz-run bench install uninstall clean
+.PHONY: all test check deps demo asan tsan valgrind hostile fuzz fuzz-run bench install uninstall clean
 -include $(DEPS)

@@ -137,14 +137,14 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
         case K_BOOL:
             if (parse_bool(val, p)) {
                 snprintf(err, errlen, "config key '%s': '%s' is not a boolean", key, val);
-                return -1;
+                return -EINVAL;
             }
             return 0;
         case K_PRIORITY: {
             int pr = priority_parse(val);
             if (pr < 0) {
                 snprintf(err, errlen, "config key 'priority': unknown priority '%s'", val);
-                return -1;
+                return -EINVAL;
             }
             *(int *)p = pr;
             return 0;
@@ -155,11 +155,11 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
                 return 0;
             }
             snprintf(err, errlen, "config key 'rule_matching': '%s' is not 'first' or 'all'", val);
-            return -1;
+            return -EINVAL;
         case K_STR:
             if (set_str(p, val)) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
+                snprintf(err, errlen, "config key '%s': out of memory", key);
+                return -ENOMEM;
             }
             return 0;
         case K_SIZE: {
@@ -168,7 +168,7 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
             unsigned long long x = strtoull(val, &end, 10);
             if (!*val || *end || errno || *val == '-') {
                 snprintf(err, errlen, "config key '%s': '%s' is not a non-negative integer", key, val);
-                return -1;
+                return -EINVAL;
             }
             *(size_t *)p = (size_t)x;
             return 0;
@@ -178,7 +178,7 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
             double x = strtod(val, &end);
             if (!*val || *end || !(x >= 0)) {
                 snprintf(err, errlen, "config key '%s': '%s' is not a non-negative number", key, val);
-                return -1;
+                return -EINVAL;
             }
             *(double *)p = x;
             return 0;
@@ -187,7 +187,7 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
             int64_t ns;
             if (corr_parse_duration(val, &ns)) {
                 snprintf(err, errlen, "config key '%s': '%s' is not a duration (30s, 5m, 2h, 1d)", key, val);
-                return -1;
+                return -EINVAL;
             }
             *(double *)p = (double)ns / 1e9;
             return 0;
@@ -195,48 +195,6 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
         }
     }
     return 1; /* not a key we use: accepted and ignored */
-}
-
-/* YAML mapping → compact JSON (for an init_config given as a mapping). */
-static void yaml_to_json(const ynode *n, buf *out)
-{
-    switch (n->kind) {
-    case Y_NULL:
-        buf_puts(out, "null");
-        break;
-    case Y_SCALAR: {
-        char *end;
-        bool b;
-        strtod(n->str, &end);
-        if (!n->quoted && n->len && !*end)
-            buf_put(out, n->str, n->len);
-        else if (!n->quoted && !yscalar_bool(n, &b))
-            buf_puts(out, b ? "true" : "false");
-        else
-            json_write_string(out, n->str, n->len);
-        break;
-    }
-    case Y_SEQ:
-        buf_putc(out, '[');
-        for (size_t i = 0; i < n->n; i++) {
-            if (i)
-                buf_putc(out, ',');
-            yaml_to_json(n->items[i], out);
-        }
-        buf_putc(out, ']');
-        break;
-    case Y_MAP:
-        buf_putc(out, '{');
-        for (size_t i = 0; i + 1 < n->n; i += 2) {
-            if (i)
-                buf_putc(out, ',');
-            json_write_string(out, n->items[i]->str ? n->items[i]->str : "", n->items[i]->len);
-            buf_putc(out, ':');
-            yaml_to_json(n->items[i + 1], out);
-        }
-        buf_putc(out, '}');
-        break;
-    }
 }
 
 static int load_plugins(config *c, const ynode *root, char *err, size_t errlen)
@@ -265,16 +223,24 @@ static int load_plugins(config *c, const ynode *root, char *err, size_t errlen)
             if (set_str(&c->init_config, ic->str))
                 goto oom;
         } else if (ic && ic->kind == Y_MAP) {
+            /* the same YAML → JSON as test events: plain scalars that are
+             * JSON numbers stay numbers, anything else (inf, 0x10) a string */
             buf b = BUF_INIT;
-            yaml_to_json(ic, &b);
+            ynode_to_json(ic, &b);
+            if (b.oom) {
+                buf_free(&b);
+                goto oom;
+            }
             pg_free(c->init_config);
-            c->init_config = b.data ? b.data : pg_strdup("{}");
+            c->init_config = b.data;
+            if (!c->init_config && !(c->init_config = pg_strdup("{}")))
+                goto oom;
         }
     }
     return 0;
 oom:
     snprintf(err, errlen, "out of memory");
-    return -1;
+    return -ENOMEM;
 }
 
 int config_load_file(config *c, const char *path, char *err, size_t errlen)
@@ -305,8 +271,8 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
             if (k->kind != Y_SCALAR)
                 continue;
             if (v->kind == Y_SCALAR) {
-                if (set_key(c, k->str, v->str, err, errlen) < 0)
-                    rc = -1;
+                if ((rc = set_key(c, k->str, v->str, err, errlen)) > 0)
+                    rc = 0;
             } else if (v->kind == Y_MAP) {
                 /* one level of nesting: stdout_output.enabled, http_output.url, ... */
                 for (size_t j = 0; j + 1 < v->n && !rc; j += 2) {
@@ -315,8 +281,8 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
                         continue;
                     char dotted[256];
                     snprintf(dotted, sizeof dotted, "%s.%s", k->str, k2->str);
-                    if (set_key(c, dotted, v2->str, err, errlen) < 0)
-                        rc = -1;
+                    if ((rc = set_key(c, dotted, v2->str, err, errlen)) > 0)
+                        rc = 0;
                 }
             }
         }
@@ -324,13 +290,13 @@ int config_load_file(config *c, const char *path, char *err, size_t errlen)
         const ynode *rf = ymap_get(root, "rules_files");
         if (!rf)
             rf = ymap_get(root, "rules_file");
-        if (rf && rf->kind == Y_SEQ) {
-            for (size_t i = 0; i < rf->n; i++)
-                if (rf->items[i]->kind == Y_SCALAR)
-                    strvec_push(&c->rules_files, rf->items[i]->str);
-        } else if (rf && rf->kind == Y_SCALAR) {
-            strvec_push(&c->rules_files, rf->str);
-        }
+        for (size_t i = 0; rf && rf->kind == Y_SEQ && i < rf->n && !rc; i++)
+            if (rf->items[i]->kind == Y_SCALAR && strvec_push(&c->rules_files, rf->items[i]->str))
+                rc = -ENOMEM;
+        if (rf && rf->kind == Y_SCALAR && !rc && strvec_push(&c->rules_files, rf->str))
+            rc = -ENOMEM;
+        if (rc == -ENOMEM)
+            snprintf(err, errlen, "%s: out of memory", path);
         if (!rc)
             rc = load_plugins(c, root, err, errlen);
     }
@@ -348,17 +314,21 @@ int config_override(config *c, const char *kv, char *err, size_t errlen)
     char key[256];
     snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
     const char *val = eq + 1;
+    int rc;
     if (!strncmp(key, "plugins[", 8)) {
         const char *dot = strchr(key, '.');
-        if (dot && !strcmp(dot, ".open_params"))
-            return set_str(&c->open_params, val);
-        if (dot && !strcmp(dot, ".init_config"))
-            return set_str(&c->init_config, val);
-        return 0;
+        rc = dot && !strcmp(dot, ".open_params")   ? set_str(&c->open_params, val)
+             : dot && !strcmp(dot, ".init_config") ? set_str(&c->init_config, val)
+                                                    : 0;
+    } else if (!strcmp(key, "rules_files") || !strcmp(key, "rules_file")) {
+        rc = strvec_push(&c->rules_files, val);
+    } else {
+        rc = set_key(c, key, val, err, errlen);
+        return rc < 0 ? rc : 0;
     }
-    if (!strcmp(key, "rules_files") || !strcmp(key, "rules_file"))
-        return strvec_push(&c->rules_files, val);
-    return set_key(c, key, val, err, errlen) < 0 ? -1 : 0;
+    if (rc)
+        snprintf(err, errlen, "-o %s: out of memory", key);
+    return rc ? -ENOMEM : 0;
 }
 
 /* An integer key within [min, max]: a value outside makes the service

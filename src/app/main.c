@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +220,7 @@ static void list_rules(const ruleset *rs)
 
 /* SIGUSR1 in a file run: the alert channels reopen (acted on by the sink,
  * on the emitter's thread; serve() takes the signal itself). */
-static volatile sig_atomic_t reopen_requested;
+static atomic_int reopen_requested;
 
 static void on_sigusr1(int sig)
 {

@@ -130,7 +130,7 @@ typedef struct follow_run {
     pthread_t thread;
     engine *e;
     const char *url;
-    volatile sig_atomic_t stop;
+    atomic_int stop;
     _Atomic bool alive;
     int rc;
     char err[512];

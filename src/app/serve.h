@@ -6,6 +6,7 @@
 #define PEREGRINE_SERVE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ typedef struct serve_reload {
     ruleset *(*reload)(void *ctx, buf *err);
     void *ctx;
     strvec watch;               /* files polled for changes (mtime, size, inode) */
-    volatile sig_atomic_t *reopen;  /* SIGUSR1 sets it: the alert outputs reopen (logrotate) */
+    atomic_int *reopen;  /* SIGUSR1 sets it: the alert outputs reopen (logrotate) */
     const struct outputs *outs;     /* for /metrics (optional) */
 } serve_reload;
 

@@ -578,8 +578,8 @@ _Static_assert(sizeof(json_node) == 16 && offsetof(json_node, len) == 4 && offse
     const unsigned max_depth = d->max_depth;                                                                        \
     uint32_t ws_end = 0;                                                                                            \
     uint32_t n_root_keys = 0;                                                                                       \
-    const unsigned char *at, *q;                                                                                    \
-    const char *what;                                                                                               \
+    const unsigned char *at = p, *q; /* at: set on every path to fail */                                            \
+    const char *what = NULL;                                                                                        \
     unsigned fl;                                                                                                    \
                                                                                                                     \
 value:                                                                                                              \
@@ -889,7 +889,7 @@ static int parse_generic(json_doc *d, const char *src, size_t len)
  * available, so that all are tested on one machine (on 0: back to the
  * CPU's choice).  Not for concurrent use with parsing. */
 void json_parse_force_portable(int on);
-void json_parse_force_avx2(int on);
+int json_parse_force_avx2(int on);
 
 #ifdef JSON_HAVE_AVX2_DISPATCH
 static int (*_Atomic parse_fn)(json_doc *, const char *, size_t);
@@ -916,14 +916,20 @@ static int (*resolve_parse(void))(json_doc *, const char *, size_t)
 
 void json_parse_force_portable(int on) { parse_fn = on ? parse_generic : NULL; }
 
-void json_parse_force_avx2(int on)
+int json_parse_force_avx2(int on)
 {
     __builtin_cpu_init();
-    parse_fn = on && __builtin_cpu_supports("avx2") ? parse_avx2 : on ? parse_generic : NULL;
+    bool avx2 = __builtin_cpu_supports("avx2");
+    parse_fn = on && avx2 ? parse_avx2 : on ? parse_generic : NULL;
+    return avx2;
 }
 #else
 void json_parse_force_portable(int on) { (void)on; }
-void json_parse_force_avx2(int on) { (void)on; }
+int json_parse_force_avx2(int on)
+{
+    (void)on;
+    return 0;
+}
 #endif
 
 void json_doc_init(json_doc *d)

@@ -8,10 +8,8 @@
 
 static void reopen_check(outputs_sink *s)
 {
-    if (s->reopen && *s->reopen) {
-        *s->reopen = 0;
+    if (s->reopen && atomic_exchange(s->reopen, 0))
         outputs_reopen(s->outs);
-    }
 }
 
 static void sink_emit(void *ctx, const ruleset *rs, const char *text, size_t len, const alert_span *spans, size_t n)
@@ -44,7 +42,7 @@ static void sink_flush(void *ctx)
     outputs_flush(s->outs);
 }
 
-alert_sink outputs_sink_init(outputs_sink *s, outputs *outs, volatile sig_atomic_t *reopen)
+alert_sink outputs_sink_init(outputs_sink *s, outputs *outs, atomic_int *reopen)
 {
     *s = (outputs_sink){.outs = outs, .reopen = reopen};
     return (alert_sink){.emit = sink_emit, .flush = sink_flush, .ctx = s};

@@ -13,7 +13,7 @@
 #ifndef PEREGRINE_ALERT_SINK_H
 #define PEREGRINE_ALERT_SINK_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,12 +39,12 @@ typedef struct alert_sink {
  * channels (outputs_reopen), on the emitter's thread. */
 typedef struct outputs_sink {
     outputs *outs;
-    volatile sig_atomic_t *reopen;
+    atomic_int *reopen;
     struct alert_rec *recs;
     size_t cap;
 } outputs_sink;
 
-alert_sink outputs_sink_init(outputs_sink *s, outputs *outs, volatile sig_atomic_t *reopen);
+alert_sink outputs_sink_init(outputs_sink *s, outputs *outs, atomic_int *reopen);
 void outputs_sink_free(outputs_sink *s);
 
 #endif

@@ -262,8 +262,10 @@ int follow_source_run(const char *path, const follow_opts *o, line_fn fn, void *
     }
 
     int rc = open_file(&f, 1);
-    if (rc >= 0)
+    if (rc >= 0) {
         rc = 0;
+        log_msg("%s: following (lines written from now on)", path);
+    }
     while (!rc) {
         if (o->stop && *o->stop) {
             /* drain: every complete line written before the stop is handed out */

@@ -1,6 +1,6 @@
 /*
  * follow_source — follow a growing JSONL audit log (open_params
- * `file:///path`, spec/source.md §6), like `tail -F`.
+ * `file:///path`, docs/compat/source.md §6), like `tail -F`.
  *
  * As upstream k8saudit ≥ 0.17: starts at the end of the file (existing
  * content is not read; a file that does not exist yet is read from its
@@ -42,12 +42,13 @@
 #include "util/line_reader.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct follow_opts {
     size_t max_line;               /* per-line limit, as for file_source */
-    volatile sig_atomic_t *stop;   /* the run ends when *stop becomes non-zero */
+    atomic_int *stop;   /* the run ends when *stop becomes non-zero */
     unsigned poll_ms;              /* re-check interval and stop latency; 0 = 200 */
     void (*idle)(void *ctx);       /* optional: called each time all written lines were handed out */
     line_too_long_fn too_long;     /* optional: over-long lines (gets ctx); NULL: logged at once */

@@ -19,7 +19,7 @@ int input_run_file(engine *e, const char *path, char *err, size_t errlen)
     return engine_input_end(e, rc, err, errlen);
 }
 
-int input_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen)
+int input_run_follow(engine *e, const char *url, atomic_int *stop, char *err, size_t errlen)
 {
     err[0] = 0;
     char path[4096];

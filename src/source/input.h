@@ -9,7 +9,7 @@
 #ifndef PEREGRINE_INPUT_H
 #define PEREGRINE_INPUT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "engine/engine.h"
@@ -20,6 +20,6 @@ int input_run_file(engine *e, const char *path, char *err, size_t errlen);
 /* Follow a growing file (open_params `file:///path`) until *stop is set,
  * then drain.  A live source: create the engine with concurrent_sources so
  * that alerts are flushed whenever the pipeline has nothing in flight. */
-int input_run_follow(engine *e, const char *url, volatile sig_atomic_t *stop, char *err, size_t errlen);
+int input_run_follow(engine *e, const char *url, atomic_int *stop, char *err, size_t errlen);
 
 #endif

@@ -60,6 +60,7 @@ struct webhook {
     pthread_t reaper;
     bool reaper_started;
     _Atomic bool stopping;
+    _Atomic bool accepting;     /* listening: read by the admin thread (webhook_running) */
     webhook_submit_fn submit;
     void *submit_ctx;
     struct MHD_Daemon *d;
@@ -709,6 +710,7 @@ int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int th
     }
     const union MHD_DaemonInfo *di = mhd.get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
     w->port = di ? di->port : w->url.port;
+    atomic_store(&w->accepting, true);
     if (pthread_create(&w->reaper, NULL, reaper_main, w) == 0)
         w->reaper_started = true;
     else
@@ -729,6 +731,7 @@ void webhook_stop_accepting(webhook *w)
 {
     if (!w || !w->d)
         return;
+    atomic_store(&w->accepting, false);
     /* stop accepting, give requests in progress a moment to finish (their
      * bodies are queued and acknowledged), then close the connections */
     mhd.quiesce_daemon(w->d);
@@ -775,5 +778,5 @@ void webhook_print_stats(const webhook *w, FILE *out)
 
 const histogram *webhook_latency(const webhook *w) { return &w->latency; }
 size_t webhook_inflight_bytes(const webhook *w) { return atomic_load(&((webhook *)w)->inflight); }
-bool webhook_running(const webhook *w) { return w && w->d; }
+bool webhook_running(const webhook *w) { return w && atomic_load(&((webhook *)w)->accepting); }
 const struct ingest *webhook_ingest(const webhook *w) { return w->ingest; }

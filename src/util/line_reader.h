@@ -4,7 +4,7 @@
  * follow source.
  *
  * Lines end at '\n'; a trailing '\r' is stripped and empty lines are
- * skipped (spec/source.md §5).  A line longer than `max_line` is never held
+ * skipped (docs/compat/source.md §5).  A line longer than `max_line` is never held
  * in memory: it is counted, reported with its origin and line number, and
  * skipped to its newline.  So memory stays below max_line + one read chunk
  * whatever the input.
@@ -21,7 +21,7 @@
 #ifndef PEREGRINE_LINE_READER_H
 #define PEREGRINE_LINE_READER_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,7 +63,7 @@ typedef struct line_reader {
     int discard;              /* drop bytes until '\n' silently (a line begun before we started) */
     uint64_t skip_bytes;
     file_stats *st;
-    volatile sig_atomic_t *stop; /* optional: fill returns early when set */
+    atomic_int *stop; /* optional: fill returns early when set */
     line_too_long_fn too_long_fn; /* optional; NULL: log_msg at once */
     void *too_long_ctx;
     line_end_fn end_fn;       /* optional */

@@ -16,7 +16,8 @@
 set -uo pipefail
 BIN=$(realpath "${1:-build/peregrine}")
 HERE=$(cd "$(dirname "$0")" && pwd)
-DATA=$(realpath "$HERE/../../../shared/conformance/data")
+. "$HERE/../lib/shared.sh"
+need_shared "cloud envelopes end to end (the corpus sample and upstream rules)"
 T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 pass=0 fail=0

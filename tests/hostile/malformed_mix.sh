@@ -19,7 +19,9 @@ events=${2:-20000}
 seed=${3:-7}
 bin=$build/peregrine
 dir=$build/hostile/mix
-rules=${SHARED:-../shared}/conformance/data/rules/k8s_audit_rules-0.18.0.yaml
+. "$(dirname "$0")/../lib/shared.sh"
+need_shared "malformed mix (upstream's k8s_audit rules)"
+rules=$DATA/rules/k8s_audit_rules-0.18.0.yaml
 mkdir -p "$dir"
 ${CC:-cc} -O2 -o "$dir/gen_corpus" bench/gen_corpus.c || exit 1
 "$dir/gen_corpus" "$events" "$seed" > "$dir/clean.jsonl" 2> /dev/null || exit 1

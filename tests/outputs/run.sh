@@ -16,7 +16,9 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(realpath "${1:-build/peregrine}")
-data=$(realpath "${PEREGRINE_SHARED:-$root/../shared}")/conformance/data
+. "$root/tests/lib/shared.sh"
+need_shared "outputs end to end (upstream rules, corpus sample and Falco's alerts)"
+data=$DATA
 receiver="$root/tests/outputs/receiver.py"
 tmp=$(mktemp -d)
 pids=()
@@ -228,8 +230,8 @@ TZ=UTC FALCO_HOSTNAME=conformance "$bin" "${rules[@]}" -o json_output=true -o fi
     -e "file://$d/audit.log" > out 2> err &
 PG=$!
 pids+=($PG)
-# it follows from the file's end: append only once it has the file open
-for ((i = 0; i < 600; i++)); do ls -l /proc/"$PG"/fd 2>/dev/null | grep -q "$d/audit.log" && break; sleep 0.05; done
+# it follows from the file's end: append only once it is positioned there
+for ((i = 0; i < 600; i++)); do grep -q 'following (lines written from now on)' err && break; sleep 0.05; done
 cat "$tmp/batch1" >> audit.log
 wait_lines alerts.log "$n1" || bad "rotate (follow): first batch" "only $(lines alerts.log) of $n1 lines"
 mv alerts.log alerts.log.1

@@ -9,8 +9,17 @@
  *   }
  *
  * Data files are found relative to the repository root, which is the
- * working directory of `make test`; the conformance data is at
- * test_shared_dir() (default ../shared, overridden by PEREGRINE_SHARED).
+ * working directory of `make test`.  The external conformance kit is at
+ * test_shared_dir() (default ../shared, overridden by PEREGRINE_SHARED); a
+ * test that needs it starts with
+ *
+ *   const char *shared = test_need_shared();
+ *   if (!shared)
+ *       return;         // skipped (a clone without ../shared), said so
+ *
+ * With PEREGRINE_REQUIRE_SHARED=1 (CI) a missing kit fails instead.
+ * test_skip(reason) marks the running test skipped: it is counted and
+ * named in the summary, never silently passed.
  */
 #ifndef PEREGRINE_TEST_H
 #define PEREGRINE_TEST_H
@@ -22,6 +31,8 @@ typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn);
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *test_shared_dir(void);
+const char *test_need_shared(void);
+void test_skip(const char *reason);
 
 #define TEST(name)                                                        \
     static void test_##name(void);                                        \

@@ -14,6 +14,7 @@
 #include "test.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -212,9 +213,9 @@ TEST(config_reads_falco_output_keys)
     CHECK(c.dedup_enabled && c.dedup_window_s == 2.5);
     CHECK(config_override(&c, "http_output.url=http://other/", err, sizeof err) == 0);
     CHECK_STR(c.http_output_url, "http://other/");
-    CHECK(config_override(&c, "output_timeout=-1", err, sizeof err) == -1);
+    CHECK(config_override(&c, "output_timeout=-1", err, sizeof err) == -EINVAL);
     CHECK(strstr(err, "output_timeout") != NULL);
-    CHECK(config_override(&c, "alert_rate_limit.rate=fast", err, sizeof err) == -1);
+    CHECK(config_override(&c, "alert_rate_limit.rate=fast", err, sizeof err) == -EINVAL);
     config_free(&c);
 }
 

@@ -7,7 +7,8 @@
 set -uo pipefail
 BIN=$(realpath "${1:-build/peregrine}")
 HERE=$(cd "$(dirname "$0")" && pwd)
-DATA=$(realpath "$HERE/../../../shared/conformance/data")
+. "$HERE/../lib/shared.sh"
+need_shared "webhook end to end (upstream rules, corpus sample and Falco's alerts)"
 POST="python3 $HERE/post_events.py"
 T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
