@@ -137,6 +137,33 @@ static void render_correlations(buf *o, corr_stage *st)
     buf_printf(o, "peregrine_correlation_state_bytes %llu\n", (unsigned long long)t.bytes);
 }
 
+/* The rules in use and their reloads. */
+static void render_rules(buf *o, const metrics_sources *m)
+{
+    const ruleset *rs = engine_ruleset(m->eng);
+    size_t on = 0, n = rs ? ruleset_count(rs) : 0;
+    for (size_t i = 0; i < n; i++)
+        on += ruleset_rule(rs, i)->enabled;
+    help(o, "peregrine_rules_loaded", "gauge", "Rules in the ruleset in use.");
+    buf_printf(o, "peregrine_rules_loaded %zu\n", n);
+    help(o, "peregrine_rules_enabled", "gauge", "Enabled rules in the ruleset in use.");
+    buf_printf(o, "peregrine_rules_enabled %zu\n", on);
+    if (m->reload) {
+        help(o, "peregrine_rules_reloads_total", "counter", "Rules reloads, by result.");
+        counter(o, "peregrine_rules_reloads_total", "result=\"success\"", atomic_load(&m->reload->ok));
+        counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", atomic_load(&m->reload->failed));
+        counter(o, "peregrine_rules_reloads_total", "result=\"refused\"", atomic_load(&m->reload->refused));
+        help(o, "peregrine_rules_generation", "gauge",
+             "The rules set in use: 1 at start, one more per reload taken (the log says each one's rules).");
+        buf_printf(o, "peregrine_rules_generation %llu\n", (unsigned long long)atomic_load(&m->reload->generation));
+        uint64_t last_ms = atomic_load(&m->reload->last_time_ms);
+        help(o, "peregrine_rules_last_reload_timestamp_seconds", "gauge", "Time of the last reload attempt (0: none).");
+        buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", (double)last_ms / 1e3);
+        help(o, "peregrine_rules_last_reload_success", "gauge", "1 if the last reload attempt succeeded (or none was made).");
+        buf_printf(o, "peregrine_rules_last_reload_success %d\n", last_ms == 0 || atomic_load(&m->reload->last_ok));
+    }
+}
+
 void metrics_render(const metrics_sources *m, buf *o)
 {
     run_counts c;
@@ -188,28 +215,7 @@ void metrics_render(const metrics_sources *m, buf *o)
     if (engine_corr_stage(m->eng))
         render_correlations(o, engine_corr_stage(m->eng));
 
-    const ruleset *rs = engine_ruleset(m->eng);
-    size_t on = 0, n = rs ? ruleset_count(rs) : 0;
-    for (size_t i = 0; i < n; i++)
-        on += ruleset_rule(rs, i)->enabled;
-    help(o, "peregrine_rules_loaded", "gauge", "Rules in the ruleset in use.");
-    buf_printf(o, "peregrine_rules_loaded %zu\n", n);
-    help(o, "peregrine_rules_enabled", "gauge", "Enabled rules in the ruleset in use.");
-    buf_printf(o, "peregrine_rules_enabled %zu\n", on);
-    if (m->reload) {
-        help(o, "peregrine_rules_reloads_total", "counter", "Rules reloads, by result.");
-        counter(o, "peregrine_rules_reloads_total", "result=\"success\"", atomic_load(&m->reload->ok));
-        counter(o, "peregrine_rules_reloads_total", "result=\"failure\"", atomic_load(&m->reload->failed));
-        counter(o, "peregrine_rules_reloads_total", "result=\"refused\"", atomic_load(&m->reload->refused));
-        help(o, "peregrine_rules_generation", "gauge",
-             "The rules set in use: 1 at start, one more per reload taken (the log says each one's rules).");
-        buf_printf(o, "peregrine_rules_generation %llu\n", (unsigned long long)atomic_load(&m->reload->generation));
-        uint64_t last_ms = atomic_load(&m->reload->last_time_ms);
-        help(o, "peregrine_rules_last_reload_timestamp_seconds", "gauge", "Time of the last reload attempt (0: none).");
-        buf_printf(o, "peregrine_rules_last_reload_timestamp_seconds %.3f\n", (double)last_ms / 1e3);
-        help(o, "peregrine_rules_last_reload_success", "gauge", "1 if the last reload attempt succeeded (or none was made).");
-        buf_printf(o, "peregrine_rules_last_reload_success %d\n", last_ms == 0 || atomic_load(&m->reload->last_ok));
-    }
+    render_rules(o, m);
 
     redis_store_health rh;
     if (engine_corr_store_health(m->eng, &rh)) {
