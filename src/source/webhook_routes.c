@@ -340,6 +340,12 @@ void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, inges
         eo.accept = ENV_ANY;
         break;
     }
+    /* Firehose's request id names the batch in messages (retries keep it) */
+    char label[256];
+    const char *rid = route == ROUTE_FIREHOSE ? mhd.lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Firehose-Request-Id")
+                                              : NULL;
+    snprintf(label, sizeof label, "%s%s%.64s%s", origin, rid ? " (firehose request " : "", rid ? rid : "", rid ? ")" : "");
+    origin = label;
     envelope *env = envelope_new();
     int rc = env ? envelope_decode(env, body, n, &eo, err, sizeof err) : -ENOMEM;
     engine_submit_info info = {0};
