@@ -1,6 +1,8 @@
 /*
  * serve — running as the audit webhook, or following a file, until told to
  * stop (see serve.c).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_SERVE_H
 #define PEREGRINE_SERVE_H

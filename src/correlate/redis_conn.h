@@ -12,6 +12,8 @@
  *   -EACCES  authentication refused (wrong password, unknown user)
  *   -EPROTO  TLS failed (handshake, certificate)
  *   other    the server cannot be reached or did not answer in time.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_CORR_REDIS_CONN_H
 #define PEREGRINE_CORR_REDIS_CONN_H

@@ -16,6 +16,8 @@
  * the next corr_stage_run).  It borrows each ruleset.  One thread at a
  * time (the emitter); corr_stage_stats from any thread reads counters
  * that may be a chunk behind.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_CORR_STAGE_H
 #define PEREGRINE_CORR_STAGE_H

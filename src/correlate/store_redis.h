@@ -15,6 +15,8 @@
  *
  * Ownership: the store owns its connection and its fallback store; the
  * options' strings are copied.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_CORR_STORE_REDIS_H
 #define PEREGRINE_CORR_STORE_REDIS_H

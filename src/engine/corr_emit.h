@@ -14,6 +14,8 @@
  * scratch buffers; it copies the alert options (the hostname must outlive
  * it).  Called by one emitter at a time; corr_emit_stage's stats readers
  * may run on any thread.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_CORR_EMIT_H
 #define PEREGRINE_CORR_EMIT_H

@@ -13,6 +13,8 @@
  * arena, JSON document, event batch and evaluator.  A worker_result is
  * owned by whoever embeds it (a pipeline chunk) and released with
  * worker_result_free(); worker_result_clear() keeps its buffers for reuse.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_WORKER_H
 #define PEREGRINE_WORKER_H

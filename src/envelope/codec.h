@@ -6,6 +6,8 @@
  *
  * Ownership: results are appended to a caller-owned buf; the streaming
  * inflater is a caller-owned struct released with gz_stream_end().
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_ENVELOPE_CODEC_H
 #define PEREGRINE_ENVELOPE_CODEC_H

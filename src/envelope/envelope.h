@@ -21,6 +21,8 @@
  * reused payload after payload (envelope_reset is implied by
  * envelope_decode); the output (envelope_group text) stays valid until the
  * next envelope_decode or envelope_free.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_ENVELOPE_H
 #define PEREGRINE_ENVELOPE_H

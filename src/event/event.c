@@ -171,14 +171,11 @@ static const struct {
 #undef EVENT_KEY_NAME
 };
 
-/* key_of runs for every top-level member of every event.  It used to
- * switch on the name's length and compare against each name of that
- * length: an indirect jump and a chain of compares per member, whose
- * mispredictions cost more than the compares.  Now a hash of (first byte,
- * last byte, length) — perfect over EVENT_ROOT_KEYS, which a unit test
- * checks — picks the one candidate, and two
- * overlapping word compares (the first and last 4 or 8 bytes) verify it
- * whole. */
+/* key_of runs for every top-level member of every event, so it avoids
+ * branches that mispredict: a hash of (first byte, last byte, length) —
+ * perfect over EVENT_ROOT_KEYS, which a unit test checks — picks the one
+ * candidate, and two overlapping word compares (the first and last 4 or 8
+ * bytes) verify it whole. */
 #define KEY_HASH(p, n) (((unsigned char)(p)[0] + (unsigned char)(p)[(n) - 1] * 10u + (unsigned)(n) * 3u) & 31u)
 
 /* hash → 1 + event_key, 0 for no name (filled before main, below) */

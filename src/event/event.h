@@ -8,6 +8,8 @@
  *
  * Ownership: the caller owns the json_doc, the payload bytes and the
  * event_batch; event_batch_free() releases the batch's array.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_EVENT_H
 #define PEREGRINE_EVENT_H

@@ -6,6 +6,8 @@
  *
  * Nothing here mallocs: values are slices of the payload text, or arena
  * memory when they had to be decoded or built.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_FIELDS_EXTRACT_H
 #define PEREGRINE_FIELDS_EXTRACT_H

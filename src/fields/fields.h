@@ -17,6 +17,8 @@
  * field_ref_free().  Values returned by
  * field_extract() belong to ctx->arena and die at its reset; the array of
  * a single value is the fvals' own `one` (see fvals).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_FIELDS_H
 #define PEREGRINE_FIELDS_H

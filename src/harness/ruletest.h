@@ -17,6 +17,8 @@
  * failed case (every case with verbose), then "N passed, M failed".
  *
  * Ownership: everything the harness loads it frees; it borrows cfg.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_RULETEST_H
 #define PEREGRINE_RULETEST_H

@@ -17,6 +17,8 @@
  * or code points above U+10FFFF), escapes validated, no trailing garbage, no
  * BOM, nesting limited to doc->max_depth.  Duplicate keys are kept in
  * document order; lookups return the first, as upstream's fastjson does.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_JSON_H
 #define PEREGRINE_JSON_H

@@ -150,8 +150,7 @@ static const unsigned char k_space[32] __attribute__((aligned(32))) = SPLAT32(0x
 /* The index of the lowest set bit of a nonzero movemask, ready to add to
  * a pointer.  From __builtin_ctz's int GCC emits a sign extension first:
  * one more step on the parser's critical path, since the scan's result is
- * the next token's address (parse-only +7 % and end to end -3 % without
- * it). */
+ * the next token's address (BENCHMARKS.md has what it cost). */
 static inline size_t first_bit(unsigned mask)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -263,7 +262,7 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
  * three compare results.  The scan's result is the address of the next
  * thing parsed, so its latency is on the parser's critical path: with
  * AVX-512VL one three-input OR (vpternlogd) replaces two ORs, a step less
- * per string (parse-only +3-4 % on this corpus). */
+ * per string. */
 #define OR3_SSE(a, b, c) _mm_or_si128(_mm_or_si128(a, b), c)
 #define OR3_AVX(a, b, c) _mm256_or_si256(_mm256_or_si256(a, b), c)
 #define OR3_TERN128(a, b, c) _mm_ternarylogic_epi32(a, b, c, 0xFE) /* 0xFE: a | b | c */
@@ -276,11 +275,7 @@ static inline __attribute__((always_inline, target("avx2"))) scan_consts_avx2 sc
                                                _mm_cmpeq_epi8(v, _mm256_castsi256_si128(k.bslash)),             \
                                                _mm_cmplt_epi8(v, _mm256_castsi256_si128(k.space))));
 
-/* The wide scan, written once for two instruction sets.  The scan's result
- * is the address of the next thing parsed, so its latency is on the
- * parser's critical path: with AVX-512VL one three-input OR (vpternlogd)
- * replaces two ORs, a step less per string (parse-only +3-4 % on this
- * corpus). */
+/* The wide scan, written once for two instruction sets (OR3 above). */
 #define SKIP_PLAIN_WIDE(PROBE16, OR3_256)                                                                        \
     /* Most keys and values are shorter than 16 bytes: probe 16 first. */                                       \
     if (likely((uintptr_t)p <= lim16)) {                                                                        \

@@ -164,7 +164,6 @@ int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen)
     return 0;
 }
 
-uint16_t admin_port(const admin *a) { return a->port; }
 
 void admin_stop(admin *a)
 {

@@ -10,6 +10,8 @@
  *
  * Ownership: admin_start() returns a server freed by admin_stop(); it
  * borrows the metrics sources, which must outlive it.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_ADMIN_H
 #define PEREGRINE_ADMIN_H
@@ -31,7 +33,6 @@ typedef struct admin_opts {
 typedef struct admin admin;
 
 int admin_start(const admin_opts *o, admin **out, char *err, size_t errlen);
-uint16_t admin_port(const admin *a);
 void admin_stop(admin *a);
 
 #endif

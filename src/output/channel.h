@@ -9,6 +9,8 @@
  *
  * Ownership: channel_new takes ownership of `impl` (released by
  * ops->destroy); channel_free stops nothing — call channel_stop first.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_CHANNEL_H
 #define PEREGRINE_CHANNEL_H

@@ -20,6 +20,8 @@
  * Ownership: outputs_new copies what it needs from the config (the config
  * may be freed after it); outputs_close frees everything.  The records and
  * block handed to outputs_emit are copied before it returns.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_OUTPUTS_H
 #define PEREGRINE_OUTPUTS_H

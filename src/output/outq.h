@@ -10,6 +10,8 @@
  *
  * Ownership: outq_new allocates, outq_free releases.  Items returned by
  * outq_peek point into the ring and stay valid until outq_pop.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_OUTQ_H
 #define PEREGRINE_OUTQ_H

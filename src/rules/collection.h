@@ -3,6 +3,8 @@
  * compilation (lists, macros, rules with their exceptions), shared by
  * loader.c (YAML → items, append/override) and compile.c (items →
  * ruleset).  Strings are owned by the collection (pg_malloc'd).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_COLLECTION_H
 #define PEREGRINE_COLLECTION_H

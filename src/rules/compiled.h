@@ -3,6 +3,8 @@
  * by the compiler (compile.c, output_template.c), the evaluator (eval.c)
  * and the alert formatter (output/alert.c).  Everything here lives in the ruleset's arena and is
  * read-only after loading.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_COMPILED_H
 #define PEREGRINE_COMPILED_H

@@ -6,6 +6,8 @@
  *
  * Ownership: the caller frees the returned ruleset, `res`
  * (load_result_free) and `err` (buf_free).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_RULEFILES_H
 #define PEREGRINE_RULEFILES_H

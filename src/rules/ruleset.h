@@ -17,6 +17,8 @@
  * Ownership: the loader owns the collection; the ruleset owns everything
  * compiled (one arena) and is read-only, so worker threads share it.
  * load_result owns its messages; free with load_result_free().
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_RULESET_H
 #define PEREGRINE_RULESET_H

@@ -11,6 +11,8 @@
  *
  * Ownership: the reader owns its buffer; the data handed to the callback is
  * valid only during the call (the callback may modify it in place).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_FILE_SOURCE_H
 #define PEREGRINE_FILE_SOURCE_H

@@ -35,6 +35,8 @@
  * Ownership: everything allocated here is freed before follow_source_run
  * returns; `path` and the options are borrowed.  The line handed to the
  * callback is valid only during the call.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_FOLLOW_SOURCE_H
 #define PEREGRINE_FOLLOW_SOURCE_H

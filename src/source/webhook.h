@@ -24,6 +24,8 @@
  * Ownership: webhook_start() returns a server the caller stops and frees
  * with webhook_stop(); it borrows the config and the callback's context,
  * which must outlive it.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_WEBHOOK_H
 #define PEREGRINE_WEBHOOK_H

@@ -22,6 +22,8 @@
  *
  * Ownership: the webhook owns its `ingest` (ingest_new / ingest_free) and
  * borrows the config, which outlives it.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_WEBHOOK_ROUTES_H
 #define PEREGRINE_WEBHOOK_ROUTES_H

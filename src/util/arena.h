@@ -5,6 +5,8 @@
  * Memory handed out lives until arena_reset() (which keeps the first block
  * for reuse, so a steady-state pipeline does no malloc at all) or
  * arena_free().  Allocation returns NULL only when malloc fails.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_ARENA_H
 #define PEREGRINE_ARENA_H

@@ -5,6 +5,8 @@
  * an allocation failure the buffer is marked failed (b->oom) and further
  * appends are ignored, so callers can append freely and check once
  * (buf_clear makes it usable again).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_BUF_H
 #define PEREGRINE_BUF_H

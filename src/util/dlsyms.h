@@ -7,6 +7,8 @@
  * The caller keeps a table (a struct of function pointers) and lists each
  * field with the symbol that fills it.  The library stays loaded for the
  * life of the process.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_DLSYMS_H
 #define PEREGRINE_DLSYMS_H

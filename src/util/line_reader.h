@@ -17,6 +17,8 @@
  * Ownership: the reader owns its buffer (line_reader_free); `origin` is
  * borrowed and must outlive the file it names.  The data handed to the
  * callback is valid only during the call (the callback may modify it).
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_LINE_READER_H
 #define PEREGRINE_LINE_READER_H
@@ -106,8 +108,8 @@ int line_reader_finish(line_reader *r, line_fn fn, void *ctx);
  * '\n' or '\r' after a line is left in place, and a NUL follows the last
  * one).  An unterminated line is kept for the next call (and at end of
  * file handed out as the last line).  Over-long lines are counted in
- * st->too_long and their message goes into `log` (log_msg's text) so it
- * comes out in order with the other messages of the block.
+ * st->too_long and reported as in the callback mode (the too_long
+ * callback, which can put the message in its place in the block).
  * Returns 1 when this block produced something (lines or messages), 0 at
  * end of file with nothing more, the callback's non-zero value, or a
  * negative errno (message in err).

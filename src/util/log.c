@@ -91,14 +91,6 @@ void log_msg(const char *fmt, ...)
     va_end(ap);
 }
 
-void log_k8saudit(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vlog(" [k8saudit] ", 1, fmt, ap);
-    va_end(ap);
-}
-
 static void vlog_to(buf *b, const char *prefix, int go_style, const char *fmt, va_list ap)
 {
     if (quiet)

@@ -2,7 +2,7 @@
  * log — diagnostics on stderr.  Alerts never go through here.
  *
  * log_msg() prefixes the wall-clock time like Falco's own log lines;
- * log_k8saudit() reproduces the k8saudit plugin's Go log format
+ * log_k8saudit_to() reproduces the k8saudit plugin's Go log format
  * ("YYYY/MM/DD HH:MM:SS [k8saudit] msg") for input errors, because users
  * grep for those lines.
  */
@@ -12,12 +12,11 @@
 #include <stddef.h>
 
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_k8saudit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_set_quiet(int quiet);
 int log_is_quiet(void);
 
 /* Deferred logging: worker threads format their messages into a buffer
- * (same text as log_k8saudit / log_msg) and the pipeline's writer emits them in
+ * (log_k8saudit_to: the plugin's format; log_msg_to: log_msg's) and the pipeline's writer emits them in
  * input order with log_write(). */
 struct buf;
 void log_k8saudit_to(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,8 @@
  *
  * mhd_api_load() once before any call (thread-safe; cheap after the
  * first), then call through the table `mhd`.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_MHD_API_H
 #define PEREGRINE_MHD_API_H

@@ -5,6 +5,8 @@
  * Ownership: the vector owns its strings (copies made by strvec_push) and
  * its array; strvec_free releases both and leaves an empty vector.  A
  * zeroed strvec is empty and valid.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_STRVEC_H
 #define PEREGRINE_STRVEC_H

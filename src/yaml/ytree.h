@@ -8,6 +8,8 @@
  *
  * Ownership: ytree_load() returns a ytree the caller frees with
  * ytree_free(); every node and string belongs to the tree.
+ *
+ * Errors: the contract of util/error.h.
  */
 #ifndef PEREGRINE_YTREE_H
 #define PEREGRINE_YTREE_H
