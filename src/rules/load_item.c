@@ -15,27 +15,31 @@ where item_at(item_ctx *x, const ynode *n)
     return w;
 }
 
-int item_err(item_ctx *x, const ynode *n, const char *code, const char *fmt, ...)
+/* An error or warning at node n (NULL: the item), with the item's label. */
+__attribute__((format(printf, 5, 0))) static void item_vmsg(item_ctx *x, bool error, const ynode *n,
+                                                         const char *code, const char *fmt, va_list ap)
 {
     char text[900];
+    vsnprintf(text, sizeof text, fmt, ap);
+    where w = item_at(x, n ? n : x->item);
+    load_msg_add(x->res, error, &w, code, x->label[0] ? x->label : NULL, "%s", text);
+}
+
+int item_err(item_ctx *x, const ynode *n, const char *code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    item_vmsg(x, true, n, code, fmt, ap);
     va_end(ap);
-    where w = item_at(x, n ? n : x->item);
-    load_msg_add(x->res, true, &w, code, x->label[0] ? x->label : NULL, "%s", text);
     return -1;
 }
 
 void item_warn(item_ctx *x, const ynode *n, const char *code, const char *fmt, ...)
 {
-    char text[900];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    item_vmsg(x, false, n, code, fmt, ap);
     va_end(ap);
-    where w = item_at(x, n ? n : x->item);
-    load_msg_add(x->res, false, &w, code, x->label[0] ? x->label : NULL, "%s", text);
 }
 
 /* Required or optional scalar string (docs/compat/rules.md §1.1). */
