@@ -286,7 +286,8 @@ if command -v openssl > /dev/null; then
     https=(-o json_output=true -o http_output.enabled=true -o http_output.url="https://127.0.0.1:$PORT/" -o output_timeout=500)
     run "${rules[@]}" "${https[@]}" -o http_output.ca_cert="$d/server.crt" -e "$ev" > out 2> err
     check_grep "https: ca_cert verifies the receiver" "^   http: 1 delivered, 0 failed, 0 dropped" out
-    run "${rules[@]}" "${https[@]}" -o http_output.ca_path="$d/none" -e "$ev" > out 2> err
+    # long enough for a first attempt (libcurl loaded, a TLS handshake) on a slow or instrumented build
+    run "${rules[@]}" "${https[@]}" -o http_output.ca_path="$d/none" -o output_timeout=2500 -e "$ev" > out 2> err
     check_grep "https: unknown CA refused" "^   http: 0 delivered, 0 failed, 1 dropped" out
     check_grep "https: unknown CA reported" "http output: delivery failed, will retry: POST https://.*(certificate|SSL)" err
     run "${rules[@]}" "${https[@]}" -o http_output.insecure=true -o http_output.ca_path="$d/none" -e "$ev" > out 2> err
