@@ -106,11 +106,14 @@ static void message(envelope *e, const char *fmt, ...)
 static void report_truncated(envelope *e, const char *p, size_t n, const char *what)
 {
     e->counts.truncated++;
-    static const char key[] = "\"auditID\":\"";
+    static const char key[] = "\"auditID\"";
     const char *id = memmem(p, n, key, sizeof key - 1);
     size_t idn = 0;
     if (id) {
         id += sizeof key - 1;
+        while (id < p + n && (*id == ' ' || *id == ':'))
+            id++;
+        id += id < p + n && *id == '"';
         while (id + idn < p + n && idn < 64 && (isalnum((unsigned char)id[idn]) || id[idn] == '-'))
             idn++;
     }

@@ -182,6 +182,26 @@ grep -q '"events":0,.*"skipped":1' "$T/resp" && ok || bad "pubsub: non-audit ent
 check "pubsub: not base64 acknowledged" "$(code "${PS[@]}" -d '{"message":{"data":"!!!","messageId":"3"},"subscription":"s"}' "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
 check "pubsub: not JSON inside acknowledged" "$(code "${PS[@]}" -d "$(push 'hello' 4)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
 
+# cut-short records: CloudWatch's [Truncated...] and AKS's 16 KiB cut are
+# counted and reported with their auditID; the rest of the batch goes on
+python3 - "$DATA/corpus_sample.jsonl" "$T" <<'PY'
+import base64, gzip, json, sys
+ev = [l.rstrip("\n") for l in open(sys.argv[1])][:3]
+cut = ev[0][:200] + "[Truncated...]"
+cwl = {"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "/aws/eks/harrier-prod/cluster",
+       "logStream": "kube-apiserver-audit-1", "subscriptionFilters": [],
+       "logEvents": [{"id": "1", "timestamp": 1, "message": cut}, {"id": "2", "timestamp": 1, "message": ev[1]}]}
+rec = base64.b64encode(gzip.compress(json.dumps(cwl).encode(), mtime=0)).decode()
+open(sys.argv[2] + "/trunc-fh.json", "w").write(json.dumps({"requestId": "t", "timestamp": 1, "records": [{"data": rec}]}))
+big = json.loads(ev[2]); big["requestObject"] = {"pad": "x" * 20000}
+aks = {"category": "kube-audit", "resourceId": "/X/MANAGEDCLUSTERS/K", "properties": {"log": json.dumps(big)[:16384]}}
+open(sys.argv[2] + "/trunc-aks.json", "w").write(json.dumps({"records": [aks]}))
+PY
+read -r ID_FH ID_AKS < <(python3 -c 'import json,sys; l=open(sys.argv[1]).readlines(); print(json.loads(l[0])["auditID"], json.loads(l[2])["auditID"])' "$DATA/corpus_sample.jsonl")
+check "firehose: truncated event, batch accepted" "$(code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$T/trunc-fh.json" $U/ingest/aws-firehose)" 200
+check "aks: 16 KiB cut record, body accepted" "$(code -u x:shipper-token-1 --data-binary @"$T/trunc-aks.json" $U/ingest/generic)" 200
+grep -q '"truncated":1' "$T/resp" && ok || bad "aks: truncated counted in the reply: $(cat "$T/resp")"
+
 # Content-Encoding on the audit path (issue 20 item 8)
 AUTH=(-H 'Authorization: Bearer shipper-token-1' -H 'Content-Type: application/json')
 gzip -c "$T/d/native/001.body" > "$T/n1.gz"
@@ -200,6 +220,10 @@ grep -q '^peregrine_envelope_records_total{source="webhook",outcome="non_audit"}
     && ok || bad "metrics: non-audit pub/sub entry counted: $(grep outcome=.non_audit "$T/auth.metrics")"
 grep -q 'dana@falconry.example' "$T/auth.out" || grep -q 'Attach/Exec Pod' "$T/auth.out" && ok \
     || bad "pubsub: the GKE exec entry raised an alert"
+grep -q "truncated record dropped (.*auditID $ID_FH)" "$T/auth.err" && ok || bad "firehose: truncated record reported with its auditID"
+grep -q "truncated record dropped (.*auditID $ID_AKS)" "$T/auth.err" && ok || bad "aks: cut record reported with its auditID"
+grep -q '^peregrine_envelope_records_total{source="webhook",outcome="truncated"} 2$' "$T/auth.metrics" \
+    && ok || bad "metrics: truncated $(grep outcome=.truncated "$T/auth.metrics")"
 
 # --- Pub/Sub with OIDC tokens (RS256, a JWKS file, audience, account) ----
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/jwt.key" 2>/dev/null
@@ -286,6 +310,18 @@ for n in 1 2 4; do
 done
 cmp -s "$T/dups.1" "$T/dups.2" && cmp -s "$T/dups.1" "$T/dups.4" && ok || bad "dups: output differs with --threads"
 grep -q "; $(( (3000 / 50 - 3) * 50 )) duplicate events" "$T/dups.1" && ok || bad "dups: $(grep Envelopes "$T/dups.1")"
+
+# follow mode: CloudWatch messages appended to a followed file
+: > "$T/follow.log"
+"$BIN" "${RULES[@]}" -o json_output=true -o rule_matching=all -o webserver.enabled=false \
+    -o "plugins[0].open_params=file://$T/follow.log" > "$T/follow.out" 2> "$T/follow.err" &
+FPID=$!
+for _ in $(seq 100); do grep -q 'following' "$T/follow.err" 2>/dev/null && break; sleep 0.05; done
+cat "$T/dups.jsonl" >> "$T/follow.log"      # every message, most of them twice
+for _ in $(seq 600); do [ "$(grep -c '^{' "$T/follow.out")" -ge "$(wc -l < "$T/file.native")" ] && break; sleep 0.1; done
+kill -TERM $FPID; wait $FPID
+cmp -s <(grep '^{' "$T/follow.out") "$T/file.native" && ok \
+    || bad "follow: envelope lines: $(grep -c '^{' "$T/follow.out") alerts, want $(wc -l < "$T/file.native")"
 
 echo "cloud: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
