@@ -87,6 +87,8 @@ int main(int argc, char **argv)
         } else {
             passed++;
         }
+        /* before the next test forks: a child's exit would flush a copy */
+        fflush(stdout);
     }
     printf("unit: %d passed, %d failed", passed, failed);
     printf(skipped ? ", %d skipped (named above)\n" : "\n", skipped);
