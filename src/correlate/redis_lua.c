@@ -188,9 +188,10 @@ static const char temporal[] =
     "save()\n"
     "return R\n";
 
-/* hit_new_value: a hash per key, one field per tuple ("s ns" last seen)
- * and the key's own fields: _l learnt since, _u suppressed until, _c
- * suppressed hits, _n tuples. */
+/* hit_new_value: a hash per key, one field per tuple ("s ns" last seen;
+ * without `forget` the first sighting, as nothing reads the last) and the
+ * key's own fields: _l learnt since, _u suppressed until, _c suppressed
+ * hits, _n tuples; each written only when it changes. */
 static const char new_value[] =
     "local ls_, ln_, fs, fn, hh, maxv = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), "
     "tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[11])\n"
@@ -211,12 +212,12 @@ static const char new_value[] =
     "local function hit()\n"
     "  local es, en = pair(r[5])\n"
     "  if es then\n"
-    "    local forgotten = false\n"
-    "    if fs > 0 or fn > 0 then\n"
+    "    local forgotten, forgets = false, fs > 0 or fn > 0\n"
+    "    if forgets then\n"
     "      local xs, xn = add(es, en, fs, fn)\n"
     "      forgotten = not lt(ts, tn, xs, xn)\n"
     "    end\n"
-    "    if lt(es, en, ts, tn) then redis.call('HSET', KEYS[1], hh, fmt(ts, tn)) end\n"
+    "    if forgets and lt(es, en, ts, tn) then redis.call('HSET', KEYS[1], hh, fmt(ts, tn)) end\n"
     "    if not forgotten then quiet(ts, tn); return end\n"
     "  else\n"
     "    if n >= maxv then\n"
@@ -232,8 +233,13 @@ static const char new_value[] =
     "  if lt(ts, tn, xs, xn) then quiet(ts, tn) else gate() end\n"
     "end\n"
     "hit()\n"
-    "redis.call('HSET', KEYS[1], '_l', fmt(lfs, lfn), '_c', g.sc, '_n', n)\n"
-    "if g.us then redis.call('HSET', KEYS[1], '_u', fmt(g.us, g.un)) else redis.call('HDEL', KEYS[1], '_u') end\n"
+    "local w, l, u = {}, fmt(lfs, lfn), g.us and fmt(g.us, g.un)\n"
+    "if R[10] == 1 or l ~= r[1] then w[#w + 1] = '_l'; w[#w + 1] = l end\n"
+    "if R[10] == 1 or tostring(g.sc) ~= (r[3] or '0') then w[#w + 1] = '_c'; w[#w + 1] = g.sc end\n"
+    "if R[10] == 1 or tostring(n) ~= (r[4] or '0') then w[#w + 1] = '_n'; w[#w + 1] = n end\n"
+    "if u and (R[10] == 1 or u ~= r[2]) then w[#w + 1] = '_u'; w[#w + 1] = u end\n"
+    "if #w > 0 then redis.call('HSET', KEYS[1], unpack(w)) end\n"
+    "if not u and r[2] then redis.call('HDEL', KEYS[1], '_u') end\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[5])\n"
     "return R\n";
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,7 @@ static pid_t start_redis(int *port)
     snprintf(ps, sizeof ps, "%d", *port);
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the test, even a crashed one */
         if (!freopen("/dev/null", "w", stdout))
             _exit(127);
         execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly",
@@ -105,8 +107,9 @@ static bool same_op(const store_op *a, const buf *ab, const store_op *b, const b
         return true;
     return a->count == b->count && a->distinct == b->distinct && a->suppressed == b->suppressed &&
            a->first_ts == b->first_ts && a->last_ts == b->last_ts && a->values_len == b->values_len &&
-           !memcmp(ab->data + a->values_off, bb->data + b->values_off, a->values_len) &&
-           a->steps_len == b->steps_len && !memcmp(ab->data + a->steps_off, bb->data + b->steps_off, a->steps_len);
+           (!a->values_len || !memcmp(ab->data + a->values_off, bb->data + b->values_off, a->values_len)) &&
+           a->steps_len == b->steps_len &&
+           (!a->steps_len || !memcmp(ab->data + a->steps_off, bb->data + b->steps_off, a->steps_len));
 }
 
 /* n random ops of p through both stores, in chunks; returns fires. */

@@ -13,7 +13,7 @@
 static store_op hit(const corr_params *p, const char *key, int64_t ts, const char *val)
 {
     return (store_op){.kind = SOP_HIT, .p = p, .key = key, .keylen = strlen(key), .ts = ts,
-                      .value = val, .vlen = val ? strlen(val) : 0, .info = "id\x1f" "0\x1fget\x1fpods", .infolen = 17};
+                      .value = val, .vlen = val ? strlen(val) : 0, .info = "id\x1f" "0\x1fget\x1fpods", .infolen = 13};
 }
 
 static bool apply1(corr_store *s, store_op *op, buf *out)
