@@ -778,6 +778,7 @@ int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o
 }
 
 size_t envelope_ngroups(const envelope *e) { return e->ngroups; }
+size_t envelope_decoded_bytes(const envelope *e) { return e->inflated + e->text.len; }
 const envelope_group *envelope_groups(const envelope *e) { return e->groups; }
 const char *envelope_text(const envelope *e) { return e->text.data ? e->text.data : ""; }
 const char *envelope_cluster(const envelope *e, const envelope_group *g) { return e->clusters.data + g->cluster_off; }

@@ -103,6 +103,9 @@ const envelope_group *envelope_groups(const envelope *e);
 const char *envelope_text(const envelope *e);           /* group texts */
 const char *envelope_cluster(const envelope *e, const envelope_group *g);
 const envelope_counts *envelope_result_counts(const envelope *e);
+/* Bytes the last decode holds (inflated data and the output), for memory
+ * budgets. */
+size_t envelope_decoded_bytes(const envelope *e);
 /* Messages for the log (truncated records with their auditID, bad
  * records), one per line, at most a few per payload. */
 const buf *envelope_messages(const envelope *e);

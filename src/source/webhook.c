@@ -642,7 +642,7 @@ int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int th
     }
     if (cfg->bearer_token_file && load_token_file(w, cfg->bearer_token_file, err, errlen))
         goto fail;
-    if (!(w->ingest = ingest_new(cfg, err, errlen)))
+    if (!(w->ingest = ingest_new(cfg, &w->inflight, err, errlen)))
         goto fail;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_USE_ITC;
     if (w->url.tls) {

@@ -27,6 +27,7 @@ const char *const ingest_route_name[ROUTE__COUNT] = {"audit", "aws-firehose", "g
 
 struct ingest {
     const config *cfg;
+    _Atomic size_t *inflight;
     oidc *oidc;                 /* Pub/Sub OIDC tokens, when pubsubJwksFile is set */
     _Atomic int64_t last_oidc_log;
     _Atomic uint64_t requests[ROUTE__COUNT];
@@ -34,7 +35,7 @@ struct ingest {
     _Atomic uint64_t unauthorized[ROUTE__COUNT];
 };
 
-ingest *ingest_new(const config *cfg, char *err, size_t errlen)
+ingest *ingest_new(const config *cfg, _Atomic size_t *inflight, char *err, size_t errlen)
 {
     ingest *in = pg_calloc(1, sizeof *in);
     if (!in) {
@@ -42,6 +43,7 @@ ingest *ingest_new(const config *cfg, char *err, size_t errlen)
         return NULL;
     }
     in->cfg = cfg;
+    in->inflight = inflight;
     for (size_t i = 0; i < cfg->firehose_keys.n; i++)
         if (!*cfg->firehose_keys.v[i]) {
             snprintf(err, errlen, "firehoseAccessKeys: an empty key would let anyone in");
@@ -350,8 +352,16 @@ void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, inges
     int rc = env ? envelope_decode(env, body, n, &eo, err, sizeof err) : -ENOMEM;
     engine_submit_info info = {0};
     engine_submit_rc src = ENGINE_QUEUED;
+    /* the decoded bytes count against the in-flight budget while they are
+     * queued, so that other requests see them (503); this one goes on —
+     * refusing it could refuse a large body for ever */
+    size_t held = rc >= 0 ? envelope_decoded_bytes(env) : 0;
+    if (held)
+        atomic_fetch_add(in->inflight, held);
     if (rc >= 0)
         src = submit_groups(submit, submit_ctx, env, origin, n, &info, err, sizeof err);
+    if (held)
+        atomic_fetch_sub(in->inflight, held);
     const char *error = NULL;
     if (rc == -EFBIG) {
         out->which = WH_413;

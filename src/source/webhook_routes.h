@@ -50,8 +50,11 @@ extern const char *const ingest_route_name[ROUTE__COUNT];
 
 typedef struct ingest ingest;
 
-/* NULL with a message in err (bad configuration, out of memory). */
-ingest *ingest_new(const config *cfg, char *err, size_t errlen);
+/* NULL with a message in err (bad configuration, out of memory).
+ * `inflight` is the server's budget of bytes held by requests
+ * (webhookMaxInflightBytes): what a body decodes into is charged to it
+ * while it is queued (other requests then get 503; this one goes on). */
+ingest *ingest_new(const config *cfg, _Atomic size_t *inflight, char *err, size_t errlen);
 void ingest_free(ingest *in);
 
 /* The ingest route of a request path (cluster gets the segment below
