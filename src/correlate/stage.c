@@ -241,7 +241,8 @@ static int run_locked(corr_stage *st, const ruleset *rs, const corr_hits *h, con
         return rc;
     }
     *out = st->dec;
-    memset(st->dec, 0, h->n * sizeof *st->dec);
+    if (h->n)
+        memset(st->dec, 0, h->n * sizeof *st->dec);
     size_t nops = 0;
     uint32_t cur_event = UINT32_MAX;
     bool dup = false;
