@@ -308,7 +308,8 @@ static engine_submit_rc submit_groups(webhook_submit_fn submit, void *sctx, enve
         const char *text = ng ? envelope_text(env) + g[i].off : "[]";
         size_t len = ng ? g[i].len : 2;
         const char *cl = ng ? envelope_cluster(env, &g[i]) : "";
-        engine_submit_rc rc = submit(sctx, text, len, origin, cl, true, i == 0 ? &extra : NULL, &info, err, errlen);
+        static const run_counts more = {0};    /* the payload is counted once, with the first group */
+        engine_submit_rc rc = submit(sctx, text, len, origin, cl, true, i == 0 ? &extra : &more, &info, err, errlen);
         tot->events += info.events;
         tot->dropped += info.dropped;
         if (rc != ENGINE_QUEUED)

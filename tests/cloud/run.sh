@@ -268,6 +268,35 @@ for bad_init in '{"pubsubJwksFile":"'$T'/jwks.json"}' '{"firehoseAccessKeys":[""
     check "refused at start: $bad_init" "$?" 1
 done
 
+# one body, two clusters: each event keeps its own cluster, the body counts once
+cat > "$T/cluster.yaml" <<'YAML'
+- rule: any
+  desc: any event
+  condition: ka.auditid exists
+  output: cluster=%ka.cluster.name id=%ka.auditid
+  priority: NOTICE
+  source: k8s_audit
+YAML
+python3 - "$DATA/corpus_sample.jsonl" > "$T/two.json" <<'PY'
+import json, sys
+ev = [l.rstrip("\n") for l in open(sys.argv[1])][:4]
+rec = lambda e, c: {"category": "kube-audit", "resourceId": "/S/1/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/" + c,
+                    "properties": {"log": e}}
+print(json.dumps({"records": [rec(ev[0], "EAST"), rec(ev[1], "EAST"), rec(ev[2], "WEST"), rec(ev[3], "EAST")]}))
+PY
+"$BIN" -r "$T/cluster.yaml" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o webserver.enabled=false \
+    > "$T/two.out" 2> "$T/two.err" &
+PID=$!
+for _ in $(seq 200); do
+    PORT=$(sed -n 's/.*webhook: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/two.err" | head -1)
+    [ -n "$PORT" ] && break; sleep 0.05
+done
+check "two clusters in one body: 200" "$(code --data-binary @"$T/two.json" "http://127.0.0.1:$PORT/ingest/generic")" 200
+stop two
+check "two clusters: ka.cluster.name per event" "$(grep -o 'cluster=[a-z]*' "$T/two.out" | tr '\n' ' ')" \
+    "cluster=east cluster=east cluster=west cluster=east "
+grep -q '^Input: 1 payloads,' "$T/two.out" && ok || bad "two clusters: one payload: $(grep '^Input' "$T/two.out")"
+
 # --- files: the same envelopes as lines, gzip-compressed, pretty-printed ---
 for f in "$T"/d/aks/*.body; do cat "$f"; echo; done > "$T/aks.jsonl"   # Event Hubs bodies and a storage blob
 python3 - "$T" "$DATA/corpus_sample.jsonl" <<'PY'
