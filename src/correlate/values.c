@@ -119,6 +119,19 @@ static void put_key(buf *b, const char *k, size_t n, bool json)
     (void)start;
 }
 
+/* The store's NUL-separated sample values, comma-separated (JSON strings
+ * when json). */
+static void put_values(buf *b, const char *vals, size_t len, bool json)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = strlen(vals + i);
+        if (i)
+            buf_putc(b, ',');
+        put_key(b, vals + i, n, json);
+        i += n + 1;
+    }
+}
+
 void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata, const store_op *op,
                         const char *opdata, bool json, corr_values *out)
 {
@@ -135,13 +148,7 @@ void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata
         case CORR_F_DISTINCT: buf_put_u64(t, op->distinct, 0); break;
         case CORR_F_VALUES:
             buf_putc(t, '(');
-            for (size_t i = 0; i < op->values_len;) {
-                size_t n = strlen(vals + i);
-                if (i)
-                    buf_putc(t, ',');
-                put_key(t, vals + i, n, false);
-                i += n + 1;
-            }
+            put_values(t, vals, op->values_len, false);
             buf_putc(t, ')');
             break;
         case CORR_F_FIRST_TIME: put_time(t, op->first_ts); break;
@@ -169,13 +176,7 @@ void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata
         buf_put_u64(j, op->distinct, 0);
     }
     buf_puts(j, ",\"values\":[");
-    for (size_t i = 0; i < op->values_len;) {
-        size_t n = strlen(vals + i);
-        if (i)
-            buf_putc(j, ',');
-        put_key(j, vals + i, n, true);
-        i += n + 1;
-    }
+    put_values(j, vals, op->values_len, true);
     buf_puts(j, "],\"first_time\":\"");
     put_time(j, op->first_ts);
     buf_puts(j, "\",\"last_time\":\"");
