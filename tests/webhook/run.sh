@@ -200,7 +200,11 @@ stop term
 wait $POSTER
 ACKED=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/term.json")
 SEEN=$(sed -n 's/.*Captured Events: \([0-9]*\).*/\1/p' "$T/term.out")
-check "SIGTERM under load: evaluated = acknowledged" "$SEEN" "$ACKED"
+# every acknowledged event is evaluated; a body queued whose answer was cut
+# by the stop is evaluated without being acknowledged (the sender sends it
+# again): at most one batch per client more
+[ "${SEEN:-0}" -ge "${ACKED:-1}" ] && [ "${SEEN:-0}" -le $((${ACKED:-0} + 4 * 400)) ] && ok ||
+    bad "SIGTERM under load: evaluated ($SEEN) between acknowledged ($ACKED) and one batch per client more"
 [ "${ACKED:-0}" -gt 0 ] && ok || bad "SIGTERM under load: some events were acknowledged"
 
 # --- reload under load: every acknowledged event evaluated exactly once ------
