@@ -57,6 +57,7 @@ int base64_decode(const char *s, size_t n, buf *out)
     }
     if (bits >= 6)
         return -EINVAL;         /* one lone character: not a whole byte */
+    buf_cstr(out);              /* NUL after the bytes, as parsers may look one past */
     return out->oom ? -ENOMEM : 0;
 }
 

@@ -322,6 +322,21 @@ static int decode_text(envelope *e, int depth, const char *p, size_t n, const ch
             i = eol;
             continue;
         }
+        /* most texts are one value (a CloudWatch message, an AKS log):
+         * the SIMD parser takes it whole, no byte-by-byte scan for its end */
+        size_t rest = n - i;
+        while (rest && isspace((unsigned char)p[i + rest - 1]))
+            rest--;
+        int whole = json_parse(&L->doc, p + i, rest);
+        if (whole == -ENOMEM)
+            return e->fatal = -ENOMEM;
+        if (whole == 0) {
+            int r = decode_value(e, depth, &L->doc, 0, cluster);
+            if (r < 0)
+                return r;
+            found |= r;
+            break;
+        }
         size_t len = value_end(p + i, n - i);
         if (!len) {
             report_truncated(e, p + i, n - i, what);
