@@ -82,6 +82,7 @@ CONFIG = os.path.join(HERE, "bench.yaml")
 WEBHOOK = os.path.join(HERE, "webhook_bench")
 RSS_LIMIT_MIB = 32.0
 REDIS_LABEL = "our rules/, state in Redis"
+REDIS_CORR_LABEL = "0.18.0 + 20 corr., time-ordered, Redis"
 PARSE_PASSES = 2
 RUN_CHILD = os.path.join(HERE, "build", "run_child")
 
@@ -314,7 +315,8 @@ def cmd_table(args):
                                         ("0.18.0, time-ordered", RULES_0180, ordered, False),
                                         ("0.18.0 + 20 correlations, time-ordered", [RULES_0180, CORRELATIONS],
                                          ordered, False),
-                                        (REDIS_LABEL, RULES_OURS, args.corpus, True)):
+                                        (REDIS_LABEL, RULES_OURS, args.corpus, True),
+                                        (REDIS_CORR_LABEL, [RULES_0180, CORRELATIONS], ordered, True)):
         for t in thread_counts:
             configs.append({"label": label, "rules": rules, "corpus": corpus, "threads": t, "redis": redis,
                             "skip": t > 1 and not flag, "walls": [], "rss": 0, "cpu": 0.0, "min_cpu": None})
@@ -451,13 +453,16 @@ def cmd_table(args):
         else:
             print(f"end-to-end {label} threads {n} / threads 1: n/a  (required >= 1.8)")
     for t in thread_counts:
-        a, b = find("our rules/", t), find(REDIS_LABEL, t)
-        if a and b:
+        for mem_label, red_label in (("our rules/", REDIS_LABEL),
+                                     ("0.18.0 + 20 correlations, time-ordered", REDIS_CORR_LABEL)):
+            a, b = find(mem_label, t), find(red_label, t)
+            if not (a and b):
+                continue
             ident = a["digest"] == b["digest"]
-            print(f"end-to-end our rules/ threads {t}, Redis store / in-process: {b['best_eps'] / a['best_eps']:.3f}; "
-                  f"alerts {'byte-identical' if ident else 'DIFFERENT'}")
+            print(f"end-to-end {mem_label} threads {t}, Redis store / in-process: "
+                  f"{b['best_eps'] / a['best_eps']:.3f}; alerts {'byte-identical' if ident else 'DIFFERENT'}")
             if not ident:
-                errors.append(f"our rules/ threads {t}: alerts with the Redis store differ from in-process")
+                errors.append(f"{mem_label} threads {t}: alerts with the Redis store differ from in-process")
         a, b = find("0.18.0, time-ordered", t), find("0.18.0 + 20 correlations, time-ordered", t)
         if a and b:
             r, rc = b["best_eps"] / a["best_eps"], b["cpu_eps"] / a["cpu_eps"]

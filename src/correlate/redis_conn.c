@@ -238,12 +238,20 @@ static int tcp_connect(redis_conn *c, int64_t deadline_ms, char *err, size_t err
     return rc;
 }
 
-static int io_write(redis_conn *c, const char *p, size_t n, int64_t deadline_ms)
+/* Progress (bytes moved) pushes *deadline to idle_ms from now (idle_ms 0:
+ * a fixed deadline). */
+static void progress(int64_t *deadline, int64_t idle_ms)
+{
+    if (idle_ms > 0 && redis_now_ms() + idle_ms > *deadline)
+        *deadline = redis_now_ms() + idle_ms;
+}
+
+static int io_write(redis_conn *c, const char *p, size_t n, int64_t *deadline, int64_t idle_ms)
 {
     while (n) {
         ssize_t w = c->tls ? redis_tls_send(c->tls, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(c->fd, POLLOUT, deadline_ms);
+            int rc = wait_fd(c->fd, POLLOUT, *deadline);
             if (rc)
                 return rc;
             continue;
@@ -254,6 +262,7 @@ static int io_write(redis_conn *c, const char *p, size_t n, int64_t deadline_ms)
             return w < 0 ? -errno : -EPIPE;
         p += w;
         n -= (size_t)w;
+        progress(deadline, idle_ms);
     }
     return 0;
 }
@@ -301,8 +310,8 @@ int redis_conn_append(redis_conn *c, int argc, const char **argv, const size_t *
     return 0;
 }
 
-int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, int64_t deadline_ms, char *err,
-                        size_t errlen)
+int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, int64_t deadline_ms,
+                        int64_t idle_ms, char *err, size_t errlen)
 {
     *got = 0;
     if (c->fd < 0) {
@@ -310,7 +319,7 @@ int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, in
         snprintf(err, errlen, "not connected");
         return -ENOTCONN;
     }
-    int rc = io_write(c, c->out, c->outlen, deadline_ms);
+    int rc = io_write(c, c->out, c->outlen, &deadline_ms, idle_ms);
     c->outlen = 0;
     while (!rc && *got < n) {
         void *reply = NULL;
@@ -323,6 +332,7 @@ int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, in
             continue;
         }
         rc = io_read(c, deadline_ms);
+        progress(&deadline_ms, idle_ms);
     }
     if (rc) {
         snprintf(err, errlen, "%s:%d: %s", c->u.host, c->u.port,
@@ -343,7 +353,7 @@ static int command(redis_conn *c, int argc, const char **argv, int64_t deadline_
     redisReply *r = NULL;
     size_t got;
     if (!rc)
-        rc = redis_conn_exchange(c, &r, 1, &got, deadline_ms, err, errlen);
+        rc = redis_conn_exchange(c, &r, 1, &got, deadline_ms, 0, err, errlen);
     if (rc)
         return rc;
     if (r->type == REDIS_REPLY_ERROR) {

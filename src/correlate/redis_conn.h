@@ -49,11 +49,13 @@ bool redis_conn_is_open(const redis_conn *c);
 
 /* Queue one command (argv of argc binary-safe strings). */
 int redis_conn_append(redis_conn *c, int argc, const char **argv, const size_t *argvlen);
-/* Send what is queued and read up to n replies, in order, into r[]; returns
- * how many were read (all n on success) or a negative errno (the
- * connection is then closed; the replies read so far are in r[]). */
-int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, int64_t deadline_ms, char *err,
-                        size_t errlen);
+/* Send what is queued and read n replies, in order, into r[] (*got of
+ * them); 0, or a negative errno (the connection is then closed; the
+ * replies read so far are in r[]).  The exchange fails at deadline_ms, or,
+ * with idle_ms > 0, once the server has moved no byte for idle_ms past it:
+ * a server answering a long pipeline steadily is not a slow one. */
+int redis_conn_exchange(redis_conn *c, redisReply **r, size_t n, size_t *got, int64_t deadline_ms,
+                        int64_t idle_ms, char *err, size_t errlen);
 
 int64_t redis_now_ms(void);
 

@@ -91,7 +91,7 @@ static int load_scripts(redis_store *r, int64_t deadline, char *err, size_t errl
     }
     redisReply *rep[RL_NSCRIPTS] = {0};
     size_t got = 0;
-    int rc = redis_conn_exchange(r->c, rep, RL_NSCRIPTS, &got, deadline, err, errlen);
+    int rc = redis_conn_exchange(r->c, rep, RL_NSCRIPTS, &got, deadline, 0, err, errlen);
     for (size_t i = 0; i < got; i++) {
         if (!rc && (rep[i]->type != REDIS_REPLY_STRING || rep[i]->len != 40)) {
             snprintf(err, errlen, "SCRIPT LOAD: %s", rep[i]->type == REDIS_REPLY_ERROR ? rep[i]->str : "bad reply");
@@ -360,7 +360,8 @@ static int exchange(redis_store *r, store_op *ops, size_t *np, buf *out, bool *n
         snprintf(err, sizeof err, "out of memory");
         redis_conn_close(r->c);
     } else {
-        rc = redis_conn_exchange(r->c, r->rep, n, &got, redis_now_ms() + r->timeout_ms, err, sizeof err);
+        rc = redis_conn_exchange(r->c, r->rep, n, &got, redis_now_ms() + r->timeout_ms, r->timeout_ms, err,
+                                 sizeof err);
     }
     atomic_fetch_add(&r->round_trips, 1);
     size_t keep = 0;

@@ -7,8 +7,8 @@
  * and expire with their state (window, suppress or forget, plus the
  * lateness), so Redis holds no more than the process would.
  *
- * Faults: when Redis cannot be reached, errs or does not answer within the
- * timeout, the chunk's unanswered ops go to an in-process store instead
+ * Faults: when Redis cannot be reached, errs or goes silent for the
+ * timeout (no byte moved), the chunk's unanswered ops go to an in-process store instead
  * (counted as fallbacks, logged at most once a minute); the connection is
  * retried with a backoff (1 s doubling to 10 s), each try bounded by the
  * timeout, and updates go back to Redis as soon as it answers.
@@ -27,7 +27,7 @@ typedef struct redis_store_opts {
     const char *url;            /* redis://[user:password@]host:port[/db] or rediss:// */
     const char *key_prefix;     /* default "peregrine:" */
     const char *ca_file;        /* rediss://: PEM CAs (NULL: the system's) */
-    int64_t timeout_ms;         /* connect and per-chunk answer; default 200 */
+    int64_t timeout_ms;         /* connect; silence while a chunk is answered; default 200 */
     int64_t lateness_ns;        /* added to every expiry */
     mem_store_opts mem;         /* the fallback store's caps */
 } redis_store_opts;

@@ -90,7 +90,7 @@ typedef struct config {
     double corr_snapshot_interval_s;    /* default 60 s */
     char *corr_store;                   /* redis://... or rediss://...; unset: in-process state */
     char *corr_key_prefix;              /* Redis keys' prefix, default "peregrine:" */
-    double corr_store_timeout_s;        /* Redis connect / answer per chunk, default 0.2 s */
+    double corr_store_timeout_s;        /* Redis connect / silence while answering a chunk, default 0.2 s */
     char *corr_store_ca;                /* rediss://: PEM CAs (unset: the system's) */
     int priority;               /* minimum rule priority */
     bool rule_matching_all;

@@ -22,7 +22,7 @@ def ts(sec):
 
 
 def ev(i, sec, user, verb, resource, name, code=200, ns='default', ip='10.0.0.1', obj=None):
-    e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request", "auditID": "r%05d" % i,
+    e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request", "auditID": "r%s" % i,
          "stage": "ResponseComplete", "verb": verb, "user": {"username": user}, "sourceIPs": [ip],
          "objectRef": {"resource": resource, "namespace": ns, "name": name},
          "responseStatus": {"code": code}, "requestReceivedTimestamp": ts(sec), "stageTimestamp": ts(sec)}
@@ -53,7 +53,7 @@ def stream(shift=0):
     for k in range(60):
         add(7800 + 10 * k + 0.125, "system:kube-scheduler", "get", "leases", "kube-scheduler", ns='kube-system')
     out.sort(key=lambda x: x[0])
-    return [json.dumps(ev(i + (shift and 50000), sec, *a, **k)) for i, (sec, a, k) in enumerate(out)]
+    return [json.dumps(ev("%d-%05d" % (shift, i), sec, *a, **k)) for i, (sec, a, k) in enumerate(out)]
 
 
 def evaluated(admin):

@@ -33,7 +33,7 @@ redis_start() {
 }
 redis_start
 
-# config PREFIX: a webhook replica's configuration using the shared store
+# config PREFIX TIMEOUT: a webhook replica's configuration using the shared store
 config() {
     cat > "$T/$1.yaml" <<YAML
 plugins:
@@ -52,7 +52,7 @@ webserver:
 correlations:
   store: redis://127.0.0.1:$RPORT
   key_prefix: "$1:"
-  store_timeout: 200ms
+  store_timeout: $2
 YAML
 }
 
@@ -99,7 +99,7 @@ for r in "Permission probing" "Many secrets read" "Granted then used" "New addre
 done
 
 # --- two replicas, alternate batches, one Redis ----------------------------------
-config a
+config a 2s      # generous: on a loaded machine no batch may fall back here
 start A a; start B a
 $PY post "$T/stream.jsonl" 0 "$N" 4 "$WEB_A,$ADMIN_A" "$WEB_B,$ADMIN_B" || bad "posting to two replicas"
 check "A: no fallback" "$(metric A peregrine_correlation_store_fallbacks_total)" 0
@@ -121,7 +121,7 @@ ttl=$(redis-cli -p "$RPORT" pttl "$(redis-cli -p "$RPORT" --scan --pattern 'a:*'
 check "half the stream alone: no burst alert" "$(alerts "$T/half.out" | grep -c '^Permission probing')" 0
 
 # --- Redis killed mid-stream, then back ----------------------------------------------
-config b
+config b 300ms
 start C b; start D b
 half=$((N / 2))
 $PY post "$T/stream.jsonl" 0 "$half" 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" || bad "posting before the kill"
@@ -135,22 +135,45 @@ check "C: store down" "$(metric C peregrine_correlation_store_up)" 0
 grep -q "Redis store unavailable" "$T/C.err" "$T/D.err" && ok || bad "the outage is logged"
 [ "$(grep -c 'Redis store unavailable' "$T/C.err")" -le 1 ] && ok || bad "logged at most once a minute"
 
+# wait_up WHAT SHIFT: post fresh events (newer than any seen, so that they
+# reach the store) to both replicas until both report Redis up (60 s)
+wait_up() {
+    local end=$((SECONDS + 60)) k=0 up=0
+    while [ $SECONDS -lt $end ]; do
+        k=$((k + 1))
+        $PY stream "$T/nudge.jsonl" --shift $(($2 + 10000 * k))
+        $PY post "$T/nudge.jsonl" 0 8 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" || { bad "$1: posting"; break; }
+        if [ "$(metric C peregrine_correlation_store_up)" = 1 ] && [ "$(metric D peregrine_correlation_store_up)" = 1 ]; then
+            up=1
+            break
+        fi
+    done
+    check "$1" "$up" 1
+}
+
 redis_start
-$PY stream "$T/later.jsonl" --shift 86400
+wait_up "both replicas back on Redis" 86400
+$PY stream "$T/later.jsonl" --shift 2000000
 L=$(wc -l < "$T/later.jsonl")
-end=$((SECONDS + 60)) k=0 up=
-while [ $SECONDS -lt $end ]; do
-    $PY post "$T/later.jsonl" $(( (k * 8) % L )) 8 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" || { bad "posting after Redis returned"; break; }
-    k=$((k + 1))
-    if [ "$(metric C peregrine_correlation_store_up)" = 1 ] && [ "$(metric D peregrine_correlation_store_up)" = 1 ]; then up=1; break; fi
-done
-check "both replicas back on Redis" "${up:-0}" 1
 fb1=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
 $PY post "$T/later.jsonl" 0 "$L" 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" || bad "posting with Redis back"
 fb2=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
 check "no fallback once Redis is back" "$fb2" "$fb1"
 [ "$(redis-cli -p "$RPORT" --scan --pattern 'b:*' | wc -l)" -gt 0 ] && ok || bad "updates reach Redis again"
 grep -q "Redis store answers again" "$T/C.err" "$T/D.err" && ok || bad "the return is logged"
+
+# --- Redis stalled (SIGSTOP): answers stop, the webhook does not -------------------
+$PY stream "$T/stalled.jsonl" --shift 3000000
+fb3=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+kill -STOP $RPID
+t0=$SECONDS
+$PY post "$T/stalled.jsonl" 0 "$L" 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" \
+    && ok || bad "posting with Redis stalled: every batch answered 200 and evaluated"
+fb4=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+[ "$fb4" -gt "$fb3" ] && ok || bad "fallbacks counted with Redis stalled ($fb3 -> $fb4)"
+echo "redis: $L events posted with Redis stalled in $((SECONDS - t0)) s"
+kill -CONT $RPID
+wait_up "both replicas back on Redis after the stall" 4000000
 stop C; stop D
 
 # --- refused at start: a clear message and exit 1 ------------------------------------
