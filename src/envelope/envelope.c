@@ -247,50 +247,6 @@ envelope_kind envelope_sniff(const json_doc *d, uint32_t v)
 
 static int decode_value(envelope *e, int depth, const json_doc *d, uint32_t v, const char *cluster);
 
-/* Where the JSON value starting at p[0] ('{' or '[') ends, or 0 when it
- * does not within n bytes. */
-static size_t value_end(const char *p, size_t n)
-{
-    int depth = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = false;
-            continue;
-        }
-        if (c == '"')
-            in_str = true;
-        else if (c == '{' || c == '[')
-            depth++;
-        else if ((c == '}' || c == ']') && --depth == 0)
-            return i + 1;
-    }
-    return 0;
-}
-
-bool envelope_export_prefix(const char *p, size_t n, size_t *skip)
-{
-    /* 2026-01-01T00:00:01.234Z {  (the time token ends at the space) */
-    if (n < 21 || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[3]) || p[4] != '-' || p[7] != '-' ||
-        p[10] != 'T')
-        return false;
-    size_t i = 11;
-    while (i < n && i < 64 && p[i] != ' ')
-        i++;
-    if (i >= n || i >= 64)
-        return false;
-    while (i < n && p[i] == ' ')
-        i++;
-    if (i >= n || p[i] != '{')
-        return false;
-    *skip = i;
-    return true;
-}
-
 /* Text holding one or more JSON values (back to back, or one per line,
  * maybe each after an export timestamp), each sniffed and decoded.
  * `what` names the record in messages.  Returns 1 when something was
@@ -337,7 +293,7 @@ static int decode_text(envelope *e, int depth, const char *p, size_t n, const ch
             found |= r;
             break;
         }
-        size_t len = value_end(p + i, n - i);
+        size_t len = env_value_end(p + i, n - i);
         if (!len) {
             report_truncated(e, p + i, n - i, what);
             break;
@@ -774,7 +730,7 @@ int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o
     if (i < n && envelope_export_prefix(p + i, n - i, &skip))
         i += skip;
     if (i < n && (p[i] == '{' || p[i] == '[')) {
-        size_t len = value_end(p + i, n - i);
+        size_t len = env_value_end(p + i, n - i);
         int rc = len ? json_parse(&e->lv[1].doc, p + i, len) : -EINVAL;
         if (rc == -ENOMEM) {
             e->fatal = rc;

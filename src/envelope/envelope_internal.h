@@ -20,6 +20,10 @@ const char *env_member_str(const json_doc *d, uint32_t obj, const char *key, buf
  * audit entry (out unchanged), -ENOMEM. */
 int gke_convert(const json_doc *d, uint32_t v, bool faithful, buf *out, char *cluster, size_t clen);
 
+/* Where the JSON value starting at p[0] ('{' or '[') ends (its length),
+ * or 0 when it does not within n bytes (strings and escapes respected). */
+size_t env_value_end(const char *p, size_t n);
+
 /* Parse an RFC 3339 time into seconds and nanoseconds (UTC).  0 or -EINVAL. */
 int env_parse_time(const char *s, size_t n, int64_t *sec, long *nsec);
 
