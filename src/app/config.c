@@ -491,6 +491,18 @@ int config_decode_init(config *c, char *err, size_t errlen)
         rc = -1;
     }
     if (!rc) {
+        char *ack = NULL;
+        if (init_string(&d, "webhookAck", &ack, err, errlen))
+            rc = -1;
+        else if (ack && strcmp(ack, "written") && strcmp(ack, "queued")) {
+            snprintf(err, errlen, "error in plugin k8saudit init config: webhookAck must be \"written\" or "
+                                  "\"queued\", not \"%s\"", ack);
+            rc = -1;
+        } else if (ack)
+            c->webhook_ack_queued = !strcmp(ack, "queued");
+        pg_free(ack);
+    }
+    if (!rc) {
         char *conv = NULL;
         if (init_string(&d, "gkeConversion", &conv, err, errlen))
             rc = -1;

@@ -238,8 +238,13 @@ engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, c
     if (rc != ENGINE_QUEUED)
         log_k8saudit_to(&c->res.log, "%s (%s); body refused", err, origin);
     /* refused bodies go through too, so their counts and messages come out
-     * in order with everything else */
-    pipeline_submit(e->pipe, c);
+     * in order with everything else; accepted ones are acknowledged once
+     * their alerts are written (webhookAck: written), so a crash loses no
+     * acknowledged event's alerts, or once queued (webhookAck: queued) */
+    if (rc == ENGINE_QUEUED && !e->o.cfg->webhook_ack_queued)
+        pipeline_submit_acked(e->pipe, c);
+    else
+        pipeline_submit(e->pipe, c);
     return rc;
 }
 

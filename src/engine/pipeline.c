@@ -179,10 +179,26 @@ static void recycle_locked(pipeline *p, chunk *c)
 static size_t emit_ready_locked(pipeline *p)
 {
     size_t n = 0;
+    pipeline_ack *acks = NULL;
     p->emitting = true;
     for (;;) {
         chunk **slot = &p->ring[p->next_emit % p->o.nchunks];
         chunk *c = *slot;
+        if ((p->next_emit >= p->next_seq || !c || !c->done) && acks) {
+            /* flushed before their submitters answer; chunks completed
+             * meanwhile are left to this emitter, so look again after */
+            pthread_mutex_unlock(&p->mu);
+            if (p->o.idle)
+                p->o.idle(p->o.ctx);
+            pthread_mutex_lock(&p->mu);
+            while (acks) { /* (their submitters wait for the lock we hold) */
+                pipeline_ack *next = acks->next;
+                acks->done = true;
+                acks = next;
+            }
+            pthread_cond_broadcast(&p->cv_emitted);
+            continue;
+        }
         if (p->next_emit >= p->next_seq || !c || !c->done)
             break;
         *slot = NULL;
@@ -190,6 +206,11 @@ static size_t emit_ready_locked(pipeline *p)
         emit(p, c);
         pthread_mutex_lock(&p->mu);
         p->next_emit++;
+        if (c->ack) {
+            c->ack->next = acks;
+            acks = c->ack;
+            c->ack = NULL;
+        }
         recycle_locked(p, c);
         n++;
     }
@@ -233,6 +254,7 @@ static void chunk_reset(chunk *c, chunk_kind kind)
     c->kind = kind;
     c->next = NULL;
     c->done = false;
+    c->ack = NULL;
     c->nlines = 0;
     buf_clear(&c->data);
     buf_clear(&c->origin);
@@ -462,6 +484,12 @@ void pipeline_submit(pipeline *p, chunk *c)
         timed_process(p, p->inline_worker, c);
         emit(p, c);
         p->next_emit++;
+        if (c->ack) {
+            if (p->o.idle)
+                p->o.idle(p->o.ctx);
+            c->ack->done = true;
+            c->ack = NULL;
+        }
         pipeline_chunk_put(p, c);
         return;
     }
@@ -473,6 +501,19 @@ void pipeline_submit(pipeline *p, chunk *c)
         p->work_head = c;
     p->work_tail = c;
     pthread_cond_signal(&p->cv_work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void pipeline_submit_acked(pipeline *p, chunk *c)
+{
+    pipeline_ack ack = {0};
+    c->ack = &ack;
+    pipeline_submit(p, c);
+    if (!p->o.nworkers)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (!ack.done)
+        pthread_cond_wait(&p->cv_emitted, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -51,6 +51,12 @@ typedef struct line_ref {
 
 #define LINE_SKIPPED SIZE_MAX
 
+/* A submitter waiting for its chunk to be emitted (pipeline_submit_acked). */
+typedef struct pipeline_ack {
+    bool done;
+    struct pipeline_ack *next;
+} pipeline_ack;
+
 typedef struct chunk chunk;
 struct chunk {
     chunk_kind kind;
@@ -66,6 +72,7 @@ struct chunk {
     worker_result res;          /* cleared by pipeline_chunk_get; a source may
                                  * count (too_long, drops) and log into it */
     bool done;
+    pipeline_ack *ack;          /* set by pipeline_submit_acked */
     chunk *next;
     struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
 };
@@ -108,6 +115,10 @@ chunk *pipeline_chunk_get(pipeline *p, chunk_kind kind, bool wait);
 void pipeline_chunk_put(pipeline *p, chunk *c);
 /* Queue a filled chunk (inline mode: evaluate and emit it now). */
 void pipeline_submit(pipeline *p, chunk *c);
+/* The same, returning once c has been emitted and the output flushed (its
+ * alerts written to stdout, or handed to the queued channels): what the
+ * webhook acknowledges then survives a crash. */
+void pipeline_submit_acked(pipeline *p, chunk *c);
 /*
  * Line input (JSONL), one source at a time, the same calls whatever the
  * threads: without workers each line is evaluated as it is handed over,

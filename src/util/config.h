@@ -29,6 +29,8 @@ typedef struct config {
     size_t webhook_max_connections; /* webhookMaxConnections, default 256 */
     size_t webhook_timeout_s;   /* webhookTimeoutSeconds: idle / whole-request limit, default 10 */
     size_t webhook_max_inflight;/* webhookMaxInflightBytes: bodies held at once, default 256 MiB */
+    bool webhook_ack_queued;    /* webhookAck: "queued" answers once events are queued; default
+                                 * "written": once evaluated and their alerts written */
     char *cluster_name;         /* clusterName: ka.cluster.name for webhook events without one */
     strvec cluster_paths;       /* clusterPaths: request path → ... */
     strvec cluster_path_names;  /* ... cluster name (same index) */
