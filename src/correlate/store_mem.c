@@ -506,7 +506,7 @@ static void hit_value_count(cstate *cs, group *g, store_op *op, buf *out)
 
 static void consume_steps(cstate *cs, group *g)
 {
-    for (uint32_t i = 0; i < cs->nsteps; i++) {
+    for (uint32_t i = 0; g->steps && i < cs->nsteps; i++) {
         gstr_free(g, g->steps[i].info);
         g->steps[i] = (gstep){0};
     }
@@ -687,6 +687,17 @@ static void hit_new_value(mem_store *m, cstate *cs, group *g, store_op *op, buf 
     }
 }
 
+static void drop_cstate(mem_store *m, cstate *cs)
+{
+    for (cstate **pp = &m->states; *pp; pp = &(*pp)->next)
+        if (*pp == cs) {
+            *pp = cs->next;
+            break;
+        }
+    memset(m->by_slot, 0, sizeof m->by_slot);
+    cstate_free(m, cs);
+}
+
 static int mem_apply(corr_store *s, store_op *ops, size_t n, buf *out)
 {
     mem_store *m = (mem_store *)s;
@@ -700,6 +711,13 @@ static int mem_apply(corr_store *s, store_op *ops, size_t n, buf *out)
         if (!cs || cs->id != p->id) {
             if (!(cs = mem_cstate(m, p->id, p->type, p->nsteps, p->threshold, true)))
                 return -ENOMEM;
+            if (cs->type != p->type || cs->nsteps != p->nsteps || cs->threshold != p->threshold) {
+                /* a state of another shape under this id (a state file
+                 * from elsewhere): dropped, never read as this one */
+                drop_cstate(m, cs);
+                if (!(cs = mem_cstate(m, p->id, p->type, p->nsteps, p->threshold, true)))
+                    return -ENOMEM;
+            }
             if (p->slot < 256)
                 m->by_slot[p->slot] = cs;
         }

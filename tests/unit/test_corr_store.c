@@ -221,3 +221,31 @@ TEST(corr_snapshot_round_trip_and_corruption)
     buf_free(&out);
     buf_free(&snap);
 }
+
+/* fuzz_state: a state file's correlation read as another shape under the
+ * same id (a file from elsewhere), and an until on a non-sequence: the
+ * state is dropped, never read as the wrong type. */
+TEST(corr_state_of_another_shape_is_dropped)
+{
+    corr_store *s = mem_store_new(&(mem_store_opts){0});
+    corr_params count = {.id = 9, .type = CORR_EVENT_COUNT, .window_ns = 60 * S, .threshold = 2};
+    buf out = BUF_INIT, snap = BUF_INIT;
+    store_op a = hit(&count, "k", 0, NULL);
+    apply1(s, &a, &out);
+    CHECK(mem_store_save(s, &snap) == 0);
+    s->vt->free(s);
+    corr_store *t = mem_store_new(&(mem_store_opts){0});
+    char err[128];
+    CHECK(mem_store_load(t, snap.data, snap.len, err, sizeof err) == 0);
+    corr_params seq = {.id = 9, .type = CORR_TEMPORAL_ORDERED, .window_ns = 60 * S, .nsteps = 2};
+    store_op c = {.kind = SOP_CANCEL, .p = &seq, .key = "k", .keylen = 1, .ts = S};
+    CHECK(!apply1(t, &c, &out));
+    store_op b = hit(&seq, "k", 2 * S, NULL);
+    CHECK(!apply1(t, &b, &out));
+    b = hit(&seq, "k", 3 * S, NULL);
+    b.step = 1;
+    CHECK(apply1(t, &b, &out));
+    t->vt->free(t);
+    buf_free(&out);
+    buf_free(&snap);
+}
