@@ -346,6 +346,15 @@ static bool is_noscript(const redisReply *x)
     return x->type == REDIS_REPLY_ERROR && !strncmp(x->str, "NOSCRIPT", 8);
 }
 
+/* An error that this server will keep giving (it became a replica in a
+ * failover, is loading its data, lost its primary): connect again, and
+ * the address may lead to the new primary. */
+static bool is_wrong_server(const redisReply *x)
+{
+    return x->type == REDIS_REPLY_ERROR &&
+           (!strncmp(x->str, "READONLY", 8) || !strncmp(x->str, "LOADING", 7) || !strncmp(x->str, "MASTERDOWN", 10));
+}
+
 /* One pipelined exchange of the ops listed in pend[0..np); those Redis
  * decided are removed from the list, the others stay (in order).  Sets
  * *noscript when Redis had lost the scripts. */
@@ -365,6 +374,7 @@ static int exchange(redis_store *r, store_op *ops, size_t *np, buf *out, bool *n
     }
     atomic_fetch_add(&r->round_trips, 1);
     size_t keep = 0;
+    bool wrong = false;
     *noscript = false;
     for (size_t k = 0; k < n; k++) {
         store_op *op = &ops[r->pend[k]];
@@ -377,12 +387,15 @@ static int exchange(redis_store *r, store_op *ops, size_t *np, buf *out, bool *n
                 *noscript = true;
             else if (!(ok = take_reply(r, op, r->rep[k], out)))
                 snprintf(err, sizeof err, "%s", r->rep[k]->type == REDIS_REPLY_ERROR ? r->rep[k]->str : "bad reply");
+            wrong = wrong || is_wrong_server(r->rep[k]);
             freeReplyObject(r->rep[k]);
         }
         if (!ok)
             r->pend[keep++] = r->pend[k];
     }
     *np = keep;
+    if (!rc && wrong)
+        rc = -EIO;
     if (rc)
         failed(r, err);
     else if (keep && !*noscript)

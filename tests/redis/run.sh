@@ -174,6 +174,22 @@ fb4=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D per
 echo "redis: $L events posted with Redis stalled in $((SECONDS - t0)) s"
 kill -CONT $RPID
 wait_up "both replicas back on Redis after the stall" 4000000
+
+# --- a failover leaves us on a read-only replica: writes refused, we reconnect --------
+redis-cli -p "$RPORT" replicaof 127.0.0.1 1 >/dev/null
+fb5=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+$PY stream "$T/ro.jsonl" --shift 5000000
+$PY post "$T/ro.jsonl" 0 40 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" && ok || bad "posting to a read-only Redis"
+fb6=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+[ "$fb6" -gt "$fb5" ] && ok || bad "updates refused by a read-only Redis fall back ($fb5 -> $fb6)"
+grep -q "READONLY" "$T/C.err" "$T/D.err" && ok || bad "the refusal is logged"
+redis-cli -p "$RPORT" replicaof no one >/dev/null
+wait_up "both replicas back on Redis once it is a primary again" 6000000
+$PY stream "$T/ro2.jsonl" --shift 7000000
+fb7=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+$PY post "$T/ro2.jsonl" 0 "$L" 4 "$WEB_C,$ADMIN_C" "$WEB_D,$ADMIN_D" || bad "posting to the promoted Redis"
+fb8=$(( $(metric C peregrine_correlation_store_fallbacks_total) + $(metric D peregrine_correlation_store_fallbacks_total) ))
+check "no fallback on the promoted Redis" "$fb8" "$fb7"
 stop C; stop D
 
 # --- refused at start: a clear message and exit 1 ------------------------------------
