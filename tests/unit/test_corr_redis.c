@@ -39,12 +39,14 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+static char dir[] = "/tmp/pg-redis-unit-XXXXXX";   /* the server's working directory */
+static void stop_redis(pid_t pid);
+
 /* A redis-server on a free port, answering; its pid (0: not installed). */
 static pid_t start_redis(int *port)
 {
     if (system("command -v redis-server >/dev/null 2>&1") != 0)
         return 0;
-    char dir[] = "/tmp/pg-redis-unit-XXXXXX";
     if (!mkdtemp(dir))
         return 0;
     *port = free_port();
@@ -71,8 +73,7 @@ static pid_t start_redis(int *port)
     bool up = redis_conn_is_open(c);
     redis_conn_free(c);
     if (!up) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
+        stop_redis(pid);
         test_fail(__FILE__, __LINE__, "redis-server did not answer: %s", err);
         return -1;
     }
@@ -84,6 +85,7 @@ static void stop_redis(pid_t pid)
     if (pid > 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+        rmdir(dir);     /* nothing saved in it (--save "", no AOF) */
     }
 }
 
