@@ -5,7 +5,10 @@
 # steps land on different replicas and a new value each alert exactly once,
 # the same alerts as one process reading the whole stream.  Then Redis is
 # killed mid-stream: no crash, every post answered 200, the fallback
-# counted; Redis back: updates go there again.
+# counted; Redis back: updates go there again.  Likewise Redis stalled
+# (SIGSTOP) and Redis turned into a read-only replica (a failover).  Start
+# errors: a wrong password, TLS to a plain server, an untrusted
+# certificate, a URL that is not Redis's; rediss:// with its CA works.
 #
 #   tests/redis/run.sh build/peregrine
 set -uo pipefail
