@@ -10,6 +10,8 @@
 
 #include "correlate/store.h"
 
+#define SAMPLE_MAX 128          /* bytes kept of a sampled value */
+
 typedef struct cstate cstate;
 typedef struct group group;
 
@@ -76,6 +78,22 @@ typedef struct mem_store {
 } mem_store;
 
 size_t mem_group_bytes(const cstate *cs, const group *g);
+/* Strings a group owns, their bytes counted in g->strbytes. */
+char *gstr_dup(group *g, const char *s, size_t n);
+void gstr_free(group *g, char *p);
+/* Empty a group's state (its arrays kept). */
+void group_clear(cstate *cs, group *g);
+
+/* store_rules.c: one update of each type on key group g (op in, results
+ * in op and out); mem_gate applies suppression to a decision to fire;
+ * mem_consume_steps drops a sequence's partial matches. */
+bool mem_gate(cstate *cs, group *g, store_op *op);
+void mem_consume_steps(cstate *cs, group *g);
+void mem_hit_event_count(cstate *cs, group *g, store_op *op, buf *out);
+void mem_hit_value_count(cstate *cs, group *g, store_op *op, buf *out);
+void mem_hit_ordered(cstate *cs, group *g, store_op *op, buf *out);
+void mem_hit_temporal(cstate *cs, group *g, store_op *op, buf *out);
+void mem_hit_new_value(mem_store *m, cstate *cs, group *g, store_op *op, buf *out);
 uint64_t corr_hash(const void *p, size_t n);
 cstate *mem_cstate(mem_store *m, uint64_t id, corr_type type, uint32_t nsteps, uint64_t threshold, bool create);
 /* h: the key's corr_key_hash, or 0 */
