@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -501,6 +502,12 @@ static int run_detect(const options *o, config *cfg, const strvec *rule_paths, c
 
 int main(int argc, char **argv)
 {
+    /* Buffers of 1 MiB and more (request bodies, their node arrays) are
+     * mapped on their own and returned when freed: glibc's default moves
+     * that threshold up to 32 MiB after the first large free, after which
+     * freed bodies stay resident and memory is no longer bounded by the
+     * webhook's budget. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     options o = {0};
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)

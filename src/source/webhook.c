@@ -505,6 +505,19 @@ static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, requ
         buf_free(&rep.body);
         return r;
     }
+    /* The body's copy in the evaluation queue and its parse nodes (about
+     * up to twice its size for audit events) count against the same budget,
+     * held until the request is answered — after its alerts are written,
+     * by default: then every byte between the socket and the alert write
+     * is counted.  Refused only when other requests hold bytes, so a lone
+     * body up to the payload limit always gets through. */
+    size_t extra = 3 * rq->body.len;
+    size_t now = atomic_fetch_add(&w->inflight, extra) + extra;
+    rq->charged += extra;
+    if (now > w->cfg->webhook_max_inflight && now > rq->charged) {
+        release(w, rq);
+        return refuse(w, c, rq->route, WH_503, "too many bodies in flight; retry\n");
+    }
     char err[256] = "";
     engine_submit_info info = {0};
     engine_submit_rc rc = w->submit(w->submit_ctx, rq->body.data ? rq->body.data : "", rq->body.len, rq->origin,
