@@ -89,7 +89,7 @@ demo: deps $(BUILD)/peregrine
 # relaxed for the instrumented binary).
 asan:
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" test
-	ASAN_OPTIONS=detect_leaks=1 RSS_LIMIT_KB=4000000 HOSTILE_RULES_SECONDS=60 \
+	ASAN_OPTIONS=detect_leaks=1 RSS_LIMIT_KB=4000000 HOSTILE_RULES_SECONDS=60 HOSTILE_REGEX_US=5000 \
 	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" hostile
 ASAN_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
