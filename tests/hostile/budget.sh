@@ -65,9 +65,9 @@ done
 for ((i = 0; i < 1800; i++)); do [ "$(wc -l < codes 2>/dev/null || echo 0)" -ge 60 ] && break; sleep 0.05; done
 rss=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$pid/status)
 kill -9 $pid; wait $pid 2>/dev/null; pid=
-limit=$((BUDGET * 3 / 2 / 1024))
+limit=${RSS_LIMIT_KB:-$((BUDGET * 3 / 2 / 1024))}     # relaxed for instrumented builds (make asan)
 answers=$(sort codes | uniq -c | tr -s ' \n' ' ')
-[ "${rss:-999999999}" -le "$limit" ] && ok "80 x 12 MB bodies, stdout stalled, 16 threads: peak RSS $rss KB <= $limit KB (1.5x the budget); answers:$answers" ||
+[ "${rss:-999999999}" -le "$limit" ] && ok "80 x 12 MB bodies, stdout stalled, 16 threads: peak RSS $rss KB <= $limit KB (1.5x the budget of $((BUDGET >> 10)) KB); answers:$answers" ||
     bad "memory budget" "peak RSS ${rss:-?} KB > $limit KB (1.5x the budget); answers:$answers"
 echo "budget: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

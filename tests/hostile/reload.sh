@@ -2,7 +2,7 @@
 # A non-atomic rules rewrite under load must never switch detection off.
 # The webhook runs with watch_config_files and one rule that fires on every
 # event; while events are posted, the rules file is truncated, then written
-# in two steps (a writer slower than the watcher: 1.5 s between steps).
+# in two steps, each staying until the watcher has acted on it.
 # It used to load the empty file ("0 rules, 0 enabled") and evaluate
 # events with no rules until the rewrite ended.  Now every acknowledged
 # event must alert (with the old rules or the new), the empty set must be
@@ -40,11 +40,13 @@ python3 "$root/tests/webhook/post_events.py" "http://127.0.0.1:$port/k8s-audit" 
 poster=$!
 wait_for run.out ' gen=A ' || bad "start" "generation A never fired"
 
-# the slow, non-atomic rewrite
+# the slow, non-atomic rewrite: each step stays until the watcher has acted
+# on it (the worst a slow writer can do; waits for conditions, whatever the
+# machine's speed) — truncated, then half written, then whole
 : > live.yaml
-sleep 1.5                                   # (the writer's pace, not a wait for us)
+wait_for run.err 'REFUSED\|0 rules, 0 enabled' || bad "truncated file" "the watcher never acted on it"
 rules_gen B | head -3 > live.yaml.part && cat live.yaml.part > live.yaml
-sleep 1.5
+wait_for run.err "Item has no mapping for key 'output'" || bad "half-written file" "the watcher never acted on it"
 rules_gen B > live.yaml
 wait_for run.out ' gen=B ' || bad "rewrite" "generation B never fired"
 kill -TERM $poster; wait $poster
