@@ -168,11 +168,6 @@ static int use_ruleset(corr_stage *st, const ruleset *rs)
     return 0;
 }
 
-const corr_params *corr_stage_params(const corr_stage *st, uint32_t rule)
-{
-    return rule < st->nparams ? &st->params[rule] : NULL;
-}
-
 const buf *corr_stage_opdata(const corr_stage *st)
 {
     return &st->opdata;

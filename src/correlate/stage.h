@@ -54,8 +54,6 @@ void corr_stage_free(corr_stage *st);
 int corr_stage_run(corr_stage *st, const ruleset *rs, const corr_hits *h, const corr_decision **out);
 /* The buffer the decisions' op offsets (values, steps) point into. */
 const buf *corr_stage_opdata(const corr_stage *st);
-/* The store's parameters of a stateful rule of the current ruleset. */
-const corr_params *corr_stage_params(const corr_stage *st, uint32_t rule);
 
 typedef struct corr_stage_totals {
     uint64_t late, duplicates, skipped, errors, evictions, bytes;

@@ -1,6 +1,6 @@
 /*
  * envelope — audit events out of the envelopes managed clusters and log
- * shippers wrap them in (../shared/design/managed-clusters.md): Amazon Data
+ * shippers wrap them in (docs/deployment.md, "Managed clusters"): Amazon Data
  * Firehose requests and CloudWatch Logs subscription messages (EKS),
  * Pub/Sub pushes of GKE LogEntries (converted to audit Events as
  * k8saudit-gke does, or faithfully), AKS diagnostic records (Event Hubs and

@@ -1,6 +1,6 @@
 /*
  * gke — a Cloud Logging LogEntry of a GKE audit log → an audit.k8s.io/v1
- * Event (../shared/design/managed-clusters.md §2).
+ * Event (docs/deployment.md, "GKE: Log Router sink → Pub/Sub → Peregrine": the mapping and what GKE events lack).
  *
  * Default: the mapping Falco's k8saudit-gke applies, so rules see the same
  * ka.* values as with Falco — verb from methodName, objectRef from

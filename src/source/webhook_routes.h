@@ -1,7 +1,7 @@
 /*
  * webhook_routes — the push deliveries of managed clusters and log
  * shippers on the webhook server (same port, TLS, limits, back-pressure
- * and 503 semantics as the audit path; ../shared/design/managed-clusters.md):
+ * and 503 semantics as the audit path; docs/deployment.md, "Managed clusters"):
  *
  *   POST /ingest/aws-firehose   Amazon Data Firehose HTTP endpoint delivery
  *                               (EKS: CloudWatch Logs subscription → Firehose);
