@@ -74,34 +74,35 @@ static void each_step(const char *opdata, const store_op *op, void (*fn)(void *,
     }
 }
 
-static void step_text(void *ctx, const char *part[4], size_t len[4], bool first)
-{
-    buf *b = ctx;
-    if (!first)
-        buf_puts(b, "; ");
-    buf_put(b, part[0], len[0]);
-    buf_putc(b, '@');
-    put_time(b, parse_ns(part[1], len[1]));
-    buf_putc(b, ' ');
-    buf_put(b, part[2], len[2]);
-    buf_putc(b, ' ');
-    buf_put(b, part[3], len[3]);
-}
+/* One step record: "auditID@time verb resource" in text, an object in
+ * JSON; ctx is a step_out. */
+typedef struct step_out {
+    buf *b;
+    bool json;
+} step_out;
 
-static void step_json(void *ctx, const char *part[4], size_t len[4], bool first)
+static void step_put(void *ctx, const char *part[4], size_t len[4], bool first)
 {
-    buf *b = ctx;
+    const step_out *o = ctx;
+    buf *b = o->b;
+    static const char *const text_sep[4] = {"", "@", " ", " "};
+    static const char *const json_key[4] = {"{\"auditID\":", ",\"time\":", ",\"verb\":", ",\"resource\":"};
     if (!first)
-        buf_putc(b, ',');
-    buf_puts(b, "{\"auditID\":");
-    json_write_string(b, part[0], len[0]);
-    buf_puts(b, ",\"time\":\"");
-    put_time(b, parse_ns(part[1], len[1]));
-    buf_puts(b, "\",\"verb\":");
-    json_write_string(b, part[2], len[2]);
-    buf_puts(b, ",\"resource\":");
-    json_write_string(b, part[3], len[3]);
-    buf_putc(b, '}');
+        buf_puts(b, o->json ? "," : "; ");
+    for (int i = 0; i < 4; i++) {
+        buf_puts(b, o->json ? json_key[i] : text_sep[i]);
+        if (i == 1) {
+            buf_puts(b, o->json ? "\"" : "");
+            put_time(b, parse_ns(part[1], len[1]));
+            buf_puts(b, o->json ? "\"" : "");
+        } else if (o->json) {
+            json_write_string(b, part[i], len[i]);
+        } else {
+            buf_put(b, part[i], len[i]);
+        }
+    }
+    if (o->json)
+        buf_putc(b, '}');
 }
 
 static void put_key(buf *b, const char *k, size_t n, bool json)
@@ -156,7 +157,7 @@ void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata
         case CORR_F_WINDOW: buf_puts(t, c->window_text ? c->window_text : ""); break;
         case CORR_F_KEY: put_key(t, hitdata + hit->key, hit->keylen, false); break;
         case CORR_F_SUPPRESSED: buf_put_u64(t, op->suppressed, 0); break;
-        case CORR_F_STEPS: each_step(opdata, op, step_text, t); break;
+        case CORR_F_STEPS: each_step(opdata, op, step_put, &(step_out){t, false}); break;
         default: break;
         }
         out->len[f] = t->len - out->off[f];
@@ -187,7 +188,7 @@ void corr_values_render(const ccorr *c, const corr_hit *hit, const char *hitdata
     buf_put_u64(j, op->suppressed, 0);
     if (c->type == CC_TEMPORAL || c->type == CC_TEMPORAL_ORDERED) {
         buf_puts(j, ",\"steps\":[");
-        each_step(opdata, op, step_json, j);
+        each_step(opdata, op, step_put, &(step_out){j, true});
         buf_putc(j, ']');
     }
     buf_putc(j, '}');

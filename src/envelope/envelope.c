@@ -406,6 +406,20 @@ static int decode_firehose(envelope *e, int depth, const json_doc *d, uint32_t v
     return 1;
 }
 
+
+/* A CloudWatch log event's `message` (the audit event as a string, or a
+ * record of another stream's text): decoded, or counted as bad.  0 / 1,
+ * or a negative errno. */
+static int decode_log_event(envelope *e, int depth, const json_doc *d, uint32_t x, const char *cluster)
+{
+    uint32_t m = json_type_of(d, x) == JSON_OBJECT ? json_get(d, x, "message", 7) : JSON_NONE;
+    if (m == JSON_NONE || json_type_of(d, m) != JSON_STRING) {
+        e->counts.bad++;
+        return 0;
+    }
+    return decode_string(e, depth, d, m, false, cluster, "cloudwatch log event");
+}
+
 static int decode_cwl(envelope *e, int depth, const json_doc *d, uint32_t v, const char *cluster)
 {
     level *L = &e->lv[depth];
@@ -429,12 +443,7 @@ static int decode_cwl(envelope *e, int depth, const json_doc *d, uint32_t v, con
     if (json_type_of(d, evs) != JSON_ARRAY)
         return 1;
     for (uint32_t x = json_first(d, evs); x != JSON_NONE && !e->fatal; x = json_next(d, evs, x)) {
-        uint32_t m = json_type_of(d, x) == JSON_OBJECT ? json_get(d, x, "message", 7) : JSON_NONE;
-        if (m == JSON_NONE || json_type_of(d, m) != JSON_STRING) {
-            e->counts.bad++;
-            continue;
-        }
-        int rc = decode_string(e, depth, d, m, false, cluster, "cloudwatch log event");
+        int rc = decode_log_event(e, depth, d, x, cluster);
         if (rc < 0)
             return rc;
     }
@@ -452,12 +461,7 @@ static int decode_cwl_events(envelope *e, int depth, const json_doc *d, uint32_t
             e->counts.skipped++;
             continue;
         }
-        uint32_t m = json_type_of(d, x) == JSON_OBJECT ? json_get(d, x, "message", 7) : JSON_NONE;
-        if (m == JSON_NONE || json_type_of(d, m) != JSON_STRING) {
-            e->counts.bad++;
-            continue;
-        }
-        int rc = decode_string(e, depth, d, m, false, cluster, "cloudwatch log event");
+        int rc = decode_log_event(e, depth, d, x, cluster);
         if (rc < 0)
             return rc;
     }
