@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_STR, K_SIZE, K_DOUBLE, K_DURATION } key_kind;
+typedef enum { K_BOOL, K_PRIORITY, K_MATCHING, K_EVALUATION, K_STR, K_SIZE, K_DOUBLE, K_DURATION } key_kind;
 
 static const struct {
     const char *key;
@@ -31,6 +31,7 @@ static const struct {
     {"stdout_output.enabled", K_BOOL, offsetof(config, stdout_enabled)},
     {"priority", K_PRIORITY, offsetof(config, priority)},
     {"rule_matching", K_MATCHING, offsetof(config, rule_matching_all)},
+    {"rule_evaluation", K_EVALUATION, offsetof(config, rule_eval_reference)},
     {"watch_config_files", K_BOOL, offsetof(config, watch_config_files)},
     {"webserver.enabled", K_BOOL, offsetof(config, webserver_enabled)},
     {"webserver.listen_address", K_STR, offsetof(config, webserver_listen_address)},
@@ -155,6 +156,13 @@ static int set_key(config *c, const char *key, const char *val, char *err, size_
                 return 0;
             }
             snprintf(err, errlen, "config key 'rule_matching': '%s' is not 'first' or 'all'", val);
+            return -EINVAL;
+        case K_EVALUATION:
+            if (!strcmp(val, "fast") || !strcmp(val, "reference")) {
+                *(bool *)p = !strcmp(val, "reference");
+                return 0;
+            }
+            snprintf(err, errlen, "config key 'rule_evaluation': '%s' is not 'fast' or 'reference'", val);
             return -EINVAL;
         case K_STR:
             if (set_str(p, val)) {

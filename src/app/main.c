@@ -130,7 +130,7 @@ static const char *bundled_rules_dir(void)
 
 static ruleset *load_rules(const strvec *paths, const config *cfg, bool verbose_ok)
 {
-    loader_opts lo = {.min_priority = (priority)cfg->priority};
+    loader_opts lo = {.min_priority = (priority)cfg->priority, .reference = cfg->rule_eval_reference};
     load_result res = {0};
     buf err = BUF_INIT;
     ruleset *rs = rulefiles_load(paths, &lo, &res, &err);
@@ -158,7 +158,7 @@ typedef struct reload_ctx {
 static ruleset *reload_rules(void *ctx, buf *err)
 {
     reload_ctx *r = ctx;
-    loader_opts lo = {.min_priority = (priority)r->cfg->priority};
+    loader_opts lo = {.min_priority = (priority)r->cfg->priority, .reference = r->cfg->rule_eval_reference};
     load_result res = {0};
     ruleset *rs = rulefiles_load(r->paths, &lo, &res, err);
     if (!rs)

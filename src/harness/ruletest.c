@@ -76,7 +76,7 @@ static void relative_to(const char *file, const char *rel, buf *out)
 
 static ruleset *load(harness *h, const strvec *paths)
 {
-    loader_opts lo = {.min_priority = (priority)h->cfg.priority};
+    loader_opts lo = {.min_priority = (priority)h->cfg.priority, .reference = h->cfg.rule_eval_reference};
     load_result res = {0};
     buf err = BUF_INIT;
     ruleset *rs = rulefiles_load(paths, &lo, &res, &err);

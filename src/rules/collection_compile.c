@@ -233,6 +233,7 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
         return NULL;
     }
     arena_init(&rs->arena, 64 * 1024);
+    rs->reference = opts->reference;
     compiler c = {.rs = rs, .coll = coll, .res = res};
     arena_init(&c.memo_arena, 16 * 1024);
     arena macro_ast;            /* macro trees, kept until the end */

@@ -143,6 +143,7 @@ struct ruleset {
     cexpr *corr_fx[4];      /* ka.auditid, ka.stage, ka.verb, ka.target.resource:
                              * what a correlation hit records (cached per event) */
     size_t ncorr;
+    bool reference;         /* rule_evaluation: reference (loader_opts.reference) */
     bool has_state;         /* a correlation or a suppress: the ordered stage runs */
     uint64_t serial;        /* unique per compiled ruleset (the stage follows reloads by it) */
     int required_engine;    /* highest required_engine_version seen (minor) */

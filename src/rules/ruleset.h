@@ -60,6 +60,7 @@ void load_result_print(const load_result *r, buf *out);
 
 typedef struct loader_opts {
     priority min_priority;      /* rules below it are loaded but disabled */
+    bool reference;             /* evaluate as written: no prefilter, no reordering of checks */
 } loader_opts;
 
 typedef struct rule_loader rule_loader;

@@ -96,6 +96,9 @@ typedef struct config {
     char *corr_store_ca;                /* rediss://: PEM CAs (unset: the system's) */
     int priority;               /* minimum rule priority */
     bool rule_matching_all;
+    bool rule_eval_reference;   /* rule_evaluation: "reference" runs every candidate rule's
+                                 * checks in the order written (no prefilter, no reordering);
+                                 * default "fast" (docs/rules-at-scale.md) */
     bool watch_config_files;    /* serving: reload rules when the config or rules files change */
     /* webserver: the admin server (health, readiness, metrics) */
     bool webserver_enabled;         /* default true */
