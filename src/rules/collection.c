@@ -20,26 +20,20 @@ void *coll_grow(void *arr, size_t *cap, size_t n, size_t elem)
 
 l_list *coll_find_list(collection *c, const char *name)
 {
-    for (size_t i = 0; i < c->nlists; i++)
-        if (!strcmp(c->lists[i].name, name))
-            return &c->lists[i];
-    return NULL;
+    long i = name_index_find(&c->list_ix, c->lists, sizeof *c->lists, name, strlen(name));
+    return i < 0 ? NULL : &c->lists[i];
 }
 
 l_macro *coll_find_macro(collection *c, const char *name)
 {
-    for (size_t i = 0; i < c->nmacros; i++)
-        if (!strcmp(c->macros[i].name, name))
-            return &c->macros[i];
-    return NULL;
+    long i = name_index_find(&c->macro_ix, c->macros, sizeof *c->macros, name, strlen(name));
+    return i < 0 ? NULL : &c->macros[i];
 }
 
 l_rule *coll_find_rule(collection *c, const char *name)
 {
-    for (size_t i = 0; i < c->nrules; i++)
-        if (!strcmp(c->rules[i].name, name))
-            return &c->rules[i];
-    return NULL;
+    long i = name_index_find(&c->rule_ix, c->rules, sizeof *c->rules, name, strlen(name));
+    return i < 0 ? NULL : &c->rules[i];
 }
 
 void collection_free(collection *c)
@@ -63,6 +57,10 @@ void collection_free(collection *c)
     pg_free(c->lists);
     pg_free(c->macros);
     pg_free(c->rules);
+    name_index_free(&c->list_ix);
+    name_index_free(&c->macro_ix);
+    name_index_free(&c->rule_ix);
+    pg_free(c->odd);
     *c = (collection){0};
 }
 

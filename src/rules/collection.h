@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "rules/ast.h"
+#include "rules/name_index.h"
 #include "rules/ruleset.h"
 #include "util/strvec.h"
 
@@ -83,6 +84,12 @@ typedef struct collection {
     size_t nmacros, capmacros;
     l_rule *rules;
     size_t nrules, caprules;
+    /* each array by name (items are never removed, names never change) */
+    name_index list_ix, macro_ix, rule_ix;
+    /* lists whose names hold a delimiter of the substitution (lists.c),
+     * found when odd_for == nlists + 1 */
+    uint32_t *odd;
+    size_t nodd, odd_for;
     int seq;                /* definition counter */
     int required_engine;
     char **files;
@@ -110,8 +117,8 @@ void collection_free(collection *c);
 /* Lists naming earlier lists get their items inlined (lists.c).  0, or -1
  * with the error in res. */
 int lists_expand(collection *c, load_result *res);
-/* Condition text with list names replaced by their items in parentheses;
- * pg_malloc'd, NULL when out of memory. */
+/* Condition text with list names replaced by their items (§5 of
+ * docs/compat/rules.md); pg_malloc'd, NULL when out of memory. */
 char *lists_substitute(collection *c, const char *text);
 /* A rule's condition with its exceptions appended (exceptions.c);
  * pg_malloc'd, NULL when out of memory. */

@@ -29,7 +29,7 @@ int load_correlation(collection *c, item_ctx *x, l_rule *r, const char *name, co
     }
     void *arr;
     bool created;
-    r = item_upsert(x, c->rules, &c->nrules, &c->caprules, sizeof *c->rules, name, &arr, &created);
+    r = item_upsert(x, &c->rule_ix, c->rules, &c->nrules, &c->caprules, sizeof *c->rules, name, &arr, &created);
     if (!r) {
         l_corr_free(lc);
         pg_free(lc);

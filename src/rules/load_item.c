@@ -173,19 +173,16 @@ int item_mode_parse(item_ctx *x, const char *const *appendable, const char *cons
     return 0;
 }
 
-void *item_upsert(item_ctx *x, void *arr, size_t *n, size_t *cap, size_t elem, const char *name, void **arr_out,
-                  bool *created)
+void *item_upsert(item_ctx *x, name_index *ix, void *arr, size_t *n, size_t *cap, size_t elem, const char *name,
+                  void **arr_out, bool *created)
 {
     *arr_out = arr;
     *created = false;
-    for (size_t i = 0; i < *n; i++) {
-        char *e = (char *)arr + i * elem;
-        const char *ename;
-        memcpy(&ename, e, sizeof ename);
-        if (!strcmp(ename, name))
-            return e;
-    }
-    char *dup = pg_strdup(name);
+    long at = name_index_find(ix, arr, elem, name, strlen(name));
+    if (at >= 0)
+        return (char *)arr + (size_t)at * elem;
+    /* the table first: once the array has moved, nothing may fail */
+    char *dup = name_index_reserve(ix, arr, elem) ? NULL : pg_strdup(name);
     void *grown = dup ? coll_grow(arr, cap, *n, elem) : NULL;
     if (!grown) {
         pg_free(dup);
@@ -193,9 +190,11 @@ void *item_upsert(item_ctx *x, void *arr, size_t *n, size_t *cap, size_t elem, c
         return NULL;
     }
     *arr_out = grown;
-    char *e = (char *)grown + (*n)++ * elem;
+    char *e = (char *)grown + *n * elem;
     memset(e, 0, elem);
     memcpy(e, &dup, sizeof dup);
+    name_index_add(ix, grown, elem, *n);
+    (*n)++;
     *created = true;
     return e;
 }

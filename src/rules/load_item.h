@@ -63,11 +63,11 @@ int item_mode_parse(item_ctx *x, const char *const *appendable, const char *cons
 
 /* The one upsert of lists, macros and rules: the item named `name` among
  * the *n items of `elem` bytes at arr (each struct begins with its name,
- * a char *), or else a zeroed one appended with a copy of the name
- * (*created set).  The array may move: the caller stores *arr_out.  NULL
- * after recording an out-of-memory error. */
-void *item_upsert(item_ctx *x, void *arr, size_t *n, size_t *cap, size_t elem, const char *name, void **arr_out,
-                  bool *created);
+ * a char *), found through ix, or else a zeroed one appended with a copy
+ * of the name and added to ix (*created set).  The array may move: the
+ * caller stores *arr_out.  NULL after recording an out-of-memory error. */
+void *item_upsert(item_ctx *x, name_index *ix, void *arr, size_t *n, size_t *cap, size_t elem, const char *name,
+                  void **arr_out, bool *created);
 
 int load_engine_version(rule_loader *l, item_ctx *x);
 int load_plugin_versions(item_ctx *x);

@@ -42,7 +42,7 @@ int load_list(rule_loader *l, item_ctx *x)
     int seq = ++c->seq;
     void *arr;
     bool created;
-    l_list *old = item_upsert(x, c->lists, &c->nlists, &c->caplists, sizeof *c->lists, name, &arr, &created);
+    l_list *old = item_upsert(x, &c->list_ix, c->lists, &c->nlists, &c->caplists, sizeof *c->lists, name, &arr, &created);
     if (!old)
         return -1;
     c->lists = arr;

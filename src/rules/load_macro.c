@@ -37,7 +37,7 @@ int load_macro(rule_loader *l, item_ctx *x)
     int seq = ++c->seq;
     void *arr;
     bool created;
-    l_macro *m = item_upsert(x, c->macros, &c->nmacros, &c->capmacros, sizeof *c->macros, name, &arr, &created);
+    l_macro *m = item_upsert(x, &c->macro_ix, c->macros, &c->nmacros, &c->capmacros, sizeof *c->macros, name, &arr, &created);
     if (!m)
         return -1;
     c->macros = arr;

@@ -179,7 +179,7 @@ static int rule_define(collection *c, item_ctx *x, const rule_keys *k, l_rule *r
         return item_err(x, bad, "LOAD_ERR_YAML_VALIDATE", "%s", msg);
     void *arr;
     bool created;
-    r = item_upsert(x, c->rules, &c->nrules, &c->caprules, sizeof *c->rules, k->name, &arr, &created);
+    r = item_upsert(x, &c->rule_ix, c->rules, &c->nrules, &c->caprules, sizeof *c->rules, k->name, &arr, &created);
     if (!r) {
         l_suppress_free(sup);
         return -1;
