@@ -17,9 +17,10 @@ set -uo pipefail
 BIN=$(realpath "${1:-build/peregrine}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/shared.sh"
+. "$HERE/../lib/serve.sh"
 need_shared "cloud envelopes end to end (the corpus sample and upstream rules)"
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; serve_cleanup; rm -rf "$T"' EXIT
 pass=0 fail=0
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -48,31 +49,23 @@ RULES=(-r "$DATA/rules/k8s_audit_rules-0.18.0.yaml")
 
 # start NAME [args...]: sets PID, PORT and ADMIN; output in $T/NAME.{out,err}
 start() {
-    local name=$1; shift
-    "$BIN" -c "$T/falco.yaml" "${RULES[@]}" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    PID=$!
-    for _ in $(seq 200); do
-        PORT=$(sed -n 's/.*webhook: listening on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
-        ADMIN=$(sed -n 's/.*admin: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
-        [ -n "$PORT" ] && [ -n "$ADMIN" ] && return 0
-        kill -0 $PID 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "server $name did not start:"; cat "$T/$name.err"; exit 1
+    local name=$1
+    shift
+    serve --admin "$T/$name" "$BIN" -c "$T/falco.yaml" "${RULES[@]}" "$@" ||
+        { echo "server $name did not start: $(serve_why)"; exit 1; }
 }
 stop() {
-    kill -TERM $PID
-    wait $PID
+    serve_stop
     check "$1: exit status after SIGTERM" "$?" 0
 }
-code() { curl -s -o "$T/resp" -w '%{http_code}' "$@"; }
+HTTP_BODY=$T/resp       # each request's body, for the checks that read it
 
 # post SCENARIO: every request of the scenario in order, each must get 200
 post() {
     local s=$1 n=0 got
     for body in "$T/d/$s"/*.body; do
         local base=${body%.body}
-        got=$(code -H @"$base.hdr" --data-binary @"$body" "http://127.0.0.1:$PORT$(cat "$base.path")")
+        got=$(http_code -H @"$base.hdr" --data-binary @"$body" "http://127.0.0.1:$PORT$(cat "$base.path")")
         if [ "$got" != 200 ]; then bad "$s $(basename "$base"): HTTP $got $(head -c 300 "$T/resp")"; return; fi
         n=$((n + 1))
     done
@@ -132,12 +125,11 @@ SNG
     syslog-ng -F --no-caps -f "$T/sng.conf" -R "$T/sng.persist" -p "$T/sng.pid" -c "$T/sng.ctl" > "$T/sng.log" 2>&1 &
     SNG=$!
     got=0
-    for _ in $(seq 600); do     # up to 60 s on a loaded machine; done as soon as all arrived
+    shipped() {     # all 3000 arrived, or syslog-ng is gone
         got=$(curl -s "http://127.0.0.1:$ADMIN/metrics" | sed -n 's/^peregrine_ingest_events_total{route="generic"} //p')
-        [ "${got:-0}" -ge 3000 ] && break
-        kill -0 $SNG 2>/dev/null || break
-        sleep 0.1
-    done
+        [ "${got:-0}" -ge 3000 ] || ! kill -0 $SNG 2>/dev/null
+    }
+    wait_until 60 shipped       # a loaded machine's deadline; done as soon as all arrived
     kill -TERM $SNG; wait $SNG 2>/dev/null
     check "syslog-ng: events shipped" "$got" 3000
     stop syslogng
@@ -153,34 +145,34 @@ start auth
 U=http://127.0.0.1:$PORT
 F0="$T/d/firehose/000"
 FH=(-H "Content-Type: application/json" -H "X-Amz-Firehose-Request-Id: rid-42")
-check "firehose: wrong key 401" "$(code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: nope' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
+check "firehose: wrong key 401" "$(http_code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: nope' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["requestId"]=="rid-42" and isinstance(d["timestamp"],int) and d["errorMessage"]' "$T/resp" \
     && ok || bad "firehose 401 body: $(cat "$T/resp")"
-check "firehose: no key 401" "$(code "${FH[@]}" --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
-check "firehose: bearer is not a key" "$(code "${FH[@]}" -H 'Authorization: Bearer shipper-token-1' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
-check "firehose: right key 200" "$(code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 200
+check "firehose: no key 401" "$(http_code "${FH[@]}" --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
+check "firehose: bearer is not a key" "$(http_code "${FH[@]}" -H 'Authorization: Bearer shipper-token-1' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 401
+check "firehose: right key 200" "$(http_code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$F0.body" $U/ingest/aws-firehose)" 200
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"requestId":"rid-42","timestamp":d["timestamp"]} and d["timestamp"]>1.7e12' "$T/resp" \
     && ok || bad "firehose 200 body: $(cat "$T/resp")"
-check "firehose: not a Firehose body 400" "$(code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$T/d/native/000.body" $U/ingest/aws-firehose)" 400
-check "generic: no credentials 401" "$(code --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 401
-check "generic: wrong Basic 401" "$(code -u fluent-bit:wrong --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 401
-check "generic: Basic 200" "$(code -u fluent-bit:shipper-token-1 --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 200
-check "generic: nothing audit 400" "$(code -u x:shipper-token-1 -d '[{"log":"hello"}]' $U/ingest/generic)" 400
+check "firehose: not a Firehose body 400" "$(http_code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$T/d/native/000.body" $U/ingest/aws-firehose)" 400
+check "generic: no credentials 401" "$(http_code --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 401
+check "generic: wrong Basic 401" "$(http_code -u fluent-bit:wrong --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 401
+check "generic: Basic 200" "$(http_code -u fluent-bit:shipper-token-1 --data-binary @"$T/d/native/000.body" $U/ingest/generic)" 200
+check "generic: nothing audit 400" "$(http_code -u x:shipper-token-1 -d '[{"log":"hello"}]' $U/ingest/generic)" 400
 
 # Pub/Sub: a GKE audit entry, wrapped and unwrapped
 ENTRY='{"insertId":"a3d9e6f1-07c4-4b2a-9e5d-61f08c2b7a44","logName":"projects/falconry-prod/logs/cloudaudit.googleapis.com%2Factivity","resource":{"type":"k8s_cluster","labels":{"cluster_name":"merlin","location":"europe-west4","project_id":"falconry-prod"}},"labels":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed"},"timestamp":"2026-01-01T00:00:01.904Z","receiveTimestamp":"2026-01-01T00:00:02.877Z","protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.exec.create","resourceName":"core/v1/namespaces/billing/pods/ledger-0/exec","authenticationInfo":{"principalEmail":"dana@falconry.example"},"requestMetadata":{"callerIp":"203.0.113.40","callerSuppliedUserAgent":"kubectl/v1.31.2"},"status":{"code":0}}}'
 OTHER='{"insertId":"x1","logName":"projects/p/logs/cloudaudit.googleapis.com%2Factivity","resource":{"type":"gce_instance","labels":{}},"timestamp":"2026-01-01T00:00:01Z","receiveTimestamp":"2026-01-01T00:00:02Z","protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"compute.googleapis.com","methodName":"v1.compute.instances.insert"}}'
 push() { printf '{"message":{"data":"%s","messageId":"%s","publishTime":"2026-01-01T00:00:03.512Z","attributes":{}},"subscription":"projects/falconry-sec/subscriptions/peregrine-push"}' "$(printf '%s' "$1" | base64 -w0)" "$2"; }
 PS=(-H "Content-Type: application/json")
-check "pubsub: no token 401" "$(code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub")" 401
-check "pubsub: wrong token 401" "$(code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub?token=ps-3f9a1d")" 401
-check "pubsub: entry 200" "$(code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
+check "pubsub: no token 401" "$(http_code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub")" 401
+check "pubsub: wrong token 401" "$(http_code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub?token=ps-3f9a1d")" 401
+check "pubsub: entry 200" "$(http_code "${PS[@]}" -d "$(push "$ENTRY" 1)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
 grep -q '"events":1,' "$T/resp" && ok || bad "pubsub: one event queued: $(cat "$T/resp")"
-check "pubsub: unwrapped entry 200" "$(code "${PS[@]}" -d "$ENTRY" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
-check "pubsub: non-audit entry acknowledged" "$(code "${PS[@]}" -d "$(push "$OTHER" 2)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
+check "pubsub: unwrapped entry 200" "$(http_code "${PS[@]}" -d "$ENTRY" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
+check "pubsub: non-audit entry acknowledged" "$(http_code "${PS[@]}" -d "$(push "$OTHER" 2)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
 grep -q '"events":0,.*"skipped":1' "$T/resp" && ok || bad "pubsub: non-audit entry counted: $(cat "$T/resp")"
-check "pubsub: not base64 acknowledged" "$(code "${PS[@]}" -d '{"message":{"data":"!!!","messageId":"3"},"subscription":"s"}' "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
-check "pubsub: not JSON inside acknowledged" "$(code "${PS[@]}" -d "$(push 'hello' 4)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
+check "pubsub: not base64 acknowledged" "$(http_code "${PS[@]}" -d '{"message":{"data":"!!!","messageId":"3"},"subscription":"s"}' "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
+check "pubsub: not JSON inside acknowledged" "$(http_code "${PS[@]}" -d "$(push 'hello' 4)" "$U/ingest/gcp-pubsub?token=ps-3f9a1c")" 200
 
 # cut-short records: CloudWatch's [Truncated...] and AKS's 16 KiB cut are
 # counted and reported with their auditID; the rest of the batch goes on
@@ -198,21 +190,21 @@ aks = {"category": "kube-audit", "resourceId": "/X/MANAGEDCLUSTERS/K", "properti
 open(sys.argv[2] + "/trunc-aks.json", "w").write(json.dumps({"records": [aks]}))
 PY
 read -r ID_FH ID_AKS < <(python3 -c 'import json,sys; l=open(sys.argv[1]).readlines(); print(json.loads(l[0])["auditID"], json.loads(l[2])["auditID"])' "$DATA/corpus_sample.jsonl")
-check "firehose: truncated event, batch accepted" "$(code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$T/trunc-fh.json" $U/ingest/aws-firehose)" 200
-check "aks: 16 KiB cut record, body accepted" "$(code -u x:shipper-token-1 --data-binary @"$T/trunc-aks.json" $U/ingest/generic)" 200
+check "firehose: truncated event, batch accepted" "$(http_code "${FH[@]}" -H 'X-Amz-Firehose-Access-Key: pgr-firehose-key-7Qw2xT9' --data-binary @"$T/trunc-fh.json" $U/ingest/aws-firehose)" 200
+check "aks: 16 KiB cut record, body accepted" "$(http_code -u x:shipper-token-1 --data-binary @"$T/trunc-aks.json" $U/ingest/generic)" 200
 grep -q '"truncated":1' "$T/resp" && ok || bad "aks: truncated counted in the reply: $(cat "$T/resp")"
 
 # Content-Encoding on the audit path (issue 20 item 8)
 AUTH=(-H 'Authorization: Bearer shipper-token-1' -H 'Content-Type: application/json')
 gzip -c "$T/d/native/001.body" > "$T/n1.gz"
-check "audit: gzip body 200" "$(code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/n1.gz" $U/k8s-audit)" 200
+check "audit: gzip body 200" "$(http_code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/n1.gz" $U/k8s-audit)" 200
 grep -q '"events":100,' "$T/resp" && ok || bad "audit gzip: 100 events: $(cat "$T/resp")"
 head -c 64000000 /dev/zero | gzip -c > "$T/bomb.gz"     # 62 KB that inflate to 64 MB
-check "audit: decompression bomb 413" "$(code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/bomb.gz" $U/k8s-audit)" 413
-check "generic: decompression bomb 413" "$(code -u x:shipper-token-1 -H 'Content-Encoding: gzip' --data-binary @"$T/bomb.gz" $U/ingest/generic)" 413
-check "audit: br 415" "$(code "${AUTH[@]}" -H 'Content-Encoding: br' --data-binary @"$T/d/native/001.body" $U/k8s-audit)" 415
-check "audit: corrupt gzip 400" "$(code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/d/native/001.body" $U/k8s-audit)" 400
-check "audit: identity 200" "$(code "${AUTH[@]}" -H 'Content-Encoding: identity' --data-binary @"$T/d/native/002.body" $U/k8s-audit)" 200
+check "audit: decompression bomb 413" "$(http_code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/bomb.gz" $U/k8s-audit)" 413
+check "generic: decompression bomb 413" "$(http_code -u x:shipper-token-1 -H 'Content-Encoding: gzip' --data-binary @"$T/bomb.gz" $U/ingest/generic)" 413
+check "audit: br 415" "$(http_code "${AUTH[@]}" -H 'Content-Encoding: br' --data-binary @"$T/d/native/001.body" $U/k8s-audit)" 415
+check "audit: corrupt gzip 400" "$(http_code "${AUTH[@]}" -H 'Content-Encoding: gzip' --data-binary @"$T/d/native/001.body" $U/k8s-audit)" 400
+check "audit: identity 200" "$(http_code "${AUTH[@]}" -H 'Content-Encoding: identity' --data-binary @"$T/d/native/002.body" $U/k8s-audit)" 200
 curl -s "http://127.0.0.1:$ADMIN/metrics" > "$T/auth.metrics"
 stop auth
 grep -q '^peregrine_ingest_unauthorized_total{route="gcp-pubsub"} 2$' "$T/auth.metrics" && ok || bad "metrics: pubsub 401s"
@@ -246,17 +238,17 @@ OIDC_INIT='{"pubsubJwksFile":"'$T'/jwks.json","pubsubAudience":"'$AUD'","pubsubS
 start oidc -o "plugins[0].init_config=$OIDC_INIT"
 U=http://127.0.0.1:$PORT/ingest/gcp-pubsub
 B="$(push "$ENTRY" 9)"
-check "oidc: valid token 200" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$GOOD")" -d "$B" $U)" 200
-check "oidc: no token 401" "$(code "${PS[@]}" -d "$B" $U)" 401
-check "oidc: other key 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/rogue-jwt.key" k1 "$GOOD")" -d "$B" $U)" 401
-check "oidc: wrong audience 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims https://elsewhere "$SA" $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
-check "oidc: expired 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW - 600)) $((NOW - 4200)))")" -d "$B" $U)" 401
-check "oidc: other account 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" mallory@x.iam.gserviceaccount.com $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
-check "oidc: unverified email 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW + 3600)) "$NOW" false)")" -d "$B" $U)" 401
+check "oidc: valid token 200" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$GOOD")" -d "$B" $U)" 200
+check "oidc: no token 401" "$(http_code "${PS[@]}" -d "$B" $U)" 401
+check "oidc: other key 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/rogue-jwt.key" k1 "$GOOD")" -d "$B" $U)" 401
+check "oidc: wrong audience 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims https://elsewhere "$SA" $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
+check "oidc: expired 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW - 600)) $((NOW - 4200)))")" -d "$B" $U)" 401
+check "oidc: other account 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" mallory@x.iam.gserviceaccount.com $((NOW + 3600)) "$NOW")")" -d "$B" $U)" 401
+check "oidc: unverified email 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(jwt "$T/jwt.key" k1 "$(claims "$AUD" "$SA" $((NOW + 3600)) "$NOW" false)")" -d "$B" $U)" 401
 TOK=$(jwt "$T/jwt.key" k1 "$GOOD")
 FORGED="${TOK%%.*}.$(printf '%s' "$(claims "$AUD" "$SA" $((NOW + 86400)) "$NOW")" | base64 -w0 | tr '+/' '-_' | tr -d '=').${TOK##*.}"
-check "oidc: payload changed 401" "$(code "${PS[@]}" -H "Authorization: Bearer $FORGED" -d "$B" $U)" 401
-check "oidc: alg none 401" "$(code "${PS[@]}" -H "Authorization: Bearer $(printf '{"alg":"none"}' | base64 -w0 | tr -d '=').$(printf '%s' "$GOOD" | base64 -w0 | tr -d '=')." -d "$B" $U)" 401
+check "oidc: payload changed 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $FORGED" -d "$B" $U)" 401
+check "oidc: alg none 401" "$(http_code "${PS[@]}" -H "Authorization: Bearer $(printf '{"alg":"none"}' | base64 -w0 | tr -d '=').$(printf '%s' "$GOOD" | base64 -w0 | tr -d '=')." -d "$B" $U)" 401
 stop oidc
 grep -q 'OIDC token refused' "$T/oidc.err" && ok || bad "oidc: a refusal is logged"
 
@@ -284,14 +276,9 @@ rec = lambda e, c: {"category": "kube-audit", "resourceId": "/S/1/PROVIDERS/MICR
                     "properties": {"log": e}}
 print(json.dumps({"records": [rec(ev[0], "EAST"), rec(ev[1], "EAST"), rec(ev[2], "WEST"), rec(ev[3], "EAST")]}))
 PY
-"$BIN" -r "$T/cluster.yaml" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o webserver.enabled=false \
-    > "$T/two.out" 2> "$T/two.err" &
-PID=$!
-for _ in $(seq 200); do
-    PORT=$(sed -n 's/.*webhook: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/two.err" | head -1)
-    [ -n "$PORT" ] && break; sleep 0.05
-done
-check "two clusters in one body: 200" "$(code --data-binary @"$T/two.json" "http://127.0.0.1:$PORT/ingest/generic")" 200
+serve "$T/two" "$BIN" -r "$T/cluster.yaml" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o webserver.enabled=false ||
+    { echo "server two did not start: $(serve_why)"; exit 1; }
+check "two clusters in one body: 200" "$(http_code --data-binary @"$T/two.json" "http://127.0.0.1:$PORT/ingest/generic")" 200
 stop two
 check "two clusters: ka.cluster.name per event" "$(grep -o 'cluster=[a-z]*' "$T/two.out" | tr '\n' ' ')" \
     "cluster=east cluster=east cluster=west cluster=east "
@@ -342,13 +329,12 @@ grep -q "; $(( (3000 / 50 - 3) * 50 )) duplicate events" "$T/dups.1" && ok || ba
 
 # follow mode: CloudWatch messages appended to a followed file
 : > "$T/follow.log"
-"$BIN" "${RULES[@]}" -o json_output=true -o rule_matching=all -o webserver.enabled=false \
-    -o "plugins[0].open_params=file://$T/follow.log" > "$T/follow.out" 2> "$T/follow.err" &
-FPID=$!
-for _ in $(seq 100); do grep -q 'following' "$T/follow.err" 2>/dev/null && break; sleep 0.05; done
+serve --ready following "$T/follow" "$BIN" "${RULES[@]}" -o json_output=true -o rule_matching=all -o webserver.enabled=false \
+    -o "plugins[0].open_params=file://$T/follow.log"
 cat "$T/dups.jsonl" >> "$T/follow.log"      # every message, most of them twice
-for _ in $(seq 600); do [ "$(grep -c '^{' "$T/follow.out")" -ge "$(wc -l < "$T/file.native")" ] && break; sleep 0.1; done
-kill -TERM $FPID; wait $FPID
+all_alerted() { [ "$(grep -c '^{' "$T/follow.out")" -ge "$(wc -l < "$T/file.native")" ]; }
+wait_until 60 all_alerted
+serve_stop
 cmp -s <(grep '^{' "$T/follow.out") "$T/file.native" && ok \
     || bad "follow: envelope lines: $(grep -c '^{' "$T/follow.out") alerts, want $(wc -l < "$T/file.native")"
 

@@ -13,9 +13,9 @@
 set -u
 bin=${1:-build/peregrine}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/serve.sh"
 tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { serve_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
@@ -124,34 +124,23 @@ else
 fi
 
 # 4. served: /metrics and the state file at SIGTERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wport=$(free_port) aport=$(free_port)
-"$bin" -r "$tmp/all.yaml" -o plugins[0].open_params="http://127.0.0.1:$wport/k8s-audit" \
-    -o webserver.listen_port="$aport" -o webserver.listen_address=127.0.0.1 \
-    -o correlations.state_file="$tmp/served.bin" -o correlations.snapshot_interval=1h > "$tmp/sout" 2> "$tmp/serr" &
-pid=$!
-up=
-for ((i = 0; i < 400; i++)); do
-    curl -sf "http://127.0.0.1:$aport/readyz" > /dev/null 2>&1 && up=1 && break
-    sleep 0.05
-done
-[ -n "$up" ] || bad "served: not ready"
+ready() { curl -sf "http://127.0.0.1:$ADMIN/readyz" > /dev/null 2>&1; }
+serve --admin "$tmp/s" "$bin" -r "$tmp/all.yaml" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' \
+    -o webserver.listen_port=0 -o webserver.listen_address=127.0.0.1 \
+    -o correlations.state_file="$tmp/served.bin" -o correlations.snapshot_interval=1h
+wait_until 20 ready || bad "served: not ready"
 head -200 "$tmp/gen.jsonl" | jq -s '{kind:"EventList",items:.}' > "$tmp/body.json" 2>/dev/null ||
     python3 -c 'import json,sys; print(json.dumps({"kind":"EventList","items":[json.loads(l) for l in open(sys.argv[1]).read().splitlines()[:200]]}))' "$tmp/gen.jsonl" > "$tmp/body.json"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$tmp/body.json" "http://127.0.0.1:$wport/k8s-audit")
+code=$(post_json "$tmp/body.json" "http://127.0.0.1:$PORT/k8s-audit")
 [ "$code" = 200 ] || bad "served: POST answered $code"
-got=
-for ((i = 0; i < 200; i++)); do
-    curl -sf "http://127.0.0.1:$aport/metrics" > "$tmp/metrics" 2>/dev/null
-    grep -q '^peregrine_correlation_keys{rule="Probing"} [1-9]' "$tmp/metrics" && got=1 && break
-    sleep 0.05
-done
-if [ -n "$got" ] && grep -q '^peregrine_correlation_alerts_total{rule="Denied"}' "$tmp/metrics" &&
+probing_keys() {
+    curl -sf "http://127.0.0.1:$ADMIN/metrics" > "$tmp/metrics" 2>/dev/null
+    grep -q '^peregrine_correlation_keys{rule="Probing"} [1-9]' "$tmp/metrics"
+}
+if wait_until 10 probing_keys && grep -q '^peregrine_correlation_alerts_total{rule="Denied"}' "$tmp/metrics" &&
     grep -q '^peregrine_correlation_state_bytes [1-9]' "$tmp/metrics"; then ok; else bad "served: correlation metrics missing"; fi
-kill -TERM "$pid"
-wait "$pid"
+serve_stop
 rc=$?
-pid=
 if [ $rc -eq 0 ] && [ -s "$tmp/served.bin" ]; then ok; else bad "served: SIGTERM rc=$rc, state file $(ls -l "$tmp/served.bin" 2>&1)"; fi
 
 # 5. a reload keeps the state of unchanged correlations, drops a changed one's
@@ -171,33 +160,33 @@ cat > "$tmp/r1.yaml" <<'YAML'
   threshold: {gte: 4}
   output: "changed fired for %corr.key"
 YAML
-wport=$(free_port) aport=$(free_port)
-"$bin" -r "$tmp/r1.yaml" -o plugins[0].open_params="http://127.0.0.1:$wport/k8s-audit" -o watch_config_files=false \
-    -o webserver.listen_port="$aport" -o webserver.listen_address=127.0.0.1 > "$tmp/rout" 2> "$tmp/rerr" &
-pid=$!
-for ((i = 0; i < 400; i++)); do curl -sf "http://127.0.0.1:$aport/readyz" > /dev/null 2>&1 && break; sleep 0.05; done
+serve --admin "$tmp/r" "$bin" -r "$tmp/r1.yaml" -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o watch_config_files=false \
+    -o webserver.listen_port=0 -o webserver.listen_address=127.0.0.1
+wait_until 20 ready
 post() { # first-id count minute
     local b="" i
     for ((i = 0; i < $2; i++)); do
         b="$b${b:+,}$(ev "k$(($1 + i))" "2024-05-01T10:0$3:0${i}Z" alice 10.0.0.1 403 pods p)"
     done
-    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "[$b]" "http://127.0.0.1:$wport/k8s-audit"
+    http_code -H 'Content-Type: application/json' --data-binary "[$b]" "http://127.0.0.1:$PORT/k8s-audit"
 }
-metric() { curl -sf "http://127.0.0.1:$aport/metrics" | grep "^$1" | awk '{print $2}'; }
+metric() { curl -sf "http://127.0.0.1:$ADMIN/metrics" | grep "^$1" | awk '{print $2}'; }
 c=$(post 0 2 1)
-for ((i = 0; i < 200; i++)); do [ "$(metric 'peregrine_correlation_keys{rule="Kept"}')" = 1 ] && break; sleep 0.05; done
+kept_key() { [ "$(metric 'peregrine_correlation_keys{rule="Kept"}')" = 1 ]; }
+wait_until 10 kept_key
 # the second correlation changes (threshold 4 -> 3 hits, so its state must restart); reload
 sed -i '0,/threshold: {gte: 4}/! s/threshold: {gte: 4}/threshold: {gte: 3}/' "$tmp/r1.yaml"
-kill -HUP "$pid"
-for ((i = 0; i < 200; i++)); do [ "$(metric 'peregrine_rules_reloads_total{result="success"}')" = 1 ] && break; sleep 0.05; done
+kill -HUP "$PID"
+reloaded() { [ "$(metric 'peregrine_rules_reloads_total{result="success"}')" = 1 ]; }
+wait_until 10 reloaded
 c="$c $(post 10 2 2)"
-for ((i = 0; i < 200; i++)); do grep -q "kept fired for alice" "$tmp/rout" && break; sleep 0.05; done
-kill -TERM "$pid"; wait "$pid"; pid=
+wait_until 10 grep -q "kept fired for alice" "$tmp/r.out"
+serve_stop
 # Kept: 2 + 2 = 4 across the reload; Changed (restarted at the reload, needs 3): only 2 since
-if [ "$c" = "200 200" ] && grep -q "kept fired for alice" "$tmp/rout" && ! grep -q "changed fired" "$tmp/rout"; then
+if [ "$c" = "200 200" ] && grep -q "kept fired for alice" "$tmp/r.out" && ! grep -q "changed fired" "$tmp/r.out"; then
     ok
 else
-    bad "reload: want the kept correlation to fire across it and the changed one not (posts: $c); $(grep fired "$tmp/rout")"
+    bad "reload: want the kept correlation to fire across it and the changed one not (posts: $c); $(grep fired "$tmp/r.out")"
 fi
 
 echo "correlate: $pass passed, $fail failed"

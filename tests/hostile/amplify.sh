@@ -10,26 +10,13 @@
 #
 #   tests/hostile/amplify.sh [BUILD]      (uses BUILD/peregrine; needs curl)
 set -u
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/amplify")
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
+hostile_workdir amplify "${1:-build}"
 RSS_LIMIT_KB=${RSS_LIMIT_KB:-65536}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; }
-trap cleanup EXIT
+trap serve_cleanup EXIT
 
-cat > rules.yaml <<'YAML'
-- rule: any
-  desc: any event
-  condition: ka.auditid exists
-  output: id=%ka.auditid
-  priority: NOTICE
-  source: k8s_audit
-YAML
+every_event_rule > rules.yaml
 # body ITEM: a 12 MB EventList of ITEM, ITEM, ...
 body() { python3 -c '
 import sys
@@ -40,28 +27,16 @@ body 0 > zeros.json
 body 1000 > thousands.json
 
 start() { # NAME: the webhook on a free port, sets PID and PORT
-    "$bin" -r rules.yaml -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o webserver.enabled=false \
-        > "$1.out" 2> "$1.err" &
-    PID=$!
-    PORT=
-    for ((i = 0; i < 400; i++)); do
-        PORT=$(sed -n 's/.*webhook: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$1.err" | head -1)
-        [ -n "$PORT" ] && return 0
-        sleep 0.05
-    done
-    echo "webhook did not start: $(cat "$1.err")"
-    exit 1
+    serve "$1" "$bin" -r rules.yaml -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o webserver.enabled=false ||
+        { echo "webhook did not start: $(serve_why)"; exit 1; }
 }
-post() { curl -s -o "$2" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$1" \
-    "http://127.0.0.1:$PORT/k8s-audit"; }
-hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status"; }
-stop() { kill "$PID"; wait "$PID"; PID=; }
+post() { HTTP_BODY=$2 post_json "$1" "http://127.0.0.1:$PORT/k8s-audit"; }
 
 # --- one 12 MB body of zeros
 start one
 code=$(post zeros.json one.body)
-rss=$(hwm)
-stop
+rss=$(peak_rss_kb)
+serve_stop
 errb=$(wc -c < one.err)
 [ "$rss" -le "$RSS_LIMIT_KB" ] && [ "$errb" -le 1048576 ] &&
     ok "12 MB [0,0,…] body: answered $code, peak RSS $rss KB, stderr $errb bytes" ||
@@ -71,8 +46,8 @@ errb=$(wc -c < one.err)
 start four
 for k in 1 2 3 4; do post zeros.json four.$k.body > four.$k.code & done
 wait $(jobs -p | grep -v "^$PID$") 2>/dev/null
-rss=$(hwm)
-stop
+rss=$(peak_rss_kb)
+serve_stop
 errb=$(wc -c < four.err)
 [ "$rss" -le $((2 * RSS_LIMIT_KB)) ] && [ "$errb" -le 1048576 ] &&
     ok "four such bodies at once: peak RSS $rss KB, stderr $errb bytes" ||
@@ -81,8 +56,8 @@ errb=$(wc -c < four.err)
 # --- the densest accepted shape: parsed, each item dropped, a few lines said
 start dense
 code=$(post thousands.json dense.body)
-rss=$(hwm)
-stop
+rss=$(peak_rss_kb)
+serve_stop
 lines=$(grep -c "k8saudit" dense.err)
 if [ "$code" = 200 ] && grep -q '"dropped":2516574' dense.body && [ "$lines" -le 5 ] &&
     grep -q "and 2516571 more events dropped (2516574 in this body" dense.err; then
@@ -103,5 +78,4 @@ if [ "$n" -le $((5000 + 100 * secs)) ] && [ "$n" -ge 5000 ] && [ "$((n + ${held:
 else
     bad "log rate limit" "$n lines written in ~${secs}s, held back: '${held:-}'"
 fi
-echo "amplify: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally amplify

@@ -10,54 +10,32 @@
 #
 #   tests/hostile/auth.sh [BUILD]      (uses BUILD/peregrine; needs openssl, curl)
 set -u
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/auth")
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; }
-trap cleanup EXIT
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
+hostile_workdir auth "${1:-build}"
+trap serve_cleanup EXIT
 
-cat > rules.yaml <<'YAML'
-- rule: any
-  desc: any event
-  condition: ka.auditid exists
-  output: id=%ka.auditid
-  priority: NOTICE
-  source: k8s_audit
-YAML
+every_event_rule > rules.yaml
 printf '{"kind":"Event","auditID":"1","verb":"get","stageTimestamp":"2024-01-01T00:00:01Z"}' > ev.json
 
-# start NAME ARGS...: the webhook on a free port (sets PORT), or returns 1 if it exits first
+# start NAME ARGS...: the webhook on a free port (sets PORT), or returns 1 if
+# it exits first (its status in SERVE_EXIT)
 start() {
     local name=$1
     shift
-    "$bin" -r rules.yaml -o webserver.enabled=false "$@" > "$name.out" 2> "$name.err" &
-    PID=$!
-    PORT=
-    for ((i = 0; i < 400; i++)); do
-        PORT=$(sed -n 's/.*webhook: listening on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' "$name.err" | head -1)
-        [ -n "$PORT" ] && return 0
-        kill -0 "$PID" 2>/dev/null || { wait "$PID"; EXIT=$?; PID=; return 1; }
-        sleep 0.05
-    done
-    return 1
+    serve "$name" "$bin" -r rules.yaml -o webserver.enabled=false "$@"
 }
-stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
 
 # --- empty and blank bearer tokens: refuse to start
 for toks in '[""]' '["good-token",""]' '["  "]'; do
     if start tok -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o "plugins[0].init_config={\"bearerTokens\":$toks}"; then
-        c=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @ev.json "http://127.0.0.1:$PORT/k8s-audit")
+        c=$(post_json ev.json "http://127.0.0.1:$PORT/k8s-audit")
         bad "bearerTokens $toks" "started; an unauthenticated post got $c"
-        stop
-    elif [ "${EXIT:-0}" -eq 1 ] && grep -q "bearerTokens: token .* is empty" tok.err; then
+        serve_stop
+    elif [ "${SERVE_EXIT:-0}" -eq 1 ] && grep -q "bearerTokens: token .* is empty" tok.err; then
         ok "bearerTokens $toks: refused to start ($(head -1 tok.err | cut -c1-120))"
     else
-        bad "bearerTokens $toks" "exit ${EXIT:-?}: $(head -c 300 tok.err)"
+        bad "bearerTokens $toks" "$(serve_why)"
     fi
 done
 
@@ -82,13 +60,11 @@ if start tls -o 'plugins[0].open_params=https://127.0.0.1:0/k8s-audit' \
     for kind in client none server; do
         want=200
         [ $kind = server ] && want=401
-        c=$(curl -s -o /dev/null -w '%{http_code}' --cacert s.pem --cert $kind.pem --key $kind.key \
-            -H 'Content-Type: application/json' --data-binary @ev.json "https://127.0.0.1:$PORT/k8s-audit")
+        c=$(post_json ev.json "https://127.0.0.1:$PORT/k8s-audit" --cacert s.pem --cert $kind.pem --key $kind.key)
         [ "$c" = "$want" ] && ok "client certificate with EKU '$kind': $c" || bad "client certificate EKU '$kind'" "got $c, want $want"
     done
-    stop
+    serve_stop
 else
-    bad "https webhook with clientCA" "did not start: $(head -c 300 tls.err)"
+    bad "https webhook with clientCA" "did not start: $(serve_why)"
 fi
-echo "auth: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally auth

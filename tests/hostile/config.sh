@@ -9,23 +9,12 @@
 #
 #   tests/hostile/config.sh [BUILD]      (uses BUILD/peregrine)
 set -u
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/config")
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
+hostile_workdir config "${1:-build}"
+port=$(free_port)
 hook=(-o "plugins[0].open_params=http://127.0.0.1:$port/k8s-audit" -o webserver.enabled=false)
-cat > rules.yaml <<'YAML'
-- rule: any
-  desc: any event
-  condition: ka.auditid exists
-  output: id=%ka.auditid
-  priority: NOTICE
-  source: k8s_audit
-YAML
+every_event_rule > rules.yaml
 printf '{"kind":"Event","auditID":"1","verb":"get","stageTimestamp":"2024-01-01T00:00:01Z"}\n' > ev.jsonl
 
 # refused INIT_CONFIG MESSAGE: exits 1 within 10 s (a server that starts would run on)
@@ -54,5 +43,4 @@ refused '{"maxEventBytes":2000000,"webhookMaxInflightBytes":1000000}' "below the
 [ $? -eq 0 ] && ok "the bounds are accepted" || bad "bounds" "$(head -c 300 err)"
 "$bin" -r rules.yaml "${hook[@]}" -o 'plugins[0].init_config={"webhookMaxInflightBytes":1000}' -e ev.jsonl > out 2> err
 [ $? -eq 0 ] && ok "-e replaces the webhook: its budget is not checked" || bad "-e with a webhook config" "$(head -c 300 err)"
-echo "config: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally config

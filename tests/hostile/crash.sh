@@ -8,17 +8,8 @@
 #
 #   tests/hostile/crash.sh [BUILD]      (uses BUILD/peregrine)
 set -u
+. "$(dirname "$0")/../lib/hostile.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/crash")
-rm -rf "$dir" && mkdir -p "$dir" || exit 1
-cat > "$dir/rules.yaml" <<'YAML'
-- rule: any
-  desc: one alert per event
-  condition: ka.auditid exists
-  output: id=%ka.auditid
-  priority: NOTICE
-  source: k8s_audit
-YAML
+hostile_workdir crash "${1:-build}"
+every_event_rule > rules.yaml
 python3 "$here/crash.py" "$bin" "$dir/rules.yaml" "$dir" "${ROUNDS:-20}" "${CRASH_INIT_CONFIG:-}"

@@ -9,23 +9,15 @@
 #
 #   tests/hostile/forgery.sh [BUILD]      (uses BUILD/peregrine)
 set -u
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/forgery")
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
+hostile_workdir forgery "${1:-build}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
 lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
-wait_lines() { # FILE N: until FILE has N lines (10 s at most)
-    local i
-    for ((i = 0; i < 200; i++)); do [ "$(lines "$1")" -ge "$2" ] && return 0; sleep 0.05; done
-    return 1
-}
+has_lines() { [ "$(lines "$1")" -ge "$2" ]; }     # FILE N: FILE has N lines
 
 cat > rules.yaml <<'YAML'
 - rule: any request
@@ -54,7 +46,8 @@ with open(sys.argv[2], "ab", buffering=0) as f:
         f.write(s.recv(1 << 16) + b"\n")
 ' "$dir/log.sock" "$dir/syslog.out" &
 pids+=($!)
-for ((i = 0; i < 200; i++)); do [ -s http.out.port ] && [ -e log.sock.ready ] && break; sleep 0.05; done
+receivers_ready() { [ -s http.out.port ] && [ -e log.sock.ready ]; }
+wait_until 10 receivers_ready
 
 cat > cfg.yaml <<EOF
 stdout_output:
@@ -79,7 +72,7 @@ TZ=UTC "$bin" -c cfg.yaml -r rules.yaml -e events.jsonl > run.out 2> run.err
 code=$?
 [ "$code" -eq 0 ] && ok "exit status 0" || bad "exit status" "$code: $(head -c 400 run.err)"
 sed '/^Elapsed time: /,$d' run.out > stdout.out   # the alerts, without the statistics
-wait_lines syslog.out 2
+wait_until 10 has_lines syslog.out 2
 for sink in stdout file prog syslog http; do
     verdict=$(python3 - "$sink.out" "$sink" <<'EOF'
 import re, sys
@@ -116,5 +109,4 @@ else:
 EOF
 )
 [ "$verdict" = ok ] && ok "json: values kept exactly" || bad "json" "$verdict"
-echo "forgery: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally forgery

@@ -8,14 +8,9 @@
 #
 #   tests/hostile/regex.sh [BUILD]      (uses BUILD/peregrine)
 set -u
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/regex")
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
+. "$(dirname "$0")/../lib/hostile.sh"
+hostile_workdir regex "${1:-build}"
 N=${N:-300}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
 
 cat > rules.yaml <<'YAML'
 - rule: evil regex
@@ -66,5 +61,4 @@ TZ=UTC "$bin" --threads 1 -r rules.yaml -e big.jsonl > big.out 2> big.err
 grep -q "Warning host path volume id=big" big.out && ! grep -q "^Rules: " big.out &&
     ok "200 KB pod spec: the hostPath regex still matches, no bound hit" ||
     bad "large legitimate value" "$(head -c 400 big.out) $(head -c 300 big.err)"
-echo "regex: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally regex

@@ -10,32 +10,22 @@
 #
 #   tests/hostile/reload.sh [BUILD]      (uses BUILD/peregrine; needs curl)
 set -u
+. "$(dirname "$0")/../lib/serve.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-build}
-bin=$(realpath "$build/peregrine")
-dir=$(realpath -m "$build/hostile/reload")
 data=$(realpath "${PEREGRINE_SHARED:-$root/../shared}")/conformance/data
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1: $2"; }
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT
+hostile_workdir reload "${1:-build}"
+trap 'kill $(jobs -p) 2>/dev/null; serve_cleanup' EXIT
 
 rules_gen() { printf -- '- rule: Every Event\n  desc: fires once per event\n  condition: ka.auditid exists\n  output: gen=%s id=%%ka.auditid\n  priority: INFO\n  source: k8s_audit\n' "$1"; }
 rules_gen A > live.yaml
 # wait_for FILE PATTERN: up to 60 s
-wait_for() { for ((i = 0; i < 1200; i++)); do grep -q -- "$2" "$1" && return 0; sleep 0.05; done; return 1; }
+wait_for() { wait_until 60 grep -qs -- "$2" "$1"; }
 
-"$bin" -r live.yaml -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o watch_config_files=true \
-    -o webserver.listen_address=127.0.0.1 -o webserver.listen_port=0 --threads 2 > run.out 2> run.err &
-pid=$!
-for ((i = 0; i < 400; i++)); do
-    port=$(sed -n 's/.*webhook: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' run.err | head -1)
-    admin=$(sed -n 's/.*admin: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' run.err | head -1)
-    [ -n "$port" ] && [ -n "$admin" ] && break
-    sleep 0.05
-done
-python3 "$root/tests/webhook/post_events.py" "http://127.0.0.1:$port/k8s-audit" "$data/corpus_sample.jsonl" \
+serve --admin run "$bin" -r live.yaml -o 'plugins[0].open_params=http://127.0.0.1:0/k8s-audit' -o watch_config_files=true \
+    -o webserver.listen_address=127.0.0.1 -o webserver.listen_port=0 --threads 2 ||
+    { echo "webhook did not start: $(serve_why)"; exit 1; }
+python3 "$root/tests/webhook/post_events.py" "http://127.0.0.1:$PORT/k8s-audit" "$data/corpus_sample.jsonl" \
     --batch 50 --clients 2 --repeat 100000 > post.json &
 poster=$!
 wait_for run.out ' gen=A ' || bad "start" "generation A never fired"
@@ -50,8 +40,8 @@ wait_for run.err "Item has no mapping for key 'output'" || bad "half-written fil
 rules_gen B > live.yaml
 wait_for run.out ' gen=B ' || bad "rewrite" "generation B never fired"
 kill -TERM $poster; wait $poster
-metrics=$(curl -s "http://127.0.0.1:$admin/metrics")
-kill -TERM $pid; wait $pid
+metrics=$(curl -s "http://127.0.0.1:$ADMIN/metrics")
+serve_stop
 code=$?
 
 acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events_acked"])' post.json)
@@ -66,5 +56,4 @@ grep -q "^peregrine_rules_generation 2$" <<< "$metrics" && grep -q '^peregrine_r
     ok "/metrics: generation 2 live, refusals counted" || bad "/metrics" "$(grep rules_ <<< "$metrics")"
 grep -q "rules set 2 is in use: 1 rules, 1 enabled" run.err && ok "the log says which set is live" ||
     bad "log" "$(grep -i 'rules' run.err | tail -3)"
-echo "reload: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally reload

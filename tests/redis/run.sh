@@ -15,23 +15,22 @@ set -uo pipefail
 BIN=$(realpath "${1:-build/peregrine}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY="python3 $HERE/replicas.py"
+. "$HERE/../lib/serve.sh"
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; [ -n "${RPID:-}" ] && kill -9 $RPID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${RPID:-}" ] && kill -9 $RPID 2>/dev/null; wait 2>/dev/null; serve_cleanup; rm -rf "$T"' EXIT
 pass=0 fail=0
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { if [ "$2" = "$3" ]; then ok; else bad "$1: expected '$3', got '$2'"; fi; }
 
 command -v redis-server >/dev/null || { echo "redis: redis-server is not installed (scripts/deps.sh)"; exit 1; }
-RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+RPORT=$(free_port)
 RPID=
+redis_pong() { [ "$(redis-cli -p "$1" "${@:2}" ping 2>/dev/null)" = PONG ]; }   # PORT [redis-cli args]
 redis_start() {
     redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" >>"$T/redis.log" 2>&1 &
     RPID=$!
-    for _ in $(seq 400); do
-        [ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
+    wait_until 20 redis_pong "$RPORT" && return 0
     echo "redis-server did not start:"; cat "$T/redis.log"; exit 1
 }
 redis_start
@@ -61,22 +60,13 @@ YAML
 
 # start NAME CONFIG: sets WEB_<NAME>, ADMIN_<NAME>, PID_<NAME>
 start() {
-    "$BIN" -c "$T/$2.yaml" -r "$HERE/rules.yaml" >"$T/$1.out" 2>"$T/$1.err" &
-    local pid=$! web= adm=
-    for _ in $(seq 200); do
-        web=$(sed -n 's/.*webhook: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$1.err" | head -1)
-        adm=$(sed -n 's/.*admin: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$1.err" | head -1)
-        [ -n "$web" ] && [ -n "$adm" ] && break
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.05
-    done
-    [ -n "$web" ] && [ -n "$adm" ] || { echo "replica $1 did not start:"; cat "$T/$1.err"; exit 1; }
-    printf -v "WEB_$1" %s "$web"; printf -v "ADMIN_$1" %s "$adm"; printf -v "PID_$1" %s "$pid"
+    serve --admin "$T/$1" "$BIN" -c "$T/$2.yaml" -r "$HERE/rules.yaml" ||
+        { echo "replica $1 did not start: $(serve_why)"; exit 1; }
+    printf -v "WEB_$1" %s "$PORT"; printf -v "ADMIN_$1" %s "$ADMIN"; printf -v "PID_$1" %s "$PID"
 }
 stop() {    # stop NAME: SIGTERM, expect exit 0
     local v="PID_$1"
-    kill -TERM "${!v}"
-    wait "${!v}"
+    serve_stop "${!v}"
     check "$1: exit status after SIGTERM" "$?" 0
 }
 metric() {  # metric NAME SERIES
@@ -208,14 +198,11 @@ check "not a redis URL: exit status" "$?" 1
 # --- rediss://: TLS verified against correlations.store_ca ---------------------------
 (cd "$T" && openssl req -x509 -newkey rsa:2048 -nodes -keyout tls.key -out tls.pem -days 2 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null) || bad "openssl"
-TPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+TPORT=$(free_port)
 redis-server --port 0 --tls-port "$TPORT" --tls-cert-file "$T/tls.pem" --tls-key-file "$T/tls.key" \
     --tls-auth-clients no --bind 127.0.0.1 --save '' --appendonly no --dir "$T" >"$T/tls.log" 2>&1 &
 TLSPID=$!
-for _ in $(seq 400); do
-    [ "$(redis-cli --tls --cacert "$T/tls.pem" -p "$TPORT" ping 2>/dev/null)" = PONG ] && break
-    sleep 0.05
-done
+wait_until 20 redis_pong "$TPORT" --tls --cacert "$T/tls.pem"
 "$BIN" -r "$HERE/rules.yaml" -e "$T/stream.jsonl" -o json_output=true -o "correlations.store=rediss://localhost:$TPORT" \
     -o "correlations.store_ca=$T/tls.pem" -o correlations.key_prefix=tls: >"$T/tls.out" 2>"$T/tls.err"
 check "rediss://: exit status" "$?" 0

@@ -8,10 +8,11 @@ set -uo pipefail
 BIN=$(realpath "${1:-build/peregrine}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/shared.sh"
+. "$HERE/../lib/serve.sh"
 need_shared "webhook end to end (upstream rules, corpus sample and Falco's alerts)"
 POST="python3 $HERE/post_events.py"
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; serve_cleanup; rm -rf "$T"' EXIT
 pass=0 fail=0
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -48,49 +49,39 @@ webserver:
 YAML
 RULES=(-r "$DATA/rules/falco_rules-1.0.1.yaml" -r "$DATA/rules/k8s_audit_rules-0.6.0.yaml")
 
-# start NAME [peregrine args...]: sets PID and PORT, output in $T/NAME.{out,err}
+# start NAME [peregrine args...]: sets PID, PORT (and ADMIN unless the admin
+# server is off), output in $T/NAME.{out,err}
 start() {
-    local name=$1; shift
-    local want_admin=1
-    case " $* " in *webserver.enabled=false*) want_admin=0 ;; esac
-    "$BIN" -c "$T/falco.yaml" "${RULES[@]}" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-    PID=$!
-    PORT=
-    for _ in $(seq 100); do
-        PORT=$(sed -n 's/.*webhook: listening on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
-        ADMIN=$(sed -n 's/.*admin: listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/$name.err" | head -1)
-        [ -n "$PORT" ] && { [ -n "$ADMIN" ] || [ $want_admin = 0 ]; } && return 0
-        kill -0 $PID 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "server $name did not start:"; cat "$T/$name.err"; exit 1
+    local name=$1 admin=--admin
+    shift
+    case " $* " in *webserver.enabled=false*) admin= ;; esac
+    serve $admin "$T/$name" "$BIN" -c "$T/falco.yaml" "${RULES[@]}" "$@" ||
+        { echo "server $name did not start: $(serve_why)"; exit 1; }
 }
 stop() {    # stop NAME: SIGTERM, expect exit 0
-    kill -TERM $PID
-    wait $PID
+    serve_stop
     check "$1: exit status after SIGTERM" "$?" 0
 }
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 EV1="$T/one.json"; head -1 "$DATA/corpus_sample.jsonl" > "$EV1"
 
 # --- HTTP: every status code -------------------------------------------------
 start codes -o 'plugins[0].init_config={"webhookMaxBatchSize":100000,"webhookMaxInflightBytes":150000}'
 U=http://127.0.0.1:$PORT
 J=(-H 'Content-Type: application/json')
-check "200 Event"          "$(code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit)" 200
-check "200 EventList"      "$(code "${J[@]}" --data-binary @<(printf '{"kind":"EventList","items":[%s]}' "$(cat "$EV1")") $U/k8s-audit)" 200
-check "400 empty EventList (upstream: not an audit event)" "$(code "${J[@]}" -d '{"kind":"EventList","items":[]}' $U/k8s-audit)" 400
-check "200 charset param"  "$(code -H 'Content-Type: application/json; charset=utf-8' --data-binary @"$EV1" $U/k8s-audit)" 200
-check "200 cluster path"   "$(code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit/prod-eu)" 200
-check "400 bad JSON"       "$(code "${J[@]}" -d '{"kind":' $U/k8s-audit)" 400
-check "400 not audit"      "$(code "${J[@]}" -d '{"hello":"world"}' $U/k8s-audit)" 400
-check "404 other path"     "$(code "${J[@]}" --data-binary @"$EV1" $U/other)" 404
-check "404 two segments"   "$(code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit/a/b)" 404
-check "405 GET"            "$(code $U/k8s-audit)" 405
+check "200 Event"          "$(http_code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit)" 200
+check "200 EventList"      "$(http_code "${J[@]}" --data-binary @<(printf '{"kind":"EventList","items":[%s]}' "$(cat "$EV1")") $U/k8s-audit)" 200
+check "400 empty EventList (upstream: not an audit event)" "$(http_code "${J[@]}" -d '{"kind":"EventList","items":[]}' $U/k8s-audit)" 400
+check "200 charset param"  "$(http_code -H 'Content-Type: application/json; charset=utf-8' --data-binary @"$EV1" $U/k8s-audit)" 200
+check "200 cluster path"   "$(http_code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit/prod-eu)" 200
+check "400 bad JSON"       "$(http_code "${J[@]}" -d '{"kind":' $U/k8s-audit)" 400
+check "400 not audit"      "$(http_code "${J[@]}" -d '{"hello":"world"}' $U/k8s-audit)" 400
+check "404 other path"     "$(http_code "${J[@]}" --data-binary @"$EV1" $U/other)" 404
+check "404 two segments"   "$(http_code "${J[@]}" --data-binary @"$EV1" $U/k8s-audit/a/b)" 404
+check "405 GET"            "$(http_code $U/k8s-audit)" 405
 check "405 Allow header"   "$(curl -s -D - -o /dev/null -X PUT $U/k8s-audit | tr -d '\r' | grep -i '^Allow:')" "Allow: POST"
-check "413 Content-Length" "$(code "${J[@]}" --data-binary @<(head -c 100001 /dev/zero | tr '\0' ' ') $U/k8s-audit)" 413
-check "413 chunked"        "$(code "${J[@]}" -H 'Transfer-Encoding: chunked' --data-binary @<(head -c 100001 /dev/zero | tr '\0' ' ') $U/k8s-audit)" 413
-check "415 form"           "$(code -d 'a=b' $U/k8s-audit)" 415
+check "413 Content-Length" "$(http_code "${J[@]}" --data-binary @<(head -c 100001 /dev/zero | tr '\0' ' ') $U/k8s-audit)" 413
+check "413 chunked"        "$(http_code "${J[@]}" -H 'Transfer-Encoding: chunked' --data-binary @<(head -c 100001 /dev/zero | tr '\0' ' ') $U/k8s-audit)" 413
+check "415 form"           "$(http_code -d 'a=b' $U/k8s-audit)" 415
 # a body within webhookMaxBatchSize but over the in-flight budget left
 python3 - "$PORT" > "$T/503.txt" <<'PY'
 import socket, sys, time
@@ -129,10 +120,9 @@ cat > "$T/cluster.yaml" <<'YAML'
   priority: INFO
   source: k8s_audit
 YAML
-"$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false -o webserver.enabled=false \
-    -o 'plugins[0].init_config={"clusterPaths":{"/eu-proxy/audit":"prod-eu-2"}}' >"$T/cl.out" 2>"$T/cl.err" &
-PID=$!
-for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/cl.err"); [ -n "$PORT" ] && break; sleep 0.05; done
+serve "$T/cl" "$BIN" -c "$T/falco.yaml" -r "$T/cluster.yaml" -o json_output=false -o webserver.enabled=false \
+    -o 'plugins[0].init_config={"clusterPaths":{"/eu-proxy/audit":"prod-eu-2"}}' ||
+    { echo "server cluster did not start: $(serve_why)"; exit 1; }
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/k8s-audit/prod-eu
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/k8s-audit
 curl -s -o /dev/null "${J[@]}" --data-binary @"$EV1" http://127.0.0.1:$PORT/eu-proxy/audit
@@ -147,11 +137,11 @@ start load_http
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 > "$T/lh.json"
 # /metrics agrees with what was posted (counters move when the writer has emitted: poll briefly)
 A=http://127.0.0.1:$ADMIN
-for _ in $(seq 300); do
+all_evaluated() {
     curl -s $A/metrics > "$T/metrics.txt"
-    grep -q '^peregrine_events_evaluated_total{source="webhook"} 3000$' "$T/metrics.txt" && break
-    sleep 0.1
-done
+    grep -q '^peregrine_events_evaluated_total{source="webhook"} 3000$' "$T/metrics.txt"
+}
+wait_until 30 all_evaluated
 metric() { awk -v k="$1" '$1 == k {print $2}' "$T/metrics.txt"; }
 check "metrics: events evaluated"   "$(metric 'peregrine_events_evaluated_total{source="webhook"}')" 3000
 check "metrics: payloads received"  "$(metric 'peregrine_payloads_received_total{source="webhook"}')" 8
@@ -175,13 +165,13 @@ $POST $U/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 --cafile 
     --cert "$T/client.pem" --key "$T/client.key" --token t0ken > "$T/ls.json"
 # authentication, refused and accepted
 C=(--cacert "$T/scert.pem" "${J[@]}" --data-binary @"$EV1")
-check "401 no credentials"      "$(code "${C[@]}" $U/k8s-audit)" 401
-check "401 token, no cert"      "$(code "${C[@]}" -H 'Authorization: Bearer t0ken' $U/k8s-audit)" 401
-check "401 cert, no token"      "$(code "${C[@]}" --cert "$T/client.pem" --key "$T/client.key" $U/k8s-audit)" 401
-check "401 cert, wrong token"   "$(code "${C[@]}" --cert "$T/client.pem" --key "$T/client.key" -H 'Authorization: Bearer nope' $U/k8s-audit)" 401
-check "401 unknown CA"          "$(code "${C[@]}" --cert "$T/rogue.pem" --key "$T/rogue.key" -H 'Authorization: Bearer t0ken' $U/k8s-audit)" 401
-check "TLS 1.1 refused"         "$(code --cacert "$T/scert.pem" --tlsv1.1 --tls-max 1.1 $U/healthz)" 000
-check "TLS 1.2 accepted"        "$(code --cacert "$T/scert.pem" --tlsv1.2 --tls-max 1.2 $U/healthz)" 200
+check "401 no credentials"      "$(http_code "${C[@]}" $U/k8s-audit)" 401
+check "401 token, no cert"      "$(http_code "${C[@]}" -H 'Authorization: Bearer t0ken' $U/k8s-audit)" 401
+check "401 cert, no token"      "$(http_code "${C[@]}" --cert "$T/client.pem" --key "$T/client.key" $U/k8s-audit)" 401
+check "401 cert, wrong token"   "$(http_code "${C[@]}" --cert "$T/client.pem" --key "$T/client.key" -H 'Authorization: Bearer nope' $U/k8s-audit)" 401
+check "401 unknown CA"          "$(http_code "${C[@]}" --cert "$T/rogue.pem" --key "$T/rogue.key" -H 'Authorization: Bearer t0ken' $U/k8s-audit)" 401
+check "TLS 1.1 refused"         "$(http_code --cacert "$T/scert.pem" --tlsv1.1 --tls-max 1.1 $U/healthz)" 000
+check "TLS 1.2 accepted"        "$(http_code --cacert "$T/scert.pem" --tlsv1.2 --tls-max 1.2 $U/healthz)" 200
 stop load_https
 check "HTTPS load: events acknowledged" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/ls.json")" 3000
 check "HTTPS load: JSON alerts = real Falco's" "$(grep -c '^{"hostname"' "$T/load_https.out")" "$EXPECTED"
@@ -192,10 +182,8 @@ $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 -
     --stop-on-error > "$T/term.json" &
 POSTER=$!
 # stop while under load: once some requests were answered 200
-for _ in $(seq 200); do
-    curl -s http://127.0.0.1:$ADMIN/metrics | grep -q '^peregrine_webhook_requests_total{code="200"} [1-9]' && break
-    sleep 0.05
-done
+answered_200() { curl -s http://127.0.0.1:$ADMIN/metrics | grep -q '^peregrine_webhook_requests_total{code="200"} [1-9]'; }
+wait_until 10 answered_200
 stop term
 wait $POSTER
 ACKED=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/term.json")
@@ -219,24 +207,23 @@ cat <<YAML
 YAML
 }
 rules_gen A > "$T/live.yaml"
-"$BIN" -c "$T/falco.yaml" -r "$T/live.yaml" -o json_output=false -o watch_config_files=true -o webserver.enabled=false --threads 2 \
-    >"$T/rl.out" 2>"$T/rl.err" &
-PID=$!
-for _ in $(seq 100); do PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$T/rl.err"); [ -n "$PORT" ] && break; sleep 0.05; done
+serve "$T/rl" "$BIN" -c "$T/falco.yaml" -r "$T/live.yaml" -o json_output=false -o watch_config_files=true \
+    -o webserver.enabled=false --threads 2 || { echo "server reload did not start: $(serve_why)"; exit 1; }
 $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 100 --clients 2 --repeat 100000 > "$T/rl.json" &
 POSTER=$!
 # reload once generation A has fired (its alerts are flushed whenever the queue is idle)
 # (every wait is for a condition, with a deadline a loaded machine meets)
-for _ in $(seq 600); do grep -q ' gen=A ' "$T/rl.out" && break; sleep 0.05; done
+wait_until 30 grep -q ' gen=A ' "$T/rl.out"
 rules_gen B > "$T/live.yaml.new" && mv "$T/live.yaml.new" "$T/live.yaml"     # watch_config_files
-for _ in $(seq 300); do grep -q 'rules reloaded (a watched file changed)' "$T/rl.err" && break; sleep 0.1; done
-for _ in $(seq 600); do grep -q ' gen=B ' "$T/rl.out" && break; sleep 0.05; done   # B has fired
+wait_until 30 grep -q 'rules reloaded (a watched file changed)' "$T/rl.err"
+wait_until 30 grep -q ' gen=B ' "$T/rl.out"   # B has fired
 echo '- rule: broken' > "$T/live.yaml.new"; cp "$T/live.yaml" "$T/good.yaml"
 mv "$T/live.yaml.new" "$T/live.yaml"; kill -HUP $PID
-for _ in $(seq 300); do grep -q 'failed, the previous rules stay in use' "$T/rl.err" && break; sleep 0.1; done
+wait_until 30 grep -q 'failed, the previous rules stay in use' "$T/rl.err"
 # events still flow under B after the failed reload
 b0=$(grep -c ' gen=B ' "$T/rl.out")
-for _ in $(seq 600); do [ "$(grep -c ' gen=B ' "$T/rl.out")" -gt "$b0" ] && break; sleep 0.05; done
+more_b() { [ "$(grep -c ' gen=B ' "$T/rl.out")" -gt "$b0" ]; }
+wait_until 30 more_b
 kill -TERM $POSTER; wait $POSTER
 stop reload
 ACKED=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/rl.json")
