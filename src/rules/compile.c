@@ -187,42 +187,54 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
-/* ---- check numbering (cnode.memo) ---- */
+/* ---- check numbering (cnode.memo) and sharing ---- */
 
 /* What determines a value expression: its field slot, or the transformer
  * and its operand (not the text, which is cut at 512 bytes). */
 static void expr_key(buf *b, const cexpr *e)
 {
     if (e->tf == TF_NONE) {
-        buf_printf(b, "F%u", e->slot);
+        buf_putc(b, 'F');
+        buf_put_u64(b, e->slot, 0);
         return;
     }
-    buf_printf(b, "T%d(", (int)e->tf);
+    buf_putc(b, 'T');
+    buf_put_u64(b, (unsigned)e->tf, 0);
+    buf_putc(b, '(');
     expr_key(b, e->arg);
     buf_putc(b, ')');
 }
 
 static void str_key(buf *b, const char *s, size_t n)
 {
-    buf_printf(b, "%zu:", n);
+    buf_put_u64(b, n, 0);
+    buf_putc(b, ':');
     buf_put(b, s, n);
 }
 
-/* Number check n: the same key text, the same number.  The key holds
- * everything the evaluation reads: operands, operator, modifier and the
- * literal(s) as written (numbers, sets and regexes derive from them). */
-static int memo_assign(compiler *c, cnode *n, const ast *a)
+/* The entry of check n (operands compiled, right-hand side as in a's AST)
+ * in the table of distinct checks: the one holding the same key text, or
+ * the empty one where it goes.  The key holds everything the evaluation
+ * reads: operands, operator, modifier and the literal(s) as written
+ * (numbers, sets and regexes derive from them).  NULL when out of memory. */
+static struct memo_ent *memo_find(compiler *c, const cnode *n, const ast *a)
 {
     buf *b = &c->memo_key;
     buf_clear(b);
     expr_key(b, n->lhs);
-    buf_printf(b, "|%d|%d|", (int)n->op, (int)n->mod);
+    buf_putc(b, '|');
+    buf_put_u64(b, (unsigned)n->op, 0);
+    buf_putc(b, '|');
+    buf_put_u64(b, (unsigned)n->mod, 0);
+    buf_putc(b, '|');
     const ast_value *r = a->rhs;
     if (n->rhs) {
         buf_putc(b, 'E');
         expr_key(b, n->rhs);
     } else if (r && r->kind == AV_LIST) {
-        buf_printf(b, "L%zu:", r->nitems);
+        buf_putc(b, 'L');
+        buf_put_u64(b, r->nitems, 0);
+        buf_putc(b, ':');
         for (size_t i = 0; i < r->nitems; i++)
             str_key(b, r->items[i].s, r->items[i].len);
     } else if (r) {
@@ -230,12 +242,12 @@ static int memo_assign(compiler *c, cnode *n, const ast *a)
         str_key(b, r->str.s, r->str.len);
     }
     if (b->oom)
-        return -1;
+        return NULL;
     if (c->memo_cap <= 2 * ((size_t)c->nmemo + 1)) {
         size_t cap = c->memo_cap ? c->memo_cap * 2 : 256;
         struct memo_ent *t = pg_calloc(cap, sizeof *t);
         if (!t)
-            return -1;
+            return NULL;
         for (size_t i = 0; i < c->memo_cap; i++) {
             if (!c->memo_tab[i].key)
                 continue;
@@ -250,22 +262,26 @@ static int memo_assign(compiler *c, cnode *n, const ast *a)
     }
     size_t j = hash_bytes(b->data, b->len) & (c->memo_cap - 1);
     for (; c->memo_tab[j].key; j = (j + 1) & (c->memo_cap - 1)) {
-        const struct memo_ent *m = &c->memo_tab[j];
-        if (m->len == b->len && memcmp(m->key, b->data, b->len) == 0) {
-            n->memo = m->id;
-            return 0;
-        }
+        struct memo_ent *m = &c->memo_tab[j];
+        if (m->len == b->len && memcmp(m->key, b->data, b->len) == 0)
+            return m;
     }
+    return &c->memo_tab[j];
+}
+
+/* Fill the empty entry m with the key just looked up and node n, which
+ * gets the next number.  0 or -1 (out of memory). */
+static int memo_add(compiler *c, struct memo_ent *m, cnode *n)
+{
+    buf *b = &c->memo_key;
     char *k = arena_alloc(&c->memo_arena, b->len ? b->len : 1);
     if (!k)
         return -1;
     memcpy(k, b->data, b->len);
-    c->memo_tab[j] = (struct memo_ent){k, b->len, c->nmemo};
+    *m = (struct memo_ent){k, b->len, c->nmemo, n};
     n->memo = c->nmemo++;
     return 0;
 }
-
-static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
 
 /* The set of an `in (...)` list; numeric operands are normalised to
  * their decimal text.  NULL with err set. */
@@ -330,93 +346,98 @@ static pcre2_code *compile_regex(compiler *c, const char *pat, size_t len, char 
     return re;
 }
 
-static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+/* Check n's literal right-hand side (a list, or one value) from a's AST
+ * into the ruleset: copied, as a set, a number or a regex.  0 or -1 with
+ * err set. */
+static int compile_literal(compiler *c, cnode *n, const ast *a, char *err, size_t errlen)
 {
-    cnode *n = compile_check_in(c, a, sc, err, errlen);
-    if (n && memo_assign(c, n, a)) {
-        cerr(err, errlen, "out of memory");
-        return NULL;
-    }
-    return n;
-}
-
-static cnode *compile_check_in(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
-{
-    cnode *n = cnew(c, sizeof *n);
-    if (!n) {
-        cerr(err, errlen, "out of memory");
-        return NULL;
-    }
-    n->kind = CN_CHECK;
-    n->op = a->op;
-    n->mod = a->mod;
-    if (!(n->lhs = compile_expr(c, a->lhs, err, errlen))) {
-        if (strstr(err, "nonexistent field"))
-            sc->unknown_field = true;
-        return NULL;
-    }
-    const char *optext = op_table[a->op].text;
-    bool list = n->lhs->is_list;
-    if (list && a->op != OP_EXISTS && a->op != OP_IN && a->op != OP_INTERSECTS) {
-        cerr(err, errlen, "'%s' operator not supported list filters", optext);
-        return NULL;
-    }
-    if (!n->lhs->numeric && (a->op == OP_BCONTAINS || a->op == OP_BSTARTSWITH)) {
-        cerr(err, errlen, "'%s' operator not supported for string filters", optext);
-        return NULL;
-    }
-    if (n->lhs->numeric && !(a->op == OP_EXISTS || a->op == OP_EQ || a->op == OP_NE || a->op == OP_LT ||
-                             a->op == OP_LE || a->op == OP_GT || a->op == OP_GE || a->op == OP_IN ||
-                             a->op == OP_INTERSECTS)) {
-        cerr(err, errlen, "'%s' operator not supported for numeric filters", optext);
-        return NULL;
-    }
     const ast_value *r = a->rhs;
-    if (!r)
-        return n;
-    if (r->kind == AV_FIELD || r->kind == AV_TRANSFORM) {
-        if (a->op == OP_REGEX) {
-            cerr(err, errlen, "regex operator needs a constant string");
-            return NULL;
-        }
-        if (!(n->rhs = compile_expr(c, r, err, errlen))) {
-            if (strstr(err, "nonexistent field"))
-                sc->unknown_field = true;
-            return NULL;
-        }
-        if (n->rhs->numeric != n->lhs->numeric ||
-            (n->rhs->is_list != list && a->op != OP_IN && a->op != OP_INTERSECTS)) {
-            cerr(err, errlen, "left and right side of '%s' must have the same type and list-ness", optext);
-            return NULL;
-        }
-        return n;
-    }
-    if (r->kind == AV_LIST) {
-        if (over_budget(c, r->nitems, err, errlen))
-            return NULL;
-        if (!(n->set = list_set(c, r, n->lhs->numeric, err, errlen)))
-            return NULL;
-        return n;
-    }
+    if (r->kind == AV_LIST)
+        return (n->set = list_set(c, r, n->lhs->numeric, err, errlen)) ? 0 : -1;
     /* a single literal, copied out of the AST (which dies after compilation) */
     n->str.s = cstrdup(c, r->str.s, r->str.len);
     n->str.len = r->str.len;
-    if (!n->str.s) {
-        cerr(err, errlen, "out of memory");
-        return NULL;
-    }
+    if (!n->str.s)
+        return cerr(err, errlen, "out of memory");
     if (n->lhs->numeric && a->op != OP_EXISTS) {
-        if (parse_u64(r->str.s, r->str.len, &n->num)) {
-            cerr(err, errlen, "'%s' is not a valid number", r->str.s);
-            return NULL;
-        }
+        if (parse_u64(r->str.s, r->str.len, &n->num))
+            return cerr(err, errlen, "'%s' is not a valid number", r->str.s);
     }
     if (a->op == OP_IN || a->op == OP_INTERSECTS || a->op == OP_PMATCH) {
         ast_str one = r->str;
         n->set = strset_build(&c->rs->arena, &one, 1);
     }
     if (a->op == OP_REGEX && !(n->re = compile_regex(c, r->str.s, r->str.len, err, errlen)))
+        return -1;
+    return 0;
+}
+
+/* The operands of check a, compiled and checked against the operator,
+ * into t (on the stack: nothing is allocated for a check seen before).
+ * 0 or -1 with err set. */
+static int check_operands(compiler *c, const ast *a, cnode *t, rule_scope *sc, char *err, size_t errlen)
+{
+    *t = (cnode){.kind = CN_CHECK, .op = a->op, .mod = a->mod};
+    if (!(t->lhs = compile_expr(c, a->lhs, err, errlen))) {
+        if (strstr(err, "nonexistent field"))
+            sc->unknown_field = true;
+        return -1;
+    }
+    const char *optext = op_table[a->op].text;
+    bool list = t->lhs->is_list;
+    if (list && a->op != OP_EXISTS && a->op != OP_IN && a->op != OP_INTERSECTS)
+        return cerr(err, errlen, "'%s' operator not supported list filters", optext);
+    if (!t->lhs->numeric && (a->op == OP_BCONTAINS || a->op == OP_BSTARTSWITH))
+        return cerr(err, errlen, "'%s' operator not supported for string filters", optext);
+    if (t->lhs->numeric && !(a->op == OP_EXISTS || a->op == OP_EQ || a->op == OP_NE || a->op == OP_LT ||
+                             a->op == OP_LE || a->op == OP_GT || a->op == OP_GE || a->op == OP_IN ||
+                             a->op == OP_INTERSECTS))
+        return cerr(err, errlen, "'%s' operator not supported for numeric filters", optext);
+    const ast_value *r = a->rhs;
+    if (r && (r->kind == AV_FIELD || r->kind == AV_TRANSFORM)) {
+        if (a->op == OP_REGEX)
+            return cerr(err, errlen, "regex operator needs a constant string");
+        if (!(t->rhs = compile_expr(c, r, err, errlen))) {
+            if (strstr(err, "nonexistent field"))
+                sc->unknown_field = true;
+            return -1;
+        }
+        if (t->rhs->numeric != t->lhs->numeric ||
+            (t->rhs->is_list != list && a->op != OP_IN && a->op != OP_INTERSECTS))
+            return cerr(err, errlen, "left and right side of '%s' must have the same type and list-ness", optext);
+    }
+    return 0;
+}
+
+/* A check: the node of the same check compiled before (any rule's or
+ * macro's), or a new one.  Shared nodes are read-only like every other;
+ * sharing them keeps one copy of each `in` set, literal and regex however
+ * many rules repeat the check (lists are substituted as text, so each use
+ * of a list is such a repeat).  The errors are the same either way: a
+ * check equal to one compiled before would compile the same. */
+static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen)
+{
+    cnode t;
+    if (check_operands(c, a, &t, sc, err, errlen))
         return NULL;
+    const ast_value *r = a->rhs;
+    if (r && r->kind == AV_LIST && over_budget(c, r->nitems, err, errlen))
+        return NULL;
+    struct memo_ent *m = memo_find(c, &t, a);
+    if (m && m->node)
+        return m->node;
+    cnode *n = m ? cnew(c, sizeof *n) : NULL;
+    if (!n) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
+    *n = t;
+    if (r && !n->rhs && compile_literal(c, n, a, err, errlen))
+        return NULL;
+    if (memo_add(c, m, n)) {
+        cerr(err, errlen, "out of memory");
+        return NULL;
+    }
     return n;
 }
 

@@ -29,6 +29,7 @@ struct compiler {
         const char *key;    /* in memo_arena */
         size_t len;
         uint32_t id;
+        cnode *node;        /* the check's one node (compile_check) */
     } *memo_tab;            /* open addressing, key NULL = empty */
     size_t memo_cap;        /* power of two, > 2 * nmemo */
     uint32_t nmemo;

@@ -1,0 +1,109 @@
+/*
+ * Loading at scale (issue 18): items found by name among thousands
+ * (name_index.c), and each distinct check compiled once however many
+ * rules repeat it (compile.c).
+ */
+#include "test.h"
+
+#include "rules/compiled.h"
+#include "rules/ruleset.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+
+static ruleset *load(const char *text, char *msg, size_t msglen)
+{
+    loader_opts lo = {.min_priority = PRI_DEBUG};
+    rule_loader *l = loader_new(&lo);
+    load_result res = {0};
+    ruleset *rs = NULL;
+    if (l && !loader_add_text(l, "t.yaml", text, strlen(text), &res))
+        rs = loader_compile(l, &res);
+    buf b = BUF_INIT;
+    load_result_print(&res, &b);
+    snprintf(msg, msglen, "%s", buf_cstr(&b));
+    buf_free(&b);
+    loader_free(l);
+    load_result_free(&res);
+    return rs;
+}
+
+#define RULE(name, cond) \
+    "- rule: " name "\n  desc: d\n  output: o\n  priority: NOTICE\n  source: k8s_audit\n  condition: " cond "\n"
+
+/* The same check in two rules (here through the same list) is one node,
+ * with one set; a different one is another node. */
+TEST(rules_load_repeated_check_is_one_node)
+{
+    char msg[1024];
+    ruleset *rs = load("- list: verbs\n  items: [create, update]\n"
+                       RULE("A", "ka.verb in (verbs)") RULE("B", "ka.verb in (create, update)")
+                       RULE("C", "ka.verb in (create, delete)") RULE("D", "ka.verb regex 'x.*'")
+                       RULE("E", "ka.verb regex 'x.*'"),
+                       msg, sizeof msg);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK(rs->nrules == 5);
+    CHECK(rs->rules[0].cond->kind == CN_CHECK);
+    CHECK(rs->rules[0].cond == rs->rules[1].cond);
+    CHECK(rs->rules[0].cond->set != NULL && rs->rules[0].cond->set->n == 2);
+    CHECK(rs->rules[2].cond != rs->rules[0].cond);
+    CHECK(rs->rules[2].cond->memo != rs->rules[0].cond->memo);
+    CHECK(rs->rules[3].cond == rs->rules[4].cond);
+    CHECK(rs->nregexes == 1);
+    ruleset_free(rs);
+}
+
+/* A repeated check that fails fails the same way in every rule. */
+TEST(rules_load_repeated_check_same_errors)
+{
+    char msg[1024];
+    ruleset *rs = load(RULE("A", "ka.verb in (a)") RULE("B", "ka.verb in (a) and ka.verb bcontains x"), msg,
+                       sizeof msg);
+    CHECK(rs == NULL);
+    CHECK(strstr(msg, "rule 'B': 'bcontains' operator not supported for string filters") != NULL);
+    ruleset_free(rs);
+    rs = load(RULE("A", "evt.num = 200") RULE("B", "evt.num = 2x0"), msg, sizeof msg);
+    CHECK(rs == NULL);
+    if (!strstr(msg, "rule 'B': '2x0' is not a valid number"))
+        test_fail(__FILE__, __LINE__, "%s", msg);
+    ruleset_free(rs);
+}
+
+/* Thousands of lists, macros and rules, each redefined, appended to or
+ * overridden by name: the last definition of each wins, in place. */
+TEST(rules_load_many_items_by_name)
+{
+    enum { N = 3000 };
+    buf t = BUF_INIT;
+    for (int i = 0; i < N; i++) {
+        buf_printf(&t, "- list: l%d\n  items: [v%d]\n", i, i);
+        buf_printf(&t, "- macro: m%d\n  condition: ka.verb in (l%d)\n", i, i);
+        buf_printf(&t, RULE("r%d", "m%d and ka.target.resource = pods"), i, i);
+    }
+    for (int i = 0; i < N; i += 7) {
+        buf_printf(&t, "- list: l%d\n  items: [w%d]\n  override:\n    items: append\n", i, i);
+        buf_printf(&t, "- rule: r%d\n  condition: and ka.target.name = n%d\n  override:\n    condition: append\n", i, i);
+    }
+    char msg[1024];
+    ruleset *rs = load(buf_cstr(&t), msg, sizeof msg);
+    buf_free(&t);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK(rs->nrules == N);
+    for (int i = 0; i < N; i += 7) {
+        char name[16];
+        snprintf(name, sizeof name, "r%d", i);
+        CHECK_STR(rs->rules[i].info.name, name);
+        /* (m and resource) and name: the macro's set holds both items */
+        const cnode *c = rs->rules[i].cond;
+        CHECK(c->kind == CN_AND && c->n == 3);
+        if (c->kind == CN_AND && c->n == 3) {
+            CHECK(c->kids[0]->kind == CN_CHECK && c->kids[0]->set && c->kids[0]->set->n == 2);
+            CHECK(c->kids[2]->kind == CN_CHECK && c->kids[2]->str.s && c->kids[2]->str.s[0] == 'n');
+        }
+    }
+    ruleset_free(rs);
+}
