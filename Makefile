@@ -44,8 +44,9 @@ $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcjson
 
 # Unit tests, then the data-driven end-to-end cases, the webhook, the rule
-# test harness, our ruleset's tests, follow mode and the alert channels end to end.
-test: $(BUILD)/peregrine $(BUILD)/unit_tests
+# test harness, our ruleset's tests, follow mode and the alert channels end
+# to end, and the differential test of rule evaluation (tests/scale).
+test: $(BUILD)/peregrine $(BUILD)/unit_tests $(BUILD)/scale/gen_rules $(BUILD)/scale/gen_corpus
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
 	tests/webhook/run.sh $(BUILD)/peregrine
@@ -57,6 +58,12 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests
 	tests/outputs/run.sh $(BUILD)/peregrine
 	tests/correlate/run.sh $(BUILD)/peregrine
 	tests/redis/run.sh $(BUILD)/peregrine
+	tests/scale/run.sh $(BUILD)
+
+# The generators of bench/ that tests/scale/run.sh uses (rule sets, corpus).
+$(BUILD)/scale/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -o $@ $<
 
 # Everything the README's test command runs: dependencies, warnings as
 # errors under gcc and clang, tests, tests again under ASan+UBSan, valgrind,
@@ -88,7 +95,8 @@ demo: deps $(BUILD)/peregrine
 # AddressSanitizer + UndefinedBehaviorSanitizer (peak-RSS and time limits
 # relaxed for the instrumented binary).
 asan:
-	ASAN_OPTIONS=detect_leaks=1 $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" test
+	ASAN_OPTIONS=detect_leaks=1 SCALE_TEST_RULES=1000 SCALE_TEST_EVENTS=2000 \
+	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" test
 	ASAN_OPTIONS=detect_leaks=1 RSS_LIMIT_KB=4000000 HOSTILE_RULES_SECONDS=60 HOSTILE_REGEX_US=5000 \
 	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" hostile
 ASAN_OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
