@@ -93,7 +93,7 @@ done
 # (b) the conformance kit: every suite's rules files over all its events
 conformance() {
     local DATA=$1
-    cat "$DATA"/traces/*.json "$DATA/corpus_sample.jsonl" > "$tmp/kit.jsonl"
+    awk 1 "$DATA"/traces/*.json "$DATA/corpus_sample.jsonl" > "$tmp/kit.jsonl"  # a newline after each file's last line
     python3 - "$DATA" "$tmp/kit.jsonl" "$tmp/sets" <<'PY' || return 1
 import json, os, sys
 data, events, sets = sys.argv[1:4]
