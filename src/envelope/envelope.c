@@ -45,11 +45,33 @@ struct envelope {
     buf msgs;
     unsigned nmsgs;
     size_t inflated;            /* bytes inflated so far (bounded by max_bytes) */
+    size_t metered;             /* held bytes last told to o.charge */
     int fatal;                  /* -EFBIG / -ENOMEM: stop decoding */
     buf conv;                   /* a converted GKE event */
 };
 
 /* ------------------------------------------------------------ helpers */
+
+size_t envelope_held_bytes(const envelope *e)
+{
+    size_t n = e->text.cap + e->clusters.cap + e->msgs.cap + e->conv.cap + e->capgroups * sizeof *e->groups;
+    for (int i = 0; i < MAX_DEPTH; i++) {
+        const level *L = &e->lv[i];
+        n += (size_t)L->doc.cap * sizeof(json_node) + L->str.cap + L->raw.cap + L->z.cap + L->tmp.cap;
+    }
+    return n;
+}
+
+/* Tell o.charge what the decode holds once it has grown by 64 KiB (`last`:
+ * by anything); e->fatal (-EBUSY) when the budget is full. */
+static int meter(envelope *e, bool last)
+{
+    size_t h = e->o.charge && !e->fatal ? envelope_held_bytes(e) : 0;
+    if (!h || h < e->metered + (last ? 1 : 64u << 10))
+        return e->fatal;
+    e->metered = h;
+    return e->o.charge(e->o.charge_ctx, h) ? (e->fatal = -EBUSY) : 0;
+}
 
 const char *env_str(const json_doc *d, uint32_t v, buf *scratch, size_t *len)
 {
@@ -287,6 +309,8 @@ static int decode_text(envelope *e, int depth, const char *p, size_t n, const ch
         if (whole == -ENOMEM)
             return e->fatal = -ENOMEM;
         if (whole == 0) {
+            if (meter(e, false))
+                return e->fatal;
             int r = decode_value(e, depth, &L->doc, 0, cluster);
             if (r < 0)
                 return r;
@@ -301,6 +325,8 @@ static int decode_text(envelope *e, int depth, const char *p, size_t n, const ch
         int rc = json_parse(&L->doc, p + i, len);
         if (rc == -ENOMEM)
             return e->fatal = -ENOMEM;
+        if (meter(e, false))
+            return e->fatal;
         if (rc) {
             if (memmem(p + i, len, "[Truncated...]", 14))
                 report_truncated(e, p + i, len, what);
@@ -337,6 +363,8 @@ static int decode_bytes(envelope *e, int depth, const char *p, size_t n, const c
         }
         p = L->z.data;
         n = L->z.len;
+        if (meter(e, false))
+            return e->fatal;
     }
     return decode_text(e, depth, p, n, cluster, what);
 }
@@ -366,6 +394,8 @@ static int decode_string(envelope *e, int depth, const json_doc *d, uint32_t s, 
         }
         p = L->raw.data ? L->raw.data : "";
         n = L->raw.len;
+        if (meter(e, false))
+            return e->fatal;
     }
     return decode_bytes(e, depth + 1, p, n, cluster, what);
 }
@@ -515,7 +545,7 @@ static int decode_gke(envelope *e, const json_doc *d, uint32_t v, const char *cl
         e->counts.bad++;
         message(e, "gke entry: conversion failed");
     }
-    return 1;
+    return meter(e, false) ? e->fatal : 1;
 }
 
 /* "/SUBSCRIPTIONS/…/MANAGEDCLUSTERS/<NAME>" → <name> (lower case: Azure
@@ -606,7 +636,9 @@ static int decode_value(envelope *e, int depth, const json_doc *d, uint32_t v, c
     }
     switch (envelope_sniff(d, v)) {
     case ENV_NATIVE:
-        return emit_event(e, d, v, cluster) < 0 ? (e->fatal = -ENOMEM) : 1;
+        if (emit_event(e, d, v, cluster) < 0)
+            return e->fatal = -ENOMEM;
+        return meter(e, false) ? e->fatal : 1;
     case ENV_FIREHOSE:
         return decode_firehose(e, depth, d, v, cluster);
     case ENV_CWL:
@@ -670,18 +702,22 @@ static void reset(envelope *e, const envelope_opts *o)
     memset(&e->counts, 0, sizeof e->counts);
     e->nmsgs = 0;
     e->inflated = 0;
+    e->metered = 0;
     e->fatal = 0;
 }
 
 static int finish(envelope *e, int found, envelope_kind kind, char *err, size_t errlen)
 {
     close_groups(e);
+    meter(e, true);
     if (e->nmsgs > MAX_MESSAGES)
         buf_printf(&e->msgs, "... and %u more such messages in this payload\n", e->nmsgs - MAX_MESSAGES);
     if (!e->fatal && (e->text.oom || e->clusters.oom || e->msgs.oom))
         e->fatal = -ENOMEM;
     if (e->fatal == -EFBIG)
         snprintf(err, errlen, "decoded data larger than the payload limit (%zu bytes)", e->o.max_bytes);
+    else if (e->fatal == -EBUSY)
+        snprintf(err, errlen, "memory budget full (webhookMaxInflightBytes)");
     else if (e->fatal)
         snprintf(err, errlen, "out of memory");
     if (e->fatal)
@@ -725,6 +761,8 @@ int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o
         e->inflated = L->z.len;
         p = L->z.data ? L->z.data : "";
         n = L->z.len;
+        if (meter(e, false))
+            return finish(e, 0, 0, err, errlen);
     }
     /* the outermost shape decides what the route accepts */
     size_t i = 0, skip;
@@ -742,6 +780,8 @@ int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o
         }
         if (!rc)
             k = envelope_sniff(&e->lv[1].doc, 0);
+        if (meter(e, false))
+            return finish(e, 0, 0, err, errlen);
     }
     if (k == ENV_UNKNOWN || !(e->o.accept & ENV_BIT(k))) {
         snprintf(err, errlen, "data not recognized as %s",
@@ -753,7 +793,6 @@ int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o
 }
 
 size_t envelope_ngroups(const envelope *e) { return e->ngroups; }
-size_t envelope_decoded_bytes(const envelope *e) { return e->inflated + e->text.len; }
 const envelope_group *envelope_groups(const envelope *e) { return e->groups; }
 const char *envelope_text(const envelope *e) { return e->text.data ? e->text.data : ""; }
 const char *envelope_cluster(const envelope *e, const envelope_group *g) { return e->clusters.data + g->cluster_off; }

@@ -59,6 +59,11 @@ typedef struct envelope_opts {
     size_t max_bytes;       /* decoded bytes per payload (the payload limit) */
     const char *cluster;    /* default cluster ("" / NULL: none) */
     const char *cluster_override; /* wins over what the envelope says (Firehose common attribute) */
+    /* A memory budget: told the bytes the decode holds (its documents'
+     * nodes and its buffers) as they grow, by steps of 64 KiB and once at
+     * the end; nonzero stops the decode (-EBUSY).  NULL: not counted. */
+    int (*charge)(void *ctx, size_t held);
+    void *charge_ctx;
 } envelope_opts;
 
 /* What a payload held, beside its events. */
@@ -90,7 +95,8 @@ envelope_kind envelope_sniff(const json_doc *d, uint32_t v);
  * Returns the outermost kind found (>= ENV_NATIVE, when anything was
  * recognized — maybe with zero events, e.g. a control message or a
  * non-audit entry), or: -EINVAL (nothing recognized: err says why),
- * -EFBIG (decoded data over max_bytes), -ENOMEM. */
+ * -EFBIG (decoded data over max_bytes), -EBUSY (o->charge refused: the
+ * memory budget is full), -ENOMEM. */
 int envelope_decode(envelope *e, const char *p, size_t n, const envelope_opts *o, char *err, size_t errlen);
 /* The same for a value already parsed (a file line that parsed but is not
  * native audit JSON). */
@@ -103,9 +109,9 @@ const envelope_group *envelope_groups(const envelope *e);
 const char *envelope_text(const envelope *e);           /* group texts */
 const char *envelope_cluster(const envelope *e, const envelope_group *g);
 const envelope_counts *envelope_result_counts(const envelope *e);
-/* Bytes the last decode holds (inflated data and the output), for memory
- * budgets. */
-size_t envelope_decoded_bytes(const envelope *e);
+/* Bytes the last decode holds (documents' nodes, inflated data, the
+ * output and scratch buffers), for memory budgets. */
+size_t envelope_held_bytes(const envelope *e);
 /* Messages for the log (truncated records with their auditID, bad
  * records), one per line, at most a few per payload. */
 const buf *envelope_messages(const envelope *e);

@@ -498,7 +498,7 @@ static enum MHD_Result finish_request(webhook *w, struct MHD_Connection *c, requ
         return refuse(w, c, rq->route, rq->refuse, rq->reason);
     if (rq->route != ROUTE_AUDIT) {
         ingest_reply rep = {.which = WH_500};
-        ingest_handle(w->ingest, w->submit, w->submit_ctx, rq->route, c, rq->body.data ? rq->body.data : "", rq->body.len,
+        ingest_handle(w->ingest, &rq->charged, w->submit, w->submit_ctx, rq->route, c, rq->body.data ? rq->body.data : "", rq->body.len,
                       rq->origin, rq->cluster, &rep);
         release(w, rq);
         enum MHD_Result r = respond(w, c, rep.which, rep.body.oom ? "out of memory\n" : buf_cstr(&rep.body));

@@ -290,6 +290,35 @@ static void count_into(run_counts *rc, const envelope_counts *ec, size_t bytes)
     rc->env_bad = ec->bad;
 }
 
+/* ------------------------------------------------------------ budget */
+
+/* Charge `more` bytes of a request to the in-flight budget: false when
+ * that leaves it over webhookMaxInflightBytes while other requests hold
+ * bytes.  What is charged stays charged until the caller releases *charged. */
+static bool charge(ingest *in, size_t *charged, size_t more)
+{
+    size_t now = atomic_fetch_add(in->inflight, more) + more;
+    *charged += more;
+    return now <= in->cfg->webhook_max_inflight || now <= *charged;
+}
+
+typedef struct decode_budget {
+    ingest *in;
+    size_t *charged;
+    size_t covered;             /* decode bytes already charged */
+} decode_budget;
+
+/* envelope_opts.charge: the decode holds `held` bytes */
+static int charge_decode(void *ctx, size_t held)
+{
+    decode_budget *b = ctx;
+    if (held <= b->covered)
+        return 0;
+    size_t more = held - b->covered;
+    b->covered = held;
+    return charge(b->in, b->charged, more) ? 0 : -EBUSY;
+}
+
 /* Queue every group; 0 when all were queued, else the engine's refusal
  * (groups before it stay queued: a redelivery's copies of them are
  * suppressed as duplicates). */
@@ -318,7 +347,7 @@ static engine_submit_rc submit_groups(webhook_submit_fn submit, void *sctx, enve
     return ENGINE_QUEUED;
 }
 
-void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, ingest_route route,
+void ingest_handle(ingest *in, size_t *charged, webhook_submit_fn submit, void *submit_ctx, ingest_route route,
                    struct MHD_Connection *c, const char *body, size_t n, const char *origin, const char *cluster,
                    ingest_reply *out)
 {
@@ -349,22 +378,32 @@ void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, inges
                                               : NULL;
     snprintf(label, sizeof label, "%s%s%.64s%s", origin, rid ? " (firehose request " : "", rid ? rid : "", rid ? ")" : "");
     origin = label;
+    /* The first parse of the body is charged up front (3x its size, as on
+     * the audit path), the rest of the decode as it grows past that, then
+     * the queue's copy of the decoded events and their nodes (3x) */
+    decode_budget b = {in, charged, 3 * n};
+    eo.charge = charge_decode;
+    eo.charge_ctx = &b;
     envelope *env = envelope_new();
-    int rc = env ? envelope_decode(env, body, n, &eo, err, sizeof err) : -ENOMEM;
+    int rc = !charge(in, charged, 3 * n) ? -EBUSY
+             : env                        ? envelope_decode(env, body, n, &eo, err, sizeof err)
+                                          : -ENOMEM;
+    if (rc >= 0) {
+        size_t text = 0;
+        for (size_t i = 0; i < envelope_ngroups(env); i++)
+            text += envelope_groups(env)[i].len;
+        if (!charge(in, charged, 3 * text))
+            rc = -EBUSY;
+    }
     engine_submit_info info = {0};
     engine_submit_rc src = ENGINE_QUEUED;
-    /* the decoded bytes count against the in-flight budget while they are
-     * queued, so that other requests see them (503); this one goes on —
-     * refusing it could refuse a large body for ever */
-    size_t held = rc >= 0 ? envelope_decoded_bytes(env) : 0;
-    if (held)
-        atomic_fetch_add(in->inflight, held);
     if (rc >= 0)
         src = submit_groups(submit, submit_ctx, env, origin, n, &info, err, sizeof err);
-    if (held)
-        atomic_fetch_sub(in->inflight, held);
     const char *error = NULL;
-    if (rc == -EFBIG) {
+    if (rc == -EBUSY) {
+        out->which = WH_503;
+        error = "too many bodies in flight; retry";
+    } else if (rc == -EFBIG) {
         out->which = WH_413;
         error = err;
     } else if (rc == -ENOMEM || src == ENGINE_NOMEM) {
@@ -386,7 +425,7 @@ void ingest_handle(ingest *in, webhook_submit_fn submit, void *submit_ctx, inges
     } else if (error) {
         buf_printf(&out->body, "%s\n", error);
     } else {
-        const envelope_counts *ec = envelope_result_counts(env);
+        const envelope_counts *ec = envelope_result_counts(env);     /* env is set: rc >= 0 */
         buf_printf(&out->body,
                    "{\"events\":%zu,\"dropped\":%zu,\"records\":%llu,\"skipped\":%llu,\"truncated\":%llu,"
                    "\"undecodable\":%llu}\n",

@@ -51,9 +51,8 @@ extern const char *const ingest_route_name[ROUTE__COUNT];
 typedef struct ingest ingest;
 
 /* NULL with a message in err (bad configuration, out of memory).
- * `inflight` is the server's budget of bytes held by requests
- * (webhookMaxInflightBytes): what a body decodes into is charged to it
- * while it is queued (other requests then get 503; this one goes on). */
+ * `inflight` is the server's count of bytes held by requests, bounded by
+ * webhookMaxInflightBytes (see ingest_handle). */
 ingest *ingest_new(const config *cfg, _Atomic size_t *inflight, char *err, size_t errlen);
 void ingest_free(ingest *in);
 
@@ -78,8 +77,14 @@ typedef struct ingest_reply {
     buf body;
 } ingest_reply;
 
-/* Decode and queue a complete body on `route` (not ROUTE_AUDIT). */
-void ingest_handle(ingest *in,
+/* Decode and queue a complete body on `route` (not ROUTE_AUDIT).  What the
+ * request holds is charged to the in-flight budget and added to *charged,
+ * which the caller releases once the request is answered: the decode's
+ * documents and buffers as they grow, then each group's copy in the
+ * evaluation queue and its parse nodes.  Over the budget while other
+ * requests hold bytes, the request is refused with 503 (a lone body always
+ * gets through, as on the audit path). */
+void ingest_handle(ingest *in, size_t *charged,
                    engine_submit_rc (*submit)(void *ctx, const char *body, size_t len, const char *origin,
                                               const char *cluster, bool marked, const run_counts *extra,
                                               engine_submit_info *info, char *err, size_t errlen),
