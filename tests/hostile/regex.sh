@@ -42,15 +42,17 @@ print(json.dumps({"kind": "Event", "auditID": "big", "verb": "create", "userAgen
                   "stageTimestamp": "2024-01-01T00:00:01Z"}, separators=(",", ":")))
 EOF
 
-start=$(date +%s%N)
-TZ=UTC timeout 600 "$bin" --threads 1 -r rules.yaml -e events.jsonl > evil.out 2> evil.err
+# the cost is the CPU time the run takes (user + system), not its wall
+# time: on a loaded machine the wall clock says how busy the others are
+TZ=UTC /usr/bin/time -f '%U %S' -o evil.time timeout 600 "$bin" --threads 1 -r rules.yaml -e events.jsonl \
+    > evil.out 2> evil.err
 code=$?
-ms=$((($(date +%s%N) - start) / 1000000))
+ms=$(tail -1 evil.time | awk '{ printf "%d", ($1 + $2) * 1000 }')
 per_us=$((ms * 1000 / N))
 [ "$code" -eq 0 ] && ok "exit status 0" || bad "exit status" "$code"
 limit_us=${HOSTILE_REGEX_US:-1000}   # relaxed for instrumented builds (make asan)
-[ "$per_us" -le "$limit_us" ] && ok "$N evil checks in $ms ms: ${per_us} us per event (<= $limit_us)" ||
-    bad "cost per event" "$N events in $ms ms: ${per_us} us per event > $limit_us"
+[ "$per_us" -le "$limit_us" ] && ok "$N evil checks in $ms ms of CPU: ${per_us} us per event (<= $limit_us)" ||
+    bad "cost per event" "$N events in $ms ms of CPU: ${per_us} us per event > $limit_us"
 grep -q "^Rules: $N regex checks stopped at their backtracking bound" evil.out && ok "summary counts $N bounded checks" ||
     bad "summary" "$(grep -i regex evil.out | head -3)"
 n=$(grep -c "regex check stopped at its backtracking bound" evil.err)

@@ -19,6 +19,7 @@
 #   post_json FILE URL [curl args...]  # POST FILE as application/json: the status code
 #   peak_rss_kb [PID]                  # VmHWM of PID (default $PID) in KB
 #   free_port                          # a loopback TCP port free right now
+#   process_gone PID                   # PID has exited (a zombie not yet reaped counts)
 #   serve_stop [PID]                   # SIGTERM, then its exit status (the reaped child's)
 #   serve_kill [PID]                   # SIGKILL and reap
 #
@@ -39,8 +40,8 @@ wait_until() {
     done
 }
 
-# _serve_gone PID: the process has exited (a zombie not yet reaped counts)
-_serve_gone() {
+# process_gone PID: the process has exited (a zombie not yet reaped counts)
+process_gone() {
     local st
     st=$(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null) || return 0
     [ "${st%% *}" = Z ]
@@ -57,7 +58,7 @@ _serve_listening() {
     ADMIN=$(sed -n 's/.*admin: listening on https\{0,1\}:\/\/[^:]*:\([0-9]*\).*/\1/p' "$SERVE_ERR" | head -1)
     [ -n "$PORT" ] && { [ -n "$ADMIN" ] || [ "$_serve_want_admin" = 0 ]; }
 }
-_serve_up_or_gone() { _serve_listening || _serve_gone "$PID"; }
+_serve_up_or_gone() { _serve_listening || process_gone "$PID"; }
 
 serve() {
     _serve_want_admin=0 _serve_ready=
@@ -77,7 +78,7 @@ serve() {
     SERVE_PIDS+=("$PID")
     wait_until "${SERVE_START_SECONDS:-60}" _serve_up_or_gone
     _serve_listening && return 0
-    if _serve_gone "$PID"; then
+    if process_gone "$PID"; then
         wait "$PID"
         SERVE_EXIT=$?
         PID=
@@ -115,9 +116,9 @@ serve_kill() {
 serve_cleanup() {
     local p
     for p in "${SERVE_PIDS[@]}"; do
-        _serve_gone "$p" && continue
+        process_gone "$p" && continue
         kill -TERM "$p" 2> /dev/null
-        wait_until 10 _serve_gone "$p" || kill -KILL "$p" 2> /dev/null
+        wait_until 10 process_gone "$p" || kill -KILL "$p" 2> /dev/null
     done
     for p in "${SERVE_PIDS[@]}"; do wait "$p" 2> /dev/null; done
     return 0

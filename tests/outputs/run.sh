@@ -15,6 +15,7 @@
 # Usage: tests/outputs/run.sh [build/peregrine].  Prints "outputs: N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib/serve.sh"
 bin=$(realpath "${1:-build/peregrine}")
 . "$root/tests/lib/shared.sh"
 need_shared "outputs end to end (upstream rules, corpus sample and Falco's alerts)"
@@ -315,7 +316,7 @@ cat "$tmp/batch1" >&3
 wait_lines prog.out "$n1" || bad "program: first batch" "only $(lines prog.out) of $n1"
 child=$(cat /proc/"$PG"/task/*/children | tr ' ' '\n' | grep -m1 .)
 kill "$child"
-sleep 0.2
+wait_until 10 process_gone "$child"     # batch 2 goes to its successor, not into its pipe
 cat "$tmp/batch2" >&3
 stream_end
 check "program: exit status" 0 $?

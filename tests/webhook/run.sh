@@ -83,12 +83,18 @@ check "413 Content-Length" "$(http_code "${J[@]}" --data-binary @<(head -c 10000
 check "413 chunked"        "$(http_code "${J[@]}" -H 'Transfer-Encoding: chunked' --data-binary @<(head -c 100001 /dev/zero | tr '\0' ' ') $U/k8s-audit)" 413
 check "415 form"           "$(http_code -d 'a=b' $U/k8s-audit)" 415
 # a body within webhookMaxBatchSize but over the in-flight budget left
-python3 - "$PORT" > "$T/503.txt" <<'PY'
-import socket, sys, time
-# hold 90 kB in flight on one connection, then ask for 90 kB more on another
+python3 - "$PORT" "$ADMIN" > "$T/503.txt" <<'PY'
+import socket, sys, time, urllib.request
+# hold 90 kB in flight on one connection (once the server has read them,
+# as /metrics says: however loaded the machine), then ask for 90 kB more on another
 a = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 a.sendall(b"POST /k8s-audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99000\r\n\r\n" + b" " * 90000)
-time.sleep(0.3)
+def held():
+    m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[2]).read().decode()
+    return int(next(l.split()[1] for l in m.splitlines() if l.startswith("peregrine_webhook_inflight_bytes ")))
+end = time.monotonic() + 60
+while held() < 90000 and time.monotonic() < end:
+    time.sleep(0.05)
 b = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 b.sendall(b"POST /k8s-audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 90000\r\n\r\n" + b" " * 90000)
 resp = b.recv(4096).decode()
