@@ -3,7 +3,7 @@
 # bench, install, uninstall, clean.  CC=clang works too.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 zlib hiredis
+PKGS    := yaml-0.1 libpcre2-8 zlib hiredis libhs
 # headers at build time, loaded at run time (dlopen, src/util/dlsyms.h) by
 # what needs them, so runs without it do not pay their start-up cost:
 # libcurl by the http output, libmicrohttpd and GnuTLS by the webhook and

@@ -5,6 +5,7 @@
  * and lists substituted) compiled, (5) the field cache and the rule index.
  */
 #include "rules/compiler.h"
+#include "rules/prefilter.h"
 #include "rules/cond_parse.h"
 #include "util/alloc.h"
 
@@ -136,7 +137,7 @@ static int compile_rule(compiler *c, l_rule *r, crule *cr, arena *rule_ast)
         load_msg_add(c->res, true, &r->at, "LOAD_ERR_COMPILE_CONDITION", item, "%s", err);
         return -1;
     }
-    if (cprog_build(cr->cond, &c->rs->arena, &cr->prog) || rule_info_fill(c, r, cr)) {
+    if (rule_info_fill(c, r, cr)) {
         load_msg_add(c->res, true, &r->at, "LOAD_ERR_VALIDATE", item, "out of memory");
         return -1;
     }
@@ -210,6 +211,10 @@ static int finish_ruleset(compiler *c, int failed)
     pg_free(c->slots);
     pg_free(c->slot_hash);
     rs->nmemo = c->nmemo;
+    if (!failed && plan_programs(c)) {
+        load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
+        failed = -1;
+    }
     pg_free(c->memo_tab);
     arena_free(&c->memo_arena);
     buf_free(&c->memo_key);
@@ -218,10 +223,23 @@ static int finish_ruleset(compiler *c, int failed)
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
         failed = -1;
     }
-    if (!failed && !(rs->index = index_build(rs))) {
+    bool *anchored = failed ? NULL : pg_calloc(rs->nrules ? rs->nrules : 1, sizeof *anchored);
+    if (!failed && !anchored) {
+        load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
+        failed = -1;
+    }
+    const char *pferr = NULL;
+    if (!failed && !rs->reference && !(rs->prefilter = prefilter_build(rs, c->memo_uses, anchored, &pferr)) && pferr) {
+        load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "%s", pferr);
+        failed = -1;
+    }
+    if (!failed && (!(rs->index = index_build(rs, anchored, rs->prefilter ? prefilter_note_cell : NULL, rs->prefilter)) ||
+                    (rs->prefilter && prefilter_cells_done(rs->prefilter, index_cells(rs->index))))) {
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory building the rule index");
         failed = -1;
     }
+    pg_free(anchored);
+    pg_free(c->memo_uses);
     return failed ? -1 : 0;
 }
 

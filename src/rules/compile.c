@@ -283,6 +283,25 @@ static int memo_add(compiler *c, struct memo_ent *m, cnode *n)
     return 0;
 }
 
+/* One more occurrence of check m (the cost model shares a check's cost
+ * among the conditions that repeat it, as the memo does).  0 or -1. */
+static int memo_count(compiler *c, uint32_t m)
+{
+    if (m >= c->memo_uses_cap) {
+        size_t cap = c->memo_uses_cap ? c->memo_uses_cap * 2 : 256;
+        while (cap <= m)
+            cap *= 2;
+        uint32_t *g = pg_realloc(c->memo_uses, cap * sizeof *g);
+        if (!g)
+            return -1;
+        memset(g + c->memo_uses_cap, 0, (cap - c->memo_uses_cap) * sizeof *g);
+        c->memo_uses = g;
+        c->memo_uses_cap = cap;
+    }
+    c->memo_uses[m]++;
+    return 0;
+}
+
 /* The set of an `in (...)` list; numeric operands are normalised to
  * their decimal text.  NULL with err set. */
 static strset *list_set(compiler *c, const ast_value *r, bool numeric, char *err, size_t errlen)
@@ -424,8 +443,13 @@ static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err
     if (r && r->kind == AV_LIST && over_budget(c, r->nitems, err, errlen))
         return NULL;
     struct memo_ent *m = memo_find(c, &t, a);
-    if (m && m->node)
+    if (m && m->node) {
+        if (memo_count(c, m->node->memo)) {
+            cerr(err, errlen, "out of memory");
+            return NULL;
+        }
         return m->node;
+    }
     cnode *n = m ? cnew(c, sizeof *n) : NULL;
     if (!n) {
         cerr(err, errlen, "out of memory");
@@ -434,7 +458,7 @@ static cnode *compile_check(compiler *c, const ast *a, rule_scope *sc, char *err
     *n = t;
     if (r && !n->rhs && compile_literal(c, n, a, err, errlen))
         return NULL;
-    if (memo_add(c, m, n)) {
+    if (memo_add(c, m, n) || memo_count(c, n->memo)) {
         cerr(err, errlen, "out of memory");
         return NULL;
     }

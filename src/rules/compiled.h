@@ -132,7 +132,8 @@ struct ruleset {
     uint32_t nslots;        /* distinct field references (cache size) */
     uint32_t nmemo;         /* distinct checks (cnode.memo) */
     cexpr **slot_expr;      /* slot -> its field expression */
-    rule_index *index;
+    rule_index *index;      /* the rules the prefilter does not anchor */
+    struct prefilter *prefilter; /* the others (prefilter.h); NULL: none, or reference */
     uint32_t *corr_rules;   /* the enabled correlations, in rule order */
     /* Their steps (and untils) as index entries: for each correlation in
      * rule order, its steps last to first, then its until; corr_index
@@ -159,14 +160,23 @@ cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen);
 /* Compile an output template. */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
 
-/* Build the rule index once all rules are compiled. */
-rule_index *index_build(ruleset *rs);
+/* Build the rule index once all rules are compiled, over the active
+ * rules not skipped (skip: nrules flags, or NULL).  For a skipped rule,
+ * skipped(ctx, cell, rule) (if given) is told each cell (below) the rule
+ * can match in; non-zero from it fails the build. */
+typedef int (*index_visit)(void *ctx, size_t cell, uint32_t rule);
+rule_index *index_build(ruleset *rs, const bool *skip, index_visit skipped, void *ctx);
 /* The expressions whose values select an event's candidate rules
  * (ka.verb, ka.target.resource), or NULL when no rule constrains them. */
 const cexpr *index_key_expr(const rule_index *ix, int which);
 /* Candidate rules (indices of active rules, in rule order) for an event
  * whose key values are keys[0], keys[1] (NULL = missing). */
 size_t index_candidates(const rule_index *ix, const fval *const keys[2], const uint32_t **rules);
+/* The same in two steps: an event's cell (one per pair of key classes,
+ * index_cells() of them), then the cell's candidate rules. */
+size_t index_cells(const rule_index *ix);
+size_t index_cell(const rule_index *ix, const fval *const keys[2]);
+size_t index_cell_rules(const rule_index *ix, size_t cell, const uint32_t **rules);
 void index_free(rule_index *ix);
 
 #endif

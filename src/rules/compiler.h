@@ -33,6 +33,8 @@ struct compiler {
     } *memo_tab;            /* open addressing, key NULL = empty */
     size_t memo_cap;        /* power of two, > 2 * nmemo */
     uint32_t nmemo;
+    uint32_t *memo_uses;    /* per check number: its occurrences in all conditions */
+    size_t memo_uses_cap;
     arena memo_arena;
     buf memo_key;           /* scratch */
     /* Macro expansion budget: macros are expanded by compiling their tree
@@ -68,6 +70,11 @@ const char *cstrdup(compiler *c, const char *s, size_t n);
 cexpr *field_expr(compiler *c, const char *text, size_t len, char *err, size_t errlen);
 /* A condition tree, macros expanded. */
 cnode *compile_node(compiler *c, const ast *a, rule_scope *sc, char *err, size_t errlen);
+
+/* plan.c: every rule's and correlation step's program (cprog), its
+ * checks first put cheapest-to-decide first unless rule_evaluation is
+ * reference.  0 or -ENOMEM. */
+int plan_programs(compiler *c);
 
 /* correlation_compile.c: a correlation's output and conditions (its
  * crule's info is filled by the caller); the output text used, which is

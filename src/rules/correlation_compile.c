@@ -105,10 +105,9 @@ static int compile_text(compiler *c, const char *full, rule_scope *sc, arena *as
     pg_free(text);
     if (!tree)
         return cerr(err, errlen, "%s", ce.msg);
+    (void)prog; /* built with every program, plan.c */
     if (!(*out = compile_node(c, tree, sc, err, errlen)))
         return -1;
-    if (cprog_build(*out, &c->rs->arena, prog))
-        return cerr(err, errlen, "out of memory");
     return 0;
 }
 
@@ -326,7 +325,7 @@ static int index_steps(compiler *c, ruleset *rs, size_t nsteps)
     for (size_t i = 0; i < n; i++)
         view[i] = (crule){.cond = refs[i].sd->cond, .active = true};
     ruleset shadow = {.rules = view, .nrules = n, .nslots = rs->nslots, .slot_expr = rs->slot_expr};
-    rs->corr_index = index_build(&shadow);
+    rs->corr_index = index_build(&shadow, NULL, NULL, NULL);
     pg_free(view);
     rs->corr_steps = refs;
     rs->ncorr_steps = n;

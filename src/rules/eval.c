@@ -5,6 +5,7 @@
  */
 #include "rules/eval.h"
 #include "rules/compiled.h"
+#include "rules/prefilter.h"
 #include "util/alloc.h"
 #include "util/memeq.h"
 
@@ -28,6 +29,8 @@ struct evaluator {
     pcre2_jit_stack *jit_stack;
     uint64_t re_hits;           /* regex checks that hit a bound */
     const cnode *re_last;       /* ... the last of them */
+    pf_scratch *pfs;            /* the prefilter's, when the ruleset has one */
+    const fvals **pfv;          /* ... and its fields' values for the event */
 };
 
 /* Bounds on one regex check.  PCRE2's defaults allow 10^7 backtracking
@@ -63,7 +66,11 @@ evaluator *evaluator_new(const ruleset *rs)
         pcre2_set_heap_limit(ev->mc, RE_HEAP_KIB);
         pcre2_jit_stack_assign(ev->mc, NULL, ev->jit_stack); /* NULL: the default 32 KiB */
     }
-    if (!ev->cache || !ev->gen || !ev->memo || !ev->md || !ev->mc) {
+    if (rs->prefilter) {
+        ev->pfs = pf_scratch_new(rs->prefilter, rs->nrules);
+        ev->pfv = pg_calloc(prefilter_nfields(rs->prefilter) + 1, sizeof *ev->pfv);
+    }
+    if (!ev->cache || !ev->gen || !ev->memo || !ev->md || !ev->mc || (rs->prefilter && (!ev->pfs || !ev->pfv))) {
         evaluator_free(ev);
         return NULL;
     }
@@ -77,6 +84,8 @@ void evaluator_free(evaluator *ev)
     pg_free(ev->cache);
     pg_free(ev->gen);
     pg_free(ev->memo);
+    pf_scratch_free(ev->pfs);
+    pg_free(ev->pfv);
     if (ev->md)
         pcre2_match_data_free(ev->md);
     pcre2_match_context_free(ev->mc);
@@ -497,9 +506,27 @@ bool evaluator_test(evaluator *ev, const cprog *p)
     return run_prog(ev, p);
 }
 
+/* The prefilter's candidates in an index cell (rules anchored on a
+ * check that fired); only the fields of the cell's anchored rules are read. */
+static size_t prefiltered(evaluator *ev, size_t cell, const uint32_t **out)
+{
+    const prefilter *pf = ev->rs->prefilter;
+    if (!pf)
+        return 0;
+    const uint32_t *fields;
+    size_t nf = prefilter_cell_fields(pf, cell, &fields);
+    if (!nf)
+        return 0;
+    for (size_t i = 0; i < nf; i++) {
+        fvals tmp; /* plain fields: values come from the cache */
+        ev->pfv[fields[i]] = values(ev, prefilter_field(pf, fields[i]), &tmp);
+    }
+    return prefilter_run(pf, ev->pfs, fields, nf, ev->pfv, out);
+}
+
 size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
 {
-    const uint32_t *cand;
+    const uint32_t *cand, *pc;
     const fval *keys[2] = {NULL, NULL};
     fvals tmp[2];
     for (int k = 0; k < 2; k++) {
@@ -508,12 +535,15 @@ size_t evaluator_match(evaluator *ev, bool all, uint32_t *out, size_t max)
         if (v)
             keys[k] = &v->v[0];
     }
-    size_t nc = index_candidates(ev->rs->index, keys, &cand);
-    size_t n = 0;
-    for (size_t i = 0; i < nc && n < max; i++) {
-        const crule *r = &ev->rs->rules[cand[i]];
-        if (run_prog(ev, &r->prog)) {
-            out[n++] = cand[i];
+    size_t cell = index_cell(ev->rs->index, keys);
+    size_t nc = index_cell_rules(ev->rs->index, cell, &cand);
+    size_t np = prefiltered(ev, cell, &pc);
+    /* both lists are in rule order and disjoint: merge them */
+    size_t n = 0, i = 0, j = 0;
+    while ((i < nc || j < np) && n < max) {
+        uint32_t r = j >= np || (i < nc && cand[i] < pc[j]) ? cand[i++] : pc[j++];
+        if (run_prog(ev, &ev->rs->rules[r].prog)) {
+            out[n++] = r;
             if (!all)
                 break;
         }

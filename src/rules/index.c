@@ -152,7 +152,7 @@ static void drop_dim(key_dim *d, cons *rc, size_t nrules)
         rc[r] = (cons){.all = true};
 }
 
-rule_index *index_build(ruleset *rs)
+rule_index *index_build(ruleset *rs, const bool *skip, index_visit skipped, void *ctx)
 {
     rule_index *ix = pg_calloc(1, sizeof *ix);
     if (!ix)
@@ -226,6 +226,11 @@ rule_index *index_build(ruleset *rs)
                         continue;
                     if (!cr->all && (r == 0 || !cons_has(cr, &ix->dim[1].lits[r - 1])))
                         continue;
+                    if (skip && skip[i]) {
+                        if (skipped && skipped(ctx, cell, (uint32_t)i))
+                            ok = false;
+                        continue;
+                    }
                     ix->cand[cell][ix->ncand[cell]++] = (uint32_t)i;
                 }
             }
@@ -243,11 +248,22 @@ rule_index *index_build(ruleset *rs)
 
 const cexpr *index_key_expr(const rule_index *ix, int which) { return ix->dim[which].expr; }
 
-size_t index_candidates(const rule_index *ix, const fval *const keys[2], const uint32_t **rules)
+size_t index_cells(const rule_index *ix) { return (ix->dim[0].nlits + 1) * ix->nres1; }
+
+size_t index_cell(const rule_index *ix, const fval *const keys[2])
 {
-    size_t cell = class_of(&ix->dim[0], keys[0]) * ix->nres1 + class_of(&ix->dim[1], keys[1]);
+    return class_of(&ix->dim[0], keys[0]) * ix->nres1 + class_of(&ix->dim[1], keys[1]);
+}
+
+size_t index_cell_rules(const rule_index *ix, size_t cell, const uint32_t **rules)
+{
     *rules = ix->cand[cell];
     return ix->ncand[cell];
+}
+
+size_t index_candidates(const rule_index *ix, const fval *const keys[2], const uint32_t **rules)
+{
+    return index_cell_rules(ix, index_cell(ix, keys), rules);
 }
 
 void index_free(rule_index *ix)

@@ -3,6 +3,7 @@
  * release (ruleset.h).
  */
 #include "rules/compiled.h"
+#include "rules/prefilter.h"
 #include "util/alloc.h"
 
 #include <strings.h>
@@ -55,6 +56,7 @@ void ruleset_free(ruleset *rs)
         pcre2_code_free(rs->regexes[i]);
     pg_free(rs->regexes);
     index_free(rs->index);
+    prefilter_free(rs->prefilter);
     index_free(rs->corr_index);
     arena_free(&rs->arena);
     pg_free(rs);

@@ -1,0 +1,41 @@
+/*
+ * anchor — the checks that gate a rule: at least one of them is true
+ * whenever the rule matches (anchor.c).  Private to rules/; used by the
+ * prefilter (prefilter.c).
+ *
+ * Ownership: a set's array lives in the scratch arena given.
+ */
+#ifndef PEREGRINE_ANCHOR_H
+#define PEREGRINE_ANCHOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules/compiled.h"
+#include "util/arena.h"
+
+typedef struct anchor_set {
+    const cnode **checks;   /* distinct check numbers */
+    size_t n;
+    double p;               /* estimated chance that one of them is true */
+    bool none;              /* no anchor: the rule stays with the rule index */
+} anchor_set;               /* !none && n == 0: the condition is never true */
+
+typedef struct anchor_ctx {
+    arena *scratch;
+    const uint32_t *uses;   /* per check number: conditions containing it, or NULL */
+    /* Checks the prefilter cannot take after all (a regex Vectorscan
+     * refuses), or NULL. */
+    bool (*banned)(void *ctx, const cnode *n);
+    void *ctx;
+} anchor_ctx;
+
+/* Whether the prefilter can see check n fire: a literal (or regex)
+ * string operator on a plain, non-numeric field. */
+bool anchor_usable(const cnode *n);
+/* The anchor of condition cond, or none when the rule index does as
+ * well (its only anchors are ka.verb / ka.target.resource checks, or
+ * they are no more selective than the index's constraint). */
+anchor_set anchor_choose(const cnode *cond, const anchor_ctx *cx);
+
+#endif

@@ -1,0 +1,639 @@
+/*
+ * prefilter — the anchors' literals per field, and finding an event's
+ * candidate rules with one lookup and one scan per field (prefilter.h).
+ */
+#include "rules/prefilter.h"
+#include "rules/anchor.h"
+#include "rules/compiled.h"
+#include "util/alloc.h"
+#include "util/hash.h"
+#include "util/memeq.h"
+
+#include <errno.h>
+#include <hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_ID UINT32_MAX
+#define MAX_RETRIES 16          /* databases rebuilt without a refused regex */
+
+/* An exact literal: the anchors whose check it satisfies (a chain). */
+typedef struct pf_lit {
+    const char *s;              /* NULL: empty slot; the check's own bytes */
+    uint32_t len;
+    uint32_t head;              /* into pf_field.link */
+} pf_lit;
+
+typedef struct pf_link {
+    uint32_t anchor;
+    uint32_t next;              /* NO_ID: end */
+} pf_link;
+
+typedef struct pf_field {
+    const cexpr *expr;
+    pf_lit *lits;               /* open addressing */
+    size_t mask;
+    pf_link *link;
+    size_t nlink;
+    hs_database_t *db;          /* substring and regex checks, or NULL */
+    uint32_t *pat_anchor;       /* pattern id -> anchor */
+    size_t npat;
+} pf_field;
+
+struct prefilter {
+    pf_field *fields;
+    size_t nfields;
+    uint32_t *act_off;          /* anchor a's rules: act[act_off[a] .. act_off[a+1]] */
+    uint32_t *act;
+    size_t nanchors;
+    size_t nrules;              /* anchored */
+    uint32_t *rf_off;           /* rule r's fields: rf[rf_off[r] .. rf_off[r+1]] */
+    uint32_t *rf;
+    size_t nrules_all;
+    /* The fields worth reading in each rule-index cell: those of the
+     * anchored rules that can match there (cf[cf_off[c] .. cf_off[c+1]]). */
+    uint32_t *cf_off;
+    uint32_t *cf;
+    size_t ncf, capcf, ncells;
+    uint64_t *cell_bits;        /* while building: the current cell's fields */
+    size_t cur_cell;
+};
+
+struct pf_scratch {
+    hs_scratch_t *hs;
+    uint32_t gen;
+    uint32_t *anchor_gen;
+    uint32_t *rule_gen;
+    uint32_t *cand;
+    size_t ncand;
+    size_t nrules;              /* of the ruleset: rule_gen's size */
+    const prefilter *pf;
+};
+
+/* ---- building ---- */
+
+typedef struct builder {
+    ruleset *rs;
+    const uint32_t *uses;
+    arena scratch;
+    uint8_t *regex_ok;          /* per check number: 0 untested, 1 usable, 2 refused */
+    anchor_set *sets;           /* per rule */
+    uint32_t *anchor_of;        /* check number -> anchor */
+    const cnode **anchors;
+    size_t nanchors;
+    uint32_t *field_of;         /* field slot -> field */
+    prefilter *pf;
+} builder;
+
+static bool is_exact(const cnode *n)
+{
+    return n->op == OP_EQ || n->op == OP_IN || n->op == OP_INTERSECTS;
+}
+
+/* Pattern text of a literal check: every byte but [A-Za-z0-9_] escaped. */
+static char *literal_pattern(const cnode *n, const fval *lit)
+{
+    char *p = pg_malloc(lit->len * 4 + 8), *o = p;
+    if (!p)
+        return NULL;
+    if (n->op == OP_STARTSWITH)
+        o += sprintf(o, "\\A");
+    for (size_t i = 0; i < lit->len; i++) {
+        unsigned char c = (unsigned char)lit->s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "\\x%02x", c);
+    }
+    if (n->op == OP_ENDSWITH)
+        o += sprintf(o, "\\z");
+    *o = 0;
+    return p;
+}
+
+/* PCRE2 runs the regex anchored at both ends; unanchored here, in
+ * prefilter mode and with `.` matching newlines, Vectorscan reports a
+ * superset.  Patterns with a NUL byte cannot be given to it. */
+static const unsigned REGEX_FLAGS = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_UTF8 | HS_FLAG_ALLOWEMPTY |
+                                    HS_FLAG_DOTALL;
+
+static bool regex_refused(void *ctx, const cnode *n)
+{
+    builder *b = ctx;
+    if (n->op != OP_REGEX)
+        return false;
+    if (!b->regex_ok[n->memo]) {
+        hs_database_t *db = NULL;
+        hs_compile_error_t *ce = NULL;
+        bool ok = !memchr(n->str.s, 0, n->str.len) &&
+                  hs_compile(n->str.s, REGEX_FLAGS, HS_MODE_BLOCK, NULL, &db, &ce) == HS_SUCCESS;
+        hs_free_database(db);
+        hs_free_compile_error(ce);
+        b->regex_ok[n->memo] = ok ? 1 : 2;
+    }
+    return b->regex_ok[n->memo] == 2;
+}
+
+/* Choose every active rule's anchor and number the anchors. */
+static int choose(builder *b, bool *anchored)
+{
+    ruleset *rs = b->rs;
+    anchor_ctx cx = {.scratch = &b->scratch, .uses = b->uses, .banned = regex_refused, .ctx = b};
+    for (size_t i = 0; i < rs->nmemo; i++)
+        b->anchor_of[i] = NO_ID;
+    b->nanchors = 0;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        anchored[r] = false;
+        b->sets[r] = (anchor_set){.none = true};
+        if (!rs->rules[r].active)
+            continue;
+        anchor_set a = anchor_choose(rs->rules[r].cond, &cx);
+        if (a.none)
+            continue;
+        anchored[r] = true;
+        b->sets[r] = a;
+        if (getenv("PF_DEBUG")) { fprintf(stderr, "PF %s p=%.4f:", rs->rules[r].info.name, a.p); for (size_t k = 0; k < a.n; k++) fprintf(stderr, " [%s op%d %.*s]", a.checks[k]->lhs->text, a.checks[k]->op, (int)(a.checks[k]->set ? a.checks[k]->set->items[0].len : a.checks[k]->str.len), a.checks[k]->set ? a.checks[k]->set->items[0].s : a.checks[k]->str.s); fprintf(stderr, "\n"); }
+        for (size_t k = 0; k < a.n; k++) {
+            uint32_t m = a.checks[k]->memo;
+            if (b->anchor_of[m] == NO_ID) {
+                b->anchor_of[m] = (uint32_t)b->nanchors;
+                b->anchors[b->nanchors++] = a.checks[k];
+            }
+        }
+    }
+    return 0;
+}
+
+/* anchor -> rules, in rule order. */
+static int activations(builder *b, const bool *anchored)
+{
+    prefilter *pf = b->pf;
+    ruleset *rs = b->rs;
+    pf->nanchors = b->nanchors;
+    pf->act_off = pg_calloc(b->nanchors + 1, sizeof *pf->act_off);
+    if (!pf->act_off)
+        return -ENOMEM;
+    size_t total = 0;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        pf->nrules += anchored[r];
+        for (size_t k = 0; k < b->sets[r].n; k++)
+            pf->act_off[b->anchor_of[b->sets[r].checks[k]->memo] + 1]++;
+        total += b->sets[r].n;
+    }
+    for (size_t a = 0; a < b->nanchors; a++)
+        pf->act_off[a + 1] += pf->act_off[a];
+    pf->act = pg_malloc((total ? total : 1) * sizeof *pf->act);
+    uint32_t *fill = pg_calloc(b->nanchors + 1, sizeof *fill);
+    if (!pf->act || !fill) {
+        pg_free(fill);
+        return -ENOMEM;
+    }
+    for (size_t r = 0; r < rs->nrules; r++)
+        for (size_t k = 0; k < b->sets[r].n; k++) {
+            uint32_t a = b->anchor_of[b->sets[r].checks[k]->memo];
+            pf->act[pf->act_off[a] + fill[a]++] = (uint32_t)r;
+        }
+    pg_free(fill);
+    /* each rule's fields, each once */
+    pf->nrules_all = rs->nrules;
+    pf->rf_off = pg_calloc(rs->nrules + 1, sizeof *pf->rf_off);
+    pf->rf = pg_malloc((total ? total : 1) * sizeof *pf->rf);
+    if (!pf->rf_off || !pf->rf)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        pf->rf_off[r] = (uint32_t)k;
+        for (size_t j = 0; j < b->sets[r].n; j++) {
+            uint32_t f = b->field_of[b->sets[r].checks[j]->lhs->slot];
+            size_t i = pf->rf_off[r];
+            while (i < k && pf->rf[i] != f)
+                i++;
+            if (i == k)
+                pf->rf[k++] = f;
+        }
+    }
+    pf->rf_off[rs->nrules] = (uint32_t)k;
+    return 0;
+}
+
+static size_t literal_count(const cnode *n)
+{
+    return n->set ? n->set->n : 1;
+}
+
+static fval literal_at(const cnode *n, size_t i)
+{
+    return n->set ? n->set->items[i] : n->str;
+}
+
+static pf_field *field_for(builder *b, const cexpr *e)
+{
+    prefilter *pf = b->pf;
+    if (b->field_of[e->slot] == NO_ID) {
+        b->field_of[e->slot] = (uint32_t)pf->nfields;
+        pf->fields[pf->nfields++] = (pf_field){.expr = e};
+    }
+    return &pf->fields[b->field_of[e->slot]];
+}
+
+static int add_exact(pf_field *f, const fval *lit, uint32_t anchor)
+{
+    size_t i = hash_bytes(lit->s, lit->len) & f->mask;
+    while (f->lits[i].s && !(f->lits[i].len == lit->len && memeq(f->lits[i].s, lit->s, lit->len)))
+        i = (i + 1) & f->mask;
+    if (!f->lits[i].s)
+        f->lits[i] = (pf_lit){lit->s ? lit->s : "", (uint32_t)lit->len, NO_ID};
+    f->link[f->nlink] = (pf_link){anchor, f->lits[i].head};
+    f->lits[i].head = (uint32_t)f->nlink++;
+    return 0;
+}
+
+/* The exact tables: sized for the literals of each field, then filled. */
+static int exact_tables(builder *b)
+{
+    prefilter *pf = b->pf;
+    size_t *count = pg_calloc(pf->nfields ? pf->nfields : 1, sizeof *count);
+    if (!count)
+        return -ENOMEM;
+    for (size_t a = 0; a < b->nanchors; a++)
+        if (is_exact(b->anchors[a]))
+            count[b->field_of[b->anchors[a]->lhs->slot]] += literal_count(b->anchors[a]);
+    int rc = 0;
+    for (size_t i = 0; i < pf->nfields && !rc; i++) {
+        if (!count[i])
+            continue;
+        size_t cap = 8;
+        while (cap < count[i] * 2)
+            cap *= 2;
+        pf->fields[i].lits = pg_calloc(cap, sizeof(pf_lit));
+        pf->fields[i].link = pg_malloc(count[i] * sizeof(pf_link));
+        pf->fields[i].mask = cap - 1;
+        if (!pf->fields[i].lits || !pf->fields[i].link)
+            rc = -ENOMEM;
+    }
+    pg_free(count);
+    for (size_t a = 0; a < b->nanchors && !rc; a++) {
+        const cnode *n = b->anchors[a];
+        if (!is_exact(n))
+            continue;
+        pf_field *f = &pf->fields[b->field_of[n->lhs->slot]];
+        for (size_t k = 0; k < literal_count(n); k++) {
+            fval lit = literal_at(n, k);
+            add_exact(f, &lit, (uint32_t)a);
+        }
+    }
+    return rc;
+}
+
+/* One field's database.  1: a pattern was refused (its check banned:
+ * choose again), 0, or -ENOMEM. */
+static int field_database(builder *b, pf_field *f)
+{
+    size_t n = 0;
+    for (size_t a = 0; a < b->nanchors; a++)
+        if (!is_exact(b->anchors[a]) && b->anchors[a]->lhs->slot == f->expr->slot)
+            n += b->anchors[a]->op == OP_REGEX ? 1 : literal_count(b->anchors[a]);
+    if (!n)
+        return 0;
+    char **pats = pg_calloc(n, sizeof *pats);
+    unsigned *flags = pg_malloc(n * sizeof *flags), *ids = pg_malloc(n * sizeof *ids);
+    const cnode **owner = pg_malloc(n * sizeof *owner);
+    f->pat_anchor = pg_malloc(n * sizeof *f->pat_anchor);
+    int rc = pats && flags && ids && owner && f->pat_anchor ? 0 : -ENOMEM;
+    size_t k = 0;
+    for (size_t a = 0; a < b->nanchors && !rc; a++) {
+        const cnode *c = b->anchors[a];
+        if (is_exact(c) || c->lhs->slot != f->expr->slot)
+            continue;
+        size_t nl = c->op == OP_REGEX ? 1 : literal_count(c);
+        for (size_t j = 0; j < nl && !rc; j++, k++) {
+            fval lit = literal_at(c, j);
+            pats[k] = c->op == OP_REGEX ? pg_strdup(c->str.s) : literal_pattern(c, &lit);
+            flags[k] = c->op == OP_REGEX ? REGEX_FLAGS
+                                         : HS_FLAG_SINGLEMATCH | (c->op == OP_ICONTAINS ? HS_FLAG_CASELESS : 0);
+            ids[k] = (unsigned)k;
+            owner[k] = c;
+            f->pat_anchor[k] = (uint32_t)a;
+            if (!pats[k])
+                rc = -ENOMEM;
+        }
+    }
+    if (!rc) {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi((const char *const *)pats, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &f->db, &ce) !=
+            HS_SUCCESS) {
+            /* ban the refused pattern's check, or every regex of the field */
+            for (size_t i = 0; i < n; i++)
+                if (owner[i]->op == OP_REGEX && (!ce || ce->expression < 0 || (size_t)ce->expression == i))
+                    b->regex_ok[owner[i]->memo] = 2;
+            rc = 1;
+        }
+        hs_free_compile_error(ce);
+    }
+    f->npat = n;
+    for (size_t i = 0; pats && i < n; i++)
+        pg_free(pats[i]);
+    pg_free(pats);
+    pg_free(flags);
+    pg_free(ids);
+    pg_free(owner);
+    return rc;
+}
+
+static void fields_free(prefilter *pf)
+{
+    for (size_t i = 0; i < pf->nfields; i++) {
+        pg_free(pf->fields[i].lits);
+        pg_free(pf->fields[i].link);
+        pg_free(pf->fields[i].pat_anchor);
+        hs_free_database(pf->fields[i].db);
+    }
+    pf->nfields = 0;
+    pg_free(pf->act_off);
+    pg_free(pf->act);
+    pg_free(pf->rf_off);
+    pg_free(pf->rf);
+    pf->act_off = pf->act = pf->rf_off = pf->rf = NULL;
+    pf->nrules = 0;
+}
+
+/* One attempt: 0, 1 (choose again: a regex was refused), -ENOMEM. */
+static int build_once(builder *b, bool *anchored)
+{
+    prefilter *pf = b->pf;
+    fields_free(pf);
+    arena_reset(&b->scratch);
+    choose(b, anchored);
+    for (uint32_t s = 0; s < b->rs->nslots; s++)
+        b->field_of[s] = NO_ID;
+    for (size_t a = 0; a < b->nanchors; a++)
+        field_for(b, b->anchors[a]->lhs);
+    int rc = activations(b, anchored);
+    if (!rc)
+        rc = exact_tables(b);
+    bool again = false;
+    for (size_t i = 0; i < pf->nfields && rc >= 0; i++) {
+        int one = field_database(b, &pf->fields[i]);
+        if (one < 0)
+            rc = one;
+        again |= one == 1;
+    }
+    return rc < 0 ? rc : again;
+}
+
+prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, const char **err)
+{
+    *err = NULL;
+    memset(anchored, 0, rs->nrules * sizeof *anchored);
+    builder b = {.rs = rs, .uses = uses};
+    arena_init(&b.scratch, 64 * 1024);
+    b.pf = pg_calloc(1, sizeof *b.pf);
+    b.regex_ok = pg_calloc(rs->nmemo ? rs->nmemo : 1, 1);
+    b.sets = pg_calloc(rs->nrules ? rs->nrules : 1, sizeof *b.sets);
+    b.anchor_of = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchor_of);
+    b.anchors = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchors);
+    b.field_of = pg_malloc((rs->nslots ? rs->nslots : 1) * sizeof *b.field_of);
+    int rc = -ENOMEM;
+    if (b.pf && b.regex_ok && b.sets && b.anchor_of && b.anchors && b.field_of &&
+        (b.pf->fields = pg_calloc(rs->nslots ? rs->nslots : 1, sizeof *b.pf->fields))) {
+        for (int tries = 0; (rc = build_once(&b, anchored)) == 1 && tries < MAX_RETRIES; tries++)
+            ;
+    }
+    prefilter *pf = b.pf;
+    if (rc != 0 || !pf->nrules) {
+        if (rc < 0)
+            *err = "out of memory building the prefilter";
+        if (rc)
+            memset(anchored, 0, rs->nrules * sizeof *anchored);
+        prefilter_free(pf);
+        pf = NULL;
+    }
+    arena_free(&b.scratch);
+    pg_free(b.regex_ok);
+    pg_free(b.sets);
+    pg_free(b.anchor_of);
+    pg_free(b.anchors);
+    pg_free(b.field_of);
+    return pf;
+}
+
+void prefilter_free(prefilter *pf)
+{
+    if (!pf)
+        return;
+    fields_free(pf);
+    pg_free(pf->fields);
+    pg_free(pf->cf_off);
+    pg_free(pf->cf);
+    pg_free(pf->cell_bits);
+    pg_free(pf);
+}
+
+/* ---- the fields of each rule-index cell ---- */
+
+static size_t bit_words(const prefilter *pf)
+{
+    return (pf->nfields + 63) / 64;
+}
+
+/* Close cells up to `cell` (exclusive): the current one's fields listed,
+ * those in between empty. */
+static int flush_cells(prefilter *pf, size_t cell)
+{
+    while (pf->cur_cell < cell) {
+        size_t c = pf->cur_cell;
+        if (c >= pf->ncells) {
+            size_t cap = pf->ncells ? pf->ncells * 2 : 64;
+            while (cap <= cell)
+                cap *= 2;
+            uint32_t *g = pg_realloc(pf->cf_off, (cap + 1) * sizeof *g);
+            if (!g)
+                return -ENOMEM;
+            pf->cf_off = g;
+            pf->ncells = cap;
+        }
+        pf->cf_off[c] = (uint32_t)pf->ncf;
+        for (size_t w = 0; w < bit_words(pf); w++) {
+            for (uint64_t m = pf->cell_bits[w]; m; m &= m - 1) {
+                if (pf->ncf == pf->capcf) {
+                    size_t cap = pf->capcf ? pf->capcf * 2 : 256;
+                    uint32_t *g = pg_realloc(pf->cf, cap * sizeof *g);
+                    if (!g)
+                        return -ENOMEM;
+                    pf->cf = g;
+                    pf->capcf = cap;
+                }
+                pf->cf[pf->ncf++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+            }
+            pf->cell_bits[w] = 0;
+        }
+        pf->cur_cell++;
+    }
+    return 0;
+}
+
+int prefilter_note_cell(void *ctx, size_t cell, uint32_t rule)
+{
+    prefilter *pf = ctx;
+    if (!pf->cell_bits && !(pf->cell_bits = pg_calloc(bit_words(pf) + 1, sizeof *pf->cell_bits)))
+        return -ENOMEM;
+    if (cell < pf->cur_cell) /* the index visits cells in order */
+        return -EINVAL;
+    if (flush_cells(pf, cell))
+        return -ENOMEM;
+    for (uint32_t i = pf->rf_off[rule]; i < pf->rf_off[rule + 1]; i++)
+        pf->cell_bits[pf->rf[i] / 64] |= 1ull << (pf->rf[i] % 64);
+    return 0;
+}
+
+int prefilter_cells_done(prefilter *pf, size_t ncells)
+{
+    if (!pf->cell_bits && !(pf->cell_bits = pg_calloc(bit_words(pf) + 1, sizeof *pf->cell_bits)))
+        return -ENOMEM;
+    if (flush_cells(pf, ncells))
+        return -ENOMEM;
+    if (!pf->cf_off && !(pf->cf_off = pg_calloc(1, sizeof *pf->cf_off)))
+        return -ENOMEM;
+    pf->cf_off[ncells] = (uint32_t)pf->ncf;
+    pf->ncells = ncells;
+    pg_free(pf->cell_bits);
+    pf->cell_bits = NULL;
+    return 0;
+}
+
+size_t prefilter_cell_fields(const prefilter *pf, size_t cell, const uint32_t **fields)
+{
+    if (cell >= pf->ncells) {
+        *fields = NULL;
+        return 0;
+    }
+    *fields = pf->cf + pf->cf_off[cell];
+    return pf->cf_off[cell + 1] - pf->cf_off[cell];
+}
+
+size_t prefilter_nfields(const prefilter *pf) { return pf->nfields; }
+const cexpr *prefilter_field(const prefilter *pf, size_t i) { return pf->fields[i].expr; }
+size_t prefilter_nrules(const prefilter *pf) { return pf->nrules; }
+
+/* ---- per event ---- */
+
+pf_scratch *pf_scratch_new(const prefilter *pf, size_t nrules)
+{
+    pf_scratch *s = pg_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->pf = pf;
+    s->nrules = nrules;
+    s->anchor_gen = pg_calloc(pf->nanchors ? pf->nanchors : 1, sizeof *s->anchor_gen);
+    s->rule_gen = pg_calloc(nrules ? nrules : 1, sizeof *s->rule_gen);
+    s->cand = pg_malloc((nrules ? nrules : 1) * sizeof *s->cand);
+    bool ok = s->anchor_gen && s->rule_gen && s->cand;
+    for (size_t i = 0; ok && i < pf->nfields; i++)
+        if (pf->fields[i].db && hs_alloc_scratch(pf->fields[i].db, &s->hs) != HS_SUCCESS)
+            ok = false;
+    if (!ok) {
+        pf_scratch_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pf_scratch_free(pf_scratch *s)
+{
+    if (!s)
+        return;
+    hs_free_scratch(s->hs);
+    pg_free(s->anchor_gen);
+    pg_free(s->rule_gen);
+    pg_free(s->cand);
+    pg_free(s);
+}
+
+static void fire(pf_scratch *s, uint32_t a)
+{
+    if (s->anchor_gen[a] == s->gen)
+        return;
+    s->anchor_gen[a] = s->gen;
+    const prefilter *pf = s->pf;
+    for (uint32_t i = pf->act_off[a]; i < pf->act_off[a + 1]; i++) {
+        uint32_t r = pf->act[i];
+        if (s->rule_gen[r] != s->gen) {
+            s->rule_gen[r] = s->gen;
+            s->cand[s->ncand++] = r;
+        }
+    }
+}
+
+typedef struct scan_ctx {
+    pf_scratch *s;
+    const pf_field *f;
+} scan_ctx;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+    (void)from, (void)to, (void)flags;
+    scan_ctx *c = ctx;
+    fire(c->s, c->f->pat_anchor[id]);
+    return 0;
+}
+
+static void exact(pf_scratch *s, const pf_field *f, const fval *v)
+{
+    size_t i = hash_bytes(v->s, v->len) & f->mask;
+    for (; f->lits[i].s; i = (i + 1) & f->mask) {
+        const pf_lit *l = &f->lits[i];
+        if (l->len == v->len && memeq(l->s, v->s, v->len)) {
+            for (uint32_t k = l->head; k != NO_ID; k = f->link[k].next)
+                fire(s, f->link[k].anchor);
+            return;
+        }
+    }
+}
+
+static int by_rule(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t prefilter_run(const prefilter *pf, pf_scratch *s, const uint32_t *fields, size_t nf, const fvals *const *vals,
+                     const uint32_t **out)
+{
+    if (++s->gen == 0) { /* wrapped: forget every stamp */
+        memset(s->anchor_gen, 0, (pf->nanchors ? pf->nanchors : 1) * sizeof *s->anchor_gen);
+        memset(s->rule_gen, 0, (s->nrules ? s->nrules : 1) * sizeof *s->rule_gen);
+        s->gen = 1;
+    }
+    s->ncand = 0;
+    for (size_t j = 0; j < nf; j++) {
+        const fvals *v = vals[fields[j]];
+        if (!v || !v->n)
+            continue;
+        const pf_field *f = &pf->fields[fields[j]];
+        if (f->lits)
+            for (size_t k = 0; k < v->n; k++)
+                exact(s, f, &v->v[k]);
+        if (f->db) {
+            scan_ctx c = {s, f};
+            /* a value over 4 GiB cannot reach here (payload limits); the
+             * scan reads the first value, as the operators do */
+            hs_scan(f->db, v->v[0].s ? v->v[0].s : "", (unsigned)v->v[0].len, 0, s->hs, on_match, &c);
+        }
+    }
+    if (s->ncand > 1) {
+        if (s->ncand <= 16) { /* insertion sort: the usual handful */
+            for (size_t i = 1; i < s->ncand; i++) {
+                uint32_t x = s->cand[i];
+                size_t j = i;
+                for (; j > 0 && s->cand[j - 1] > x; j--)
+                    s->cand[j] = s->cand[j - 1];
+                s->cand[j] = x;
+            }
+        } else {
+            qsort(s->cand, s->ncand, sizeof *s->cand, by_rule);
+        }
+    }
+    *out = s->cand;
+    return s->ncand;
+}
