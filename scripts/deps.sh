@@ -9,6 +9,7 @@ pkg-config --exists yaml-0.1 2>/dev/null || need="$need libyaml-dev"
 pkg-config --exists libpcre2-8 2>/dev/null || need="$need libpcre2-dev"
 pkg-config --exists zlib 2>/dev/null || need="$need zlib1g-dev"             # gzip bodies and files
 pkg-config --exists hiredis 2>/dev/null || need="$need libhiredis-dev"      # correlations.store: redis://
+pkg-config --exists libhs 2>/dev/null || need="$need libvectorscan-dev"     # the rules' prefilter (multi-pattern)
 pkg-config --exists libmicrohttpd 2>/dev/null || need="$need libmicrohttpd-dev"
 pkg-config --exists gnutls 2>/dev/null || need="$need libgnutls28-dev"
 pkg-config --exists libcurl 2>/dev/null || need="$need libcurl4-openssl-dev"   # http_output

@@ -17,11 +17,12 @@
  */
 #include "rules/anchor.h"
 #include "rules/cost.h"
+#include "rules/regex_literal.h"
 
 #define ANCHOR_MAX_CHECKS 32    /* a bigger union fires too often to be worth it */
-/* An anchor likelier than this fires on so many events that scanning for
- * it costs more than trying the rule's first check on every event. */
-#define ANCHOR_MAX_P 0.2
+/* An anchor must at least halve the events the rule is tried on: one
+ * that fires nearly as often costs a scan on top of the same tries. */
+#define ANCHOR_MIN_GAIN 2.0
 
 bool anchor_usable(const cnode *n)
 {
@@ -36,10 +37,12 @@ bool anchor_usable(const cnode *n)
     case OP_STARTSWITH:
     case OP_ENDSWITH:
         break;
-    case OP_REGEX:
-        if (!n->re || n->set)
+    case OP_REGEX: { /* waited for through a literal every match contains */
+        char lit[REGEX_LITERAL_MAX];
+        if (!n->re || n->set || !regex_literal(n->str.s, n->str.len, lit, sizeof lit))
             return false;
         break;
+    }
     default:
         return false;
     }
@@ -77,7 +80,7 @@ static anchor_set best(const cnode *n, const anchor_ctx *cx, int key)
             return best(n->kids[0]->kids[0], cx, key);
         return none();
     case CN_CHECK: {
-        if (!anchor_usable(n) || !keyed_to(n, key) || (cx->banned && cx->banned(cx->ctx, n)))
+        if (!anchor_usable(n) || !keyed_to(n, key))
             return none();
         const cnode **one = arena_alloc(cx->scratch, sizeof *one);
         if (!one)
@@ -140,7 +143,7 @@ anchor_set anchor_choose(const cnode *cond, const anchor_ctx *cx)
     bool keys_only = true;
     for (size_t i = 0; i < a.n; i++)
         keys_only &= cost_is_key_field(a.checks[i]->lhs);
-    if ((keys_only && a.n) || a.p >= p_index || a.p > ANCHOR_MAX_P)
+    if ((keys_only && a.n) || a.p * ANCHOR_MIN_GAIN > p_index)
         return none();
     return a;
 }

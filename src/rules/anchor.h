@@ -24,14 +24,10 @@ typedef struct anchor_set {
 typedef struct anchor_ctx {
     arena *scratch;
     const uint32_t *uses;   /* per check number: conditions containing it, or NULL */
-    /* Checks the prefilter cannot take after all (a regex Vectorscan
-     * refuses), or NULL. */
-    bool (*banned)(void *ctx, const cnode *n);
-    void *ctx;
 } anchor_ctx;
 
-/* Whether the prefilter can see check n fire: a literal (or regex)
- * string operator on a plain, non-numeric field. */
+/* Whether the prefilter can see check n fire: a literal string operator
+ * on a plain, non-numeric field, or a regex with a required literal. */
 bool anchor_usable(const cnode *n);
 /* The anchor of condition cond, or none when the rule index does as
  * well (its only anchors are ka.verb / ka.target.resource checks, or

@@ -5,18 +5,17 @@
 #include "rules/prefilter.h"
 #include "rules/anchor.h"
 #include "rules/compiled.h"
+#include "rules/regex_literal.h"
 #include "util/alloc.h"
 #include "util/hash.h"
 #include "util/memeq.h"
 
 #include <errno.h>
 #include <hs.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NO_ID UINT32_MAX
-#define MAX_RETRIES 16          /* databases rebuilt without a refused regex */
 
 /* An exact literal: the anchors whose check it satisfies (a chain). */
 typedef struct pf_lit {
@@ -77,7 +76,6 @@ typedef struct builder {
     ruleset *rs;
     const uint32_t *uses;
     arena scratch;
-    uint8_t *regex_ok;          /* per check number: 0 untested, 1 usable, 2 refused */
     anchor_set *sets;           /* per rule */
     uint32_t *anchor_of;        /* check number -> anchor */
     const cnode **anchors;
@@ -91,55 +89,11 @@ static bool is_exact(const cnode *n)
     return n->op == OP_EQ || n->op == OP_IN || n->op == OP_INTERSECTS;
 }
 
-/* Pattern text of a literal check: every byte but [A-Za-z0-9_] escaped. */
-static char *literal_pattern(const cnode *n, const fval *lit)
-{
-    char *p = pg_malloc(lit->len * 4 + 8), *o = p;
-    if (!p)
-        return NULL;
-    if (n->op == OP_STARTSWITH)
-        o += sprintf(o, "\\A");
-    for (size_t i = 0; i < lit->len; i++) {
-        unsigned char c = (unsigned char)lit->s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
-            *o++ = (char)c;
-        else
-            o += sprintf(o, "\\x%02x", c);
-    }
-    if (n->op == OP_ENDSWITH)
-        o += sprintf(o, "\\z");
-    *o = 0;
-    return p;
-}
-
-/* PCRE2 runs the regex anchored at both ends; unanchored here, in
- * prefilter mode and with `.` matching newlines, Vectorscan reports a
- * superset.  Patterns with a NUL byte cannot be given to it. */
-static const unsigned REGEX_FLAGS = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_UTF8 | HS_FLAG_ALLOWEMPTY |
-                                    HS_FLAG_DOTALL;
-
-static bool regex_refused(void *ctx, const cnode *n)
-{
-    builder *b = ctx;
-    if (n->op != OP_REGEX)
-        return false;
-    if (!b->regex_ok[n->memo]) {
-        hs_database_t *db = NULL;
-        hs_compile_error_t *ce = NULL;
-        bool ok = !memchr(n->str.s, 0, n->str.len) &&
-                  hs_compile(n->str.s, REGEX_FLAGS, HS_MODE_BLOCK, NULL, &db, &ce) == HS_SUCCESS;
-        hs_free_database(db);
-        hs_free_compile_error(ce);
-        b->regex_ok[n->memo] = ok ? 1 : 2;
-    }
-    return b->regex_ok[n->memo] == 2;
-}
-
 /* Choose every active rule's anchor and number the anchors. */
 static int choose(builder *b, bool *anchored)
 {
     ruleset *rs = b->rs;
-    anchor_ctx cx = {.scratch = &b->scratch, .uses = b->uses, .banned = regex_refused, .ctx = b};
+    anchor_ctx cx = {.scratch = &b->scratch, .uses = b->uses};
     for (size_t i = 0; i < rs->nmemo; i++)
         b->anchor_of[i] = NO_ID;
     b->nanchors = 0;
@@ -153,7 +107,6 @@ static int choose(builder *b, bool *anchored)
             continue;
         anchored[r] = true;
         b->sets[r] = a;
-        if (getenv("PF_DEBUG")) { fprintf(stderr, "PF %s p=%.4f:", rs->rules[r].info.name, a.p); for (size_t k = 0; k < a.n; k++) fprintf(stderr, " [%s op%d %.*s]", a.checks[k]->lhs->text, a.checks[k]->op, (int)(a.checks[k]->set ? a.checks[k]->set->items[0].len : a.checks[k]->str.len), a.checks[k]->set ? a.checks[k]->set->items[0].s : a.checks[k]->str.s); fprintf(stderr, "\n"); }
         for (size_t k = 0; k < a.n; k++) {
             uint32_t m = a.checks[k]->memo;
             if (b->anchor_of[m] == NO_ID) {
@@ -286,8 +239,19 @@ static int exact_tables(builder *b)
     return rc;
 }
 
-/* One field's database.  1: a pattern was refused (its check banned:
- * choose again), 0, or -ENOMEM. */
+/* The literal a substring check waits for: its own (startswith and
+ * endswith are waited for as contains, a superset), or a regex's
+ * required literal (regex_literal.c) in buf. */
+static fval wait_literal(const cnode *c, size_t i, char *buf)
+{
+    if (c->op == OP_REGEX)
+        return (fval){buf, regex_literal(c->str.s, c->str.len, buf, REGEX_LITERAL_MAX)};
+    return literal_at(c, i);
+}
+
+/* One field's database of literals (Vectorscan's literal mode: no
+ * pattern syntax, compiled in linear time).  0, -ENOMEM or -EINVAL
+ * (refused; the prefilter is then not used at all). */
 static int field_database(builder *b, pf_field *f)
 {
     size_t n = 0;
@@ -297,47 +261,46 @@ static int field_database(builder *b, pf_field *f)
     if (!n)
         return 0;
     char **pats = pg_calloc(n, sizeof *pats);
+    size_t *lens = pg_malloc(n * sizeof *lens);
     unsigned *flags = pg_malloc(n * sizeof *flags), *ids = pg_malloc(n * sizeof *ids);
-    const cnode **owner = pg_malloc(n * sizeof *owner);
     f->pat_anchor = pg_malloc(n * sizeof *f->pat_anchor);
-    int rc = pats && flags && ids && owner && f->pat_anchor ? 0 : -ENOMEM;
+    int rc = pats && lens && flags && ids && f->pat_anchor ? 0 : -ENOMEM;
     size_t k = 0;
+    char buf[REGEX_LITERAL_MAX];
     for (size_t a = 0; a < b->nanchors && !rc; a++) {
         const cnode *c = b->anchors[a];
         if (is_exact(c) || c->lhs->slot != f->expr->slot)
             continue;
         size_t nl = c->op == OP_REGEX ? 1 : literal_count(c);
         for (size_t j = 0; j < nl && !rc; j++, k++) {
-            fval lit = literal_at(c, j);
-            pats[k] = c->op == OP_REGEX ? pg_strdup(c->str.s) : literal_pattern(c, &lit);
-            flags[k] = c->op == OP_REGEX ? REGEX_FLAGS
-                                         : HS_FLAG_SINGLEMATCH | (c->op == OP_ICONTAINS ? HS_FLAG_CASELESS : 0);
-            ids[k] = (unsigned)k;
-            owner[k] = c;
-            f->pat_anchor[k] = (uint32_t)a;
-            if (!pats[k])
+            fval lit = wait_literal(c, j, buf);
+            pats[k] = pg_malloc(lit.len + 1);
+            if (!pats[k]) {
                 rc = -ENOMEM;
+                break;
+            }
+            memcpy(pats[k], lit.s, lit.len);
+            pats[k][lit.len] = 0;
+            lens[k] = lit.len;
+            flags[k] = HS_FLAG_SINGLEMATCH | (c->op == OP_ICONTAINS ? HS_FLAG_CASELESS : 0);
+            ids[k] = (unsigned)k;
+            f->pat_anchor[k] = (uint32_t)a;
         }
     }
     if (!rc) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi((const char *const *)pats, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &f->db, &ce) !=
-            HS_SUCCESS) {
-            /* ban the refused pattern's check, or every regex of the field */
-            for (size_t i = 0; i < n; i++)
-                if (owner[i]->op == OP_REGEX && (!ce || ce->expression < 0 || (size_t)ce->expression == i))
-                    b->regex_ok[owner[i]->memo] = 2;
-            rc = 1;
-        }
+        if (hs_compile_lit_multi((const char *const *)pats, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
+                                 &f->db, &ce) != HS_SUCCESS)
+            rc = -EINVAL;
         hs_free_compile_error(ce);
     }
     f->npat = n;
     for (size_t i = 0; pats && i < n; i++)
         pg_free(pats[i]);
     pg_free(pats);
+    pg_free(lens);
     pg_free(flags);
     pg_free(ids);
-    pg_free(owner);
     return rc;
 }
 
@@ -358,12 +321,9 @@ static void fields_free(prefilter *pf)
     pf->nrules = 0;
 }
 
-/* One attempt: 0, 1 (choose again: a regex was refused), -ENOMEM. */
-static int build_once(builder *b, bool *anchored)
+static int build(builder *b, bool *anchored)
 {
     prefilter *pf = b->pf;
-    fields_free(pf);
-    arena_reset(&b->scratch);
     choose(b, anchored);
     for (uint32_t s = 0; s < b->rs->nslots; s++)
         b->field_of[s] = NO_ID;
@@ -372,14 +332,9 @@ static int build_once(builder *b, bool *anchored)
     int rc = activations(b, anchored);
     if (!rc)
         rc = exact_tables(b);
-    bool again = false;
-    for (size_t i = 0; i < pf->nfields && rc >= 0; i++) {
-        int one = field_database(b, &pf->fields[i]);
-        if (one < 0)
-            rc = one;
-        again |= one == 1;
-    }
-    return rc < 0 ? rc : again;
+    for (size_t i = 0; i < pf->nfields && !rc; i++)
+        rc = field_database(b, &pf->fields[i]);
+    return rc;
 }
 
 prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, const char **err)
@@ -389,28 +344,25 @@ prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, co
     builder b = {.rs = rs, .uses = uses};
     arena_init(&b.scratch, 64 * 1024);
     b.pf = pg_calloc(1, sizeof *b.pf);
-    b.regex_ok = pg_calloc(rs->nmemo ? rs->nmemo : 1, 1);
     b.sets = pg_calloc(rs->nrules ? rs->nrules : 1, sizeof *b.sets);
     b.anchor_of = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchor_of);
     b.anchors = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchors);
     b.field_of = pg_malloc((rs->nslots ? rs->nslots : 1) * sizeof *b.field_of);
     int rc = -ENOMEM;
-    if (b.pf && b.regex_ok && b.sets && b.anchor_of && b.anchors && b.field_of &&
-        (b.pf->fields = pg_calloc(rs->nslots ? rs->nslots : 1, sizeof *b.pf->fields))) {
-        for (int tries = 0; (rc = build_once(&b, anchored)) == 1 && tries < MAX_RETRIES; tries++)
-            ;
-    }
+    if (b.pf && b.sets && b.anchor_of && b.anchors && b.field_of &&
+        (b.pf->fields = pg_calloc(rs->nslots ? rs->nslots : 1, sizeof *b.pf->fields)))
+        rc = build(&b, anchored);
     prefilter *pf = b.pf;
     if (rc != 0 || !pf->nrules) {
-        if (rc < 0)
+        /* a literal Vectorscan refuses: every rule goes to the index,
+         * slower but the same verdicts */
+        if (rc == -ENOMEM)
             *err = "out of memory building the prefilter";
-        if (rc)
-            memset(anchored, 0, rs->nrules * sizeof *anchored);
+        memset(anchored, 0, rs->nrules * sizeof *anchored);
         prefilter_free(pf);
         pf = NULL;
     }
     arena_free(&b.scratch);
-    pg_free(b.regex_ok);
     pg_free(b.sets);
     pg_free(b.anchor_of);
     pg_free(b.anchors);
@@ -622,7 +574,7 @@ size_t prefilter_run(const prefilter *pf, pf_scratch *s, const uint32_t *fields,
         }
     }
     if (s->ncand > 1) {
-        if (s->ncand <= 16) { /* insertion sort: the usual handful */
+        if (s->ncand <= 64) { /* insertion sort: the usual few dozen */
             for (size_t i = 1; i < s->ncand; i++) {
                 uint32_t x = s->cand[i];
                 size_t j = i;
