@@ -26,6 +26,7 @@ typedef struct collector {
     buf b;
     atomic_int n;
     int flushes;
+    atomic_int idles;   /* follow: times every written line was handed out */
 } collector;
 
 static int collect(void *ctx, char *line, size_t len, const char *origin, uint64_t lineno)
@@ -50,7 +51,7 @@ TEST(line_reader_keeps_partial_line_between_fills)
     int p[2];
     CHECK(pipe2(p, O_NONBLOCK) == 0);
     file_stats st = {0};
-    collector c = {BUF_INIT, 0, 0};
+    collector c = {BUF_INIT, 0, 0, 0};
     line_reader r;
     char err[128];
     line_reader_init(&r, 64, &st);
@@ -77,7 +78,7 @@ TEST(line_reader_discards_a_line_begun_before_start)
     int p[2];
     CHECK(pipe2(p, O_NONBLOCK) == 0);
     file_stats st = {0};
-    collector c = {BUF_INIT, 0, 0};
+    collector c = {BUF_INIT, 0, 0, 0};
     line_reader r;
     char err[128];
     line_reader_init(&r, 64, &st);
@@ -110,7 +111,7 @@ TEST(line_reader_skips_overlong_lines_in_bounded_memory)
     free(x);
     lseek(fd, 0, SEEK_SET);
     file_stats st = {0};
-    collector c = {BUF_INIT, 0, 0};
+    collector c = {BUF_INIT, 0, 0, 0};
     line_reader r;
     char err[128];
     line_reader_init(&r, 9, &st);
@@ -214,7 +215,7 @@ TEST(line_reader_block_mode_matches_model)
                       max_line, want, buf_cstr(&got), buf_cstr(&want_out));
 
         /* the callback mode agrees on the lines and the count */
-        collector c = {BUF_INIT, 0, 0};
+        collector c = {BUF_INIT, 0, 0, 0};
         file_stats st3 = {0};
         log_set_quiet(1);
         CHECK(file_source_run(path, max_line, collect, NULL, NULL, &c, &st3, err, sizeof err) == 0);
@@ -250,7 +251,7 @@ TEST(file_source_reads_whole_file_with_final_unterminated_line)
     put(fd, "a\r\n\nb\nlast");
     close(fd);
     file_stats st = {0};
-    collector c = {BUF_INIT, 0, 0};
+    collector c = {BUF_INIT, 0, 0, 0};
     char err[128];
     CHECK(file_source_run(path, 100, collect, NULL, NULL, &c, &st, err, sizeof err) == 0);
     CHECK_STR(buf_cstr(&c.b), "a\nb\nlast\n");
@@ -298,6 +299,18 @@ static void append(const char *path, const char *s)
     }
 }
 
+static void count_idle(void *ctx) { atomic_fetch_add(&((collector *)ctx)->idles, 1); }
+
+/* Wait until the follower is at the end of the file (it has opened it,
+ * skipped what it held and handed out everything since): 5 s at most. */
+static void wait_following(scenario *s)
+{
+    for (int i = 0; i < 500 && !atomic_load(&s->c.idles); i++)
+        ms_sleep(10);
+    if (!atomic_load(&s->c.idles))
+        s->failed = 1;
+}
+
 /* Wait until the follower has handed out n lines (copy-truncate loses
  * whatever is not read before the truncation, by design of that rotation). */
 static void wait_lines(scenario *s, int n)
@@ -313,7 +326,7 @@ static void *writer(void *arg)
     scenario *s = arg;
     char old[128];
     snprintf(old, sizeof old, "%s.1", s->path);
-    ms_sleep(200);                   /* the follower is at the end of the file */
+    wait_following(s);
     append(s->path, " ends\n");      /* the end of a line begun before: not read */
     append(s->path, "partial-");     /* a line written in two parts */
     ms_sleep(50);
@@ -337,14 +350,14 @@ static void *writer(void *arg)
 
 static void follow_scenario(bool no_inotify)
 {
-    scenario s = {.c = {BUF_INIT, 0, 0}};
+    scenario s = {.c = {BUF_INIT, 0, 0, 0}};
     snprintf(s.dir, sizeof s.dir, "/tmp/pg-follow-XXXXXX");
     CHECK(mkdtemp(s.dir) != NULL);
     snprintf(s.path, sizeof s.path, "%s/audit.log", s.dir);
     append(s.path, "old1\nold2\nhalf of old3"); /* existing content is not read */
     file_stats st = {0};
     follow_stats fst = {0};
-    follow_opts o = {.max_line = 1024, .stop = &s.stop, .poll_ms = 20, .no_inotify = no_inotify};
+    follow_opts o = {.max_line = 1024, .stop = &s.stop, .poll_ms = 20, .idle = count_idle, .no_inotify = no_inotify};
     pthread_t t;
     pthread_create(&t, NULL, writer, &s);
     char err[256] = "";
@@ -371,7 +384,7 @@ TEST(follow_errors)
     atomic_int stop = 1;
     follow_opts o = {.max_line = 64, .stop = &stop};
     char err[256];
-    collector c = {BUF_INIT, 0, 0};
+    collector c = {BUF_INIT, 0, 0, 0};
     CHECK(follow_source_run("/nonexistent-dir/x.log", &o, collect, &c, &st, NULL, err, sizeof err) == -ENOENT);
     CHECK(strstr(err, "/nonexistent-dir") != NULL);
     CHECK(follow_source_run("/tmp", &o, collect, &c, &st, NULL, err, sizeof err) == -EINVAL);
@@ -387,7 +400,7 @@ TEST(follow_errors)
 static void *rewriter(void *arg)
 {
     scenario *s = arg;
-    ms_sleep(200);
+    wait_following(s);
     append(s->path, "first\n");
     wait_lines(s, 1);
     ms_sleep(50); /* inside the 300 ms poll interval */
@@ -401,14 +414,14 @@ static void *rewriter(void *arg)
 
 TEST(follow_detects_truncation_rewritten_past_offset)
 {
-    scenario s = {.c = {BUF_INIT, 0, 0}};
+    scenario s = {.c = {BUF_INIT, 0, 0, 0}};
     snprintf(s.dir, sizeof s.dir, "/tmp/pg-follow-XXXXXX");
     CHECK(mkdtemp(s.dir) != NULL);
     snprintf(s.path, sizeof s.path, "%s/audit.log", s.dir);
     append(s.path, "");
     file_stats st = {0};
     follow_stats fst = {0};
-    follow_opts o = {.max_line = 1024, .stop = &s.stop, .poll_ms = 300, .no_inotify = true};
+    follow_opts o = {.max_line = 1024, .stop = &s.stop, .poll_ms = 300, .idle = count_idle, .no_inotify = true};
     pthread_t t;
     pthread_create(&t, NULL, rewriter, &s);
     char err[256] = "";
@@ -472,9 +485,9 @@ TEST(line_reader_line_end_oracle_matches_search)
         close(fd);
 
         char err[128];
-        collector plain = {BUF_INIT, 0, 0};
+        collector plain = {BUF_INIT, 0, 0, 0};
         file_stats s1 = {0}, s2 = {0};
-        oracle_ctx o = {{BUF_INIT, 0, 0}, {0}, {0}, 0, 0};
+        oracle_ctx o = {{BUF_INIT, 0, 0, 0}, {0}, {0}, 0, 0};
         json_doc_init(&o.d);
         json_doc_init(&o.check);
         log_set_quiet(1);
