@@ -6,6 +6,7 @@
 # rotation; then SIGTERM.  Every event appended after peregrine started must
 # be alerted exactly once, none written before it, and the exit status is 0.
 set -u
+. "$(dirname "$0")/../lib/serve.sh"
 bin=${1:-build/peregrine}
 tmp=$(mktemp -d)
 pid=
@@ -26,15 +27,8 @@ YAML
 
 ev() { printf '{"kind":"Event","auditID":"%s","verb":"get","stageTimestamp":"2024-01-01T00:00:01Z"}\n' "$1"; }
 events() { local p=$1 n=$2 i; for ((i = 1; i <= n; i++)); do ev "$p-$i"; done; }
-# wait until the alert for id $1 shows up (10 s at most)
-wait_for() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        grep -q "seen id=$1\$" "$out" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    fail "no alert for $1 after 10 s"
-}
+# wait until the alert for id $1 shows up (60 s at most: a loaded machine)
+wait_for() { wait_until 60 grep -qs "seen id=$1\$" "$out" || fail "no alert for $1 after 60 s"; }
 
 events old 20 > "$log"
 printf '{"kind":"Event","auditID":"old-partial"' >> "$log"   # a line being written as we start
@@ -45,11 +39,9 @@ pid=$!
 
 # the end of the old line: not ours.  Then probe until peregrine is following.
 printf ',"verb":"get","stageTimestamp":"2024-01-01T00:00:01Z"}\n' >> "$log"
-for ((p = 1; p <= 100; p++)); do
-    ev "probe-$p" >> "$log"
-    sleep 0.1
-    grep -q 'seen id=probe-' "$out" 2>/dev/null && break
-done
+p=0
+probe() { p=$((p + 1)); ev "probe-$p" >> "$log"; grep -qs 'seen id=probe-' "$out"; }
+wait_until 60 probe
 grep -q 'seen id=probe-' "$out" || fail "peregrine never alerted (not following?)"
 first_probe=$(grep -m1 -o 'seen id=probe-[0-9]*' "$out" | sed 's/.*-//')
 expected=()
