@@ -95,7 +95,7 @@ demo: deps $(BUILD)/peregrine
 # AddressSanitizer + UndefinedBehaviorSanitizer (peak-RSS and time limits
 # relaxed for the instrumented binary).
 asan:
-	ASAN_OPTIONS=detect_leaks=1 SCALE_TEST_RULES=1000 SCALE_TEST_EVENTS=2000 \
+	ASAN_OPTIONS=detect_leaks=1 SCALE_TEST_RULES=1000 SCALE_TEST_EVENTS=2000 SCALE_TEST_BIG=0 \
 	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" test
 	ASAN_OPTIONS=detect_leaks=1 RSS_LIMIT_KB=4000000 HOSTILE_RULES_SECONDS=60 HOSTILE_REGEX_US=5000 \
 	    $(MAKE) BUILD=build/asan OPT="$(ASAN_OPT)" hostile

@@ -4,6 +4,7 @@
  * of rules (issue 18; `make -C bench scale`, tests/scale/run.sh).
  *
  *   gen_rules N SEED > rules.yaml
+ *   gen_rules N SEED wide > rules.yaml    (for tests: see "wide mode" below)
  *
  * Writes N rules plus the lists and macros they use, in Falco's rules
  * syntax, and a summary to stderr.  The same N and SEED give the same bytes.
@@ -818,6 +819,151 @@ static void x_old_kubectl(rule *r)
     r->fields = "user=%ka.user.name agent=%ka.useragent ns=%ka.target.namespace";
 }
 
+typedef void (*tpl_fn_w)(rule *);
+
+/* ------------------------------------------------------------ wide mode */
+
+/* `gen_rules N SEED wide`: a quarter of the rules come from these instead,
+ * forms the main mix leaves out, for the differential test
+ * (tests/scale/run.sh) rather than the benchmark: transformers, glob and
+ * iglob, pmatch, icontains, operator modifiers, val(), len(), numeric
+ * comparisons, nested not/or, empty literals, non-ASCII literals, an `in`
+ * longer than the rule index takes, regex constructs a multi-pattern
+ * matcher may not take (lookaround, back-references, (?i)). */
+
+static const char *upper(const char *s)
+{
+    char *u = (char *)fmt("%s", s);
+    for (char *p = u; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    return u;
+}
+
+/* s with the regex metacharacters it may hold each in a bracket: [.] [(] */
+static const char *rx_quote(const char *s)
+{
+    static char b[512];
+    size_t n = 0;
+    for (; *s && n + 4 < sizeof b; s++) {
+        if (strchr(".()[]{}*+?|$", *s)) {
+            b[n++] = '[';
+            b[n++] = *s;
+            b[n++] = ']';
+        } else {
+            b[n++] = *s;
+        }
+    }
+    b[n] = 0;
+    return fmt("%s", b);
+}
+
+static void w_case(rule *r)
+{
+    C("(toupper(ka.user.name) = \"%s\"", upper(t_admin(r)));
+    C(" or ka.useragent icontains \"%s\"", upper(agent(r)));
+    C(" or tolower(ka.target.name) endswith \"-%s\")", PICK(purposes));
+    C(" and %s_scope", r->t->id);
+    r->title = "Case-insensitive match in a tenant namespace";
+    r->fields = "user=%ka.user.name agent=%ka.useragent name=%ka.target.name";
+}
+
+static void w_glob(rule *r)
+{
+    C("ka.uri glob \"/api/v1/namespaces/%s/pods/*/exec*\"", t_ns(r));
+    C(" or ka.uri iglob \"/APIS/APPS/V1/NAMESPACES/%s/*\"", upper(t_ns(r)));
+    C(" or ka.target.name glob \"%s-?????\"", t_app(r));
+    r->title = "Glob match on a tenant path";
+    r->fields = "user=%ka.user.name uri=%ka.uri";
+}
+
+static void w_pmatch(rule *r)
+{
+    C("jevt.value[/requestObject/spec/volumes/1/hostPath/path] pmatch (/var/run, /proc, /etc/%s)", PICK(purposes));
+    C(" or ka.uri pmatch (/api/v1/namespaces/%s/secrets", t_ns(r));
+    C(", /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/%s)", t_app(r));
+    r->title = "Path prefix match";
+    r->fields = "user=%ka.user.name uri=%ka.uri path=%jevt.value[/requestObject/spec/volumes/1/hostPath/path]";
+}
+
+static void w_modifiers(rule *r)
+{
+    C("ka.uri startswith anyof (\"/api/v1/namespaces/%s/\"", t_ns(r));
+    C(", \"/apis/apps/v1/namespaces/%s/\")", t_ns(r));
+    C(" and ka.target.name contains oneof (\"%s\", \"-config\")", t_app(r));
+    C(" and ka.user.name != allof (\"%s\"", t_admin(r));
+    C(", \"%s\")", t_admin(r));
+    r->title = "Operator modifiers";
+    r->fields = "user=%ka.user.name name=%ka.target.name";
+}
+
+static void w_val_len(rule *r)
+{
+    C("(ka.target.namespace = val(jevt.value[/user/extra/authentication.kubernetes.io~1pod-name/0])");
+    C(" or len(ka.target.name) > %u", 30 + rn(20));
+    C(" or len(ka.user.groups) >= %u", 4 + rn(2));
+    C(" or basename(ka.uri) startswith \"%s\")", PICK(((const char *[]){"exec", "log", "token", "status", "binding"})));
+    C(" and ka.response.code >= %u", PICK(((const unsigned[]){400, 403, 404, 409})));
+    C(" and %s_scope", r->t->id);
+    r->title = "Transformers and numbers";
+    r->fields = "user=%ka.user.name name=%ka.target.name code=%ka.response.code";
+}
+
+static void w_nested(rule *r)
+{
+    C("kevt and not (ka.verb in (get, list, watch) or ka.target.namespace in (%s_namespaces)", r->t->id);
+    C(" or (ka.user.name startswith \"system:\" and not ka.user.name = \"%s\"))", other_user(r));
+    C(" and (ka.target.resource in (secrets, configmaps) or not ka.target.subresource exists)");
+    C(" and ka.target.name startswith \"%s\"", t_app(r));
+    r->title = "Nested not and or";
+    r->fields = "user=%ka.user.name verb=%ka.verb name=%ka.target.name";
+}
+
+static void w_empty(rule *r)
+{
+    C("(ka.target.subresource = \"\" or ka.target.name startswith \"\" and ka.useragent contains \"\")");
+    C(" and ka.user.name endswith \"%s\"", t_admin(r));
+    r->title = "Empty literals";
+    r->fields = "user=%ka.user.name sub=%ka.target.subresource";
+}
+
+static void w_long_in(rule *r)
+{
+    /* more literals than the index keeps (INDEX_MAX_LITS, index.c) */
+    C("ka.target.resource in (pods, secrets, configmaps");
+    unsigned n = 70 + rn(10);
+    for (unsigned i = 0; i < n; i++)
+        C(", %s-%u", r->t->slug, i);
+    C(") and ka.verb in (delete, deletecollection, %s)", PICK(((const char *[]){"escalate", "bind", "impersonate"})));
+    C(" and ka.target.namespace = \"%s\"", t_ns(r));
+    r->title = "Long resource list";
+    r->fields = "user=%ka.user.name kind=%ka.target.resource name=%ka.target.name";
+}
+
+static void w_regex_hard(rule *r)
+{
+    switch (rn(4)) {
+    case 0:
+        C("ka.target.name regex \"(?!kube-)%s-[a-z0-9.-]*(credentials|config)\"", t_app(r));
+        break;
+    case 1:
+        C("ka.target.name regex \"([a-z]+)-\\\\1(-.*)?\"");
+        break;
+    case 2:
+        C("ka.useragent regex \"(?i).*%s.*\"", rx_quote(upper(agent(r))));
+        break;
+    default:
+        C("ka.user.name regex \"system:serviceaccount:%s:(?=[a-z]*-)[a-z-]+\"", t_ns(r));
+    }
+    C(" and ka.target.namespace in (%s_namespaces)", r->t->id);
+    r->title = "Regex beyond literals";
+    r->fields = "user=%ka.user.name name=%ka.target.name agent=%ka.useragent";
+}
+
+static const tpl_fn_w wide_tpl[] = {w_case, w_glob, w_pmatch, w_modifiers, w_val_len,
+                                    w_nested, w_empty, w_long_in, w_regex_hard};
+#define WIDE_PERCENT 25
+
 typedef void (*tpl_fn)(rule *);
 static const tpl_fn prunable[] = {p_secret_read, p_bad_image,    p_foreign_image, p_rbac_change,    p_exec,
                                   p_delete,      p_config_change, p_service_exposed, p_hostpath, p_privileged,
@@ -853,7 +999,7 @@ static unsigned pick_w(const unsigned *w, unsigned n)
 }
 
 static struct {
-    unsigned unprunable, regex, exceptions, corpus;
+    unsigned unprunable, regex, exceptions, corpus, wide;
 } stats;
 
 static void write_exceptions(const rule *r)
@@ -890,12 +1036,18 @@ static void write_exceptions(const rule *r)
     }
 }
 
+static int wide; /* the third argument is "wide" */
+
 static void write_rule(unsigned i)
 {
     rule r = {.t = &tenants[i % ntenants], .idx = i};
     r.corpus = r.t->real ? chance(CORPUS_REAL) : chance(CORPUS_OTHER);
     unsigned x = rn(100);
-    if (x < 6) {
+    if (wide && chance(WIDE_PERCENT)) { /* no draw at all without "wide": the default bytes stay */
+        PICK(wide_tpl)(&r);
+        r.prunable = 1; /* not counted below */
+        stats.wide++;
+    } else if (x < 6) {
         unsigned k = rn(NELEM(regex_tpl));
         regex_tpl[k](&r);
         r.regex = 1;
@@ -927,10 +1079,11 @@ static void write_rule(unsigned i)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: gen_rules N SEED > rules.yaml\n");
+    if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "wide"))) {
+        fprintf(stderr, "usage: gen_rules N SEED [wide] > rules.yaml\n");
         return 2;
     }
+    wide = argc == 4;
     long n = strtol(argv[1], NULL, 10);
     if (n <= 0 || n > 10000000) {
         fprintf(stderr, "gen_rules: N must be in 1..10000000\n");
@@ -969,10 +1122,10 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "gen_rules: %ld rules, %u tenants (%u in corpus namespaces), %u lists, %u macros; "
             "%u (%.1f%%) without a verb/resource constraint, %u (%.1f%%) with regex, %u with exceptions, "
-            "%u drawing literals from the corpus\n",
+            "%u drawing literals from the corpus, %u from the wide mix\n",
             n, ntenants, real, 12 + 4 * ntenants, 17 + 2 * ntenants, stats.unprunable,
             100.0 * stats.unprunable / (double)n, stats.regex, 100.0 * stats.regex / (double)n, stats.exceptions,
-            stats.corpus);
+            stats.corpus, stats.wide);
     free(out.d);
     free(tenants);
     return 0;

@@ -5,9 +5,13 @@
 # order written), byte for byte, with every rule's verdict visible
 # (`-o json_output=true -o rule_matching=all`) and with the defaults (text,
 # first match).  Inputs:
-#   (a) rule sets written by bench/gen_rules (SCALE_TEST_RULES rules, one set
-#       per seed of SCALE_TEST_SEEDS) over a corpus written by
-#       bench/gen_corpus (SCALE_TEST_EVENTS events);
+#   (a) rule sets written by bench/gen_rules (SCALE_TEST_RULES rules, default
+#       2000: one set per seed of SCALE_TEST_SEEDS, default "1 2", and one in
+#       its wide mode per seed of SCALE_TEST_WIDE_SEEDS, default 3: the
+#       operators and forms the benchmark mix leaves out), and one set of
+#       SCALE_TEST_BIG rules (default 10000; 0 = none) over the first 1000
+#       events, over a corpus written by bench/gen_corpus (SCALE_TEST_EVENTS
+#       events, default 5000);
 #   (b) every set of rules files a conformance suite loads (legacy, current,
 #       oracle: ../shared/conformance/data), each over every event of the
 #       kit: the traces, the 3000-event corpus sample and the fields suite's
@@ -29,6 +33,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 rules_n=${SCALE_TEST_RULES:-2000}
 events_n=${SCALE_TEST_EVENTS:-5000}
 seeds=${SCALE_TEST_SEEDS:-1 2}
+wide_seeds=${SCALE_TEST_WIDE_SEEDS:-3}
+big=${SCALE_TEST_BIG:-10000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TZ=UTC FALCO_HOSTNAME=scale-test
@@ -91,6 +97,15 @@ for seed in $seeds; do
     "$gen/gen_rules" "$rules_n" "$seed" > "$tmp/rules-$seed.yaml" 2> /dev/null || exit 1
     both "gen_rules $rules_n $seed over gen_corpus $events_n 11" 1 -r "$tmp/rules-$seed.yaml" -e "$tmp/corpus.jsonl"
 done
+for seed in $wide_seeds; do
+    "$gen/gen_rules" "$rules_n" "$seed" wide > "$tmp/wide-$seed.yaml" 2> /dev/null || exit 1
+    both "gen_rules $rules_n $seed wide over gen_corpus $events_n 11" 1 -r "$tmp/wide-$seed.yaml" -e "$tmp/corpus.jsonl"
+done
+if [ "$big" -gt 0 ]; then
+    head -n 1000 "$tmp/corpus.jsonl" > "$tmp/corpus-1000.jsonl"
+    "$gen/gen_rules" "$big" 4 > "$tmp/big.yaml" 2> /dev/null || exit 1
+    both "gen_rules $big 4 over gen_corpus 1000 11" 1 -r "$tmp/big.yaml" -e "$tmp/corpus-1000.jsonl"
+fi
 
 # (b) the conformance kit: every suite's rules files over all its events
 conformance() {
