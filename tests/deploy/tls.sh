@@ -12,11 +12,12 @@
 #   - the admin server answers the Docker HEALTHCHECK command and /readyz.
 # Also: the default configuration (deploy/peregrine.yaml) serves plain HTTP.
 set -u
+. "$(dirname "$0")/../lib/serve.sh"
 bin=$(realpath "${1:-build/peregrine}")
 repo=$(pwd)
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+cleanup() { serve_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT
 fails=0
 fail() { echo "deploy/tls: FAIL: $*"; fails=$((fails + 1)); }
@@ -77,17 +78,9 @@ YAML
 
 # start peregrine; sets $wh and $adm to the ports it bound
 start() {
-    "$bin" -c "$1" -r rules.yaml -o json_output=false > "$2.out" 2> "$2.err" &
-    pids+=($!)
-    wh= adm=
-    for ((i = 0; i < 100; i++)); do
-        wh=$(sed -n 's|.*webhook: listening on https\?://[^:]*:\([0-9]*\)/.*|\1|p' "$2.err" 2>/dev/null)
-        adm=$(sed -n 's|.*admin: listening on http://[^:]*:\([0-9]*\) .*|\1|p' "$2.err" 2>/dev/null)
-        [ -n "$wh" ] && [ -n "$adm" ] && return 0
-        sleep 0.05
-    done
-    fail "$1: peregrine did not start: $(cat "$2.err")"
-    return 1
+    serve --admin "$2" "$bin" -c "$1" -r rules.yaml -o json_output=false ||
+        { fail "$1: peregrine did not start: $(serve_why)"; return 1; }
+    pids+=("$PID") wh=$PORT adm=$ADMIN
 }
 post() {    # post NAME URL-PATH CURL-ARGS... -> prints the HTTP status
     curl -s -o "$1.body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @event.json \
