@@ -4,7 +4,7 @@ scale_bench.py — how evaluation cost grows with the number of rules (issue 18;
 `make -C bench scale`, and `make bench` after its main table).
 
   scale_bench.py --peregrine P --corpus C --gen-rules G [--sizes 50,1000,...]
-                 [--seed S] [--rounds N] [--events 50=200000,...]
+                 [--seed S] [--rounds N] [--events 50=200000,...] [--baseline P0]
 
 Rows: rule sets written by bench/gen_rules (G N S, see gen_rules.c) of each
 size, and upstream's 0.18.0 rules for reference.  Each row runs
@@ -22,6 +22,10 @@ today), and over an empty input (loading only).  Columns:
              that raise an alert), from one untimed run per row.
 Runs alternate (one run of every row and its empty run per round, ROUNDS
 rounds) so that noise from other processes spreads over all rows.
+--baseline P0 (BASELINE= in bench/Makefile): every row runs with P0 too, in
+the same rounds; its rows follow, and the end compares P with P0 per rule set
+(ev/CPU-s ratio; the 0.18.0 row must stay >= 0.98) and checks that both
+write the same alerts.
 Exit status 1 when a run fails; targets are reported, not enforced.
 """
 import argparse
@@ -73,6 +77,7 @@ def main():
     ap.add_argument("--seed", default="1")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "7")))
     ap.add_argument("--events", help="events per row, e.g. 50=200000,10000=10000,0.18.0=200000")
+    ap.add_argument("--baseline", help="another peregrine binary to measure in the same rounds")
     args = ap.parse_args()
     rounds = max(1, args.rounds)
     peregrine = os.path.abspath(args.peregrine)
@@ -98,10 +103,15 @@ def main():
                          "events": events_for[UPSTREAM]})
         for row in rows:
             row["input"], row["events"] = prefix(args.corpus, row["events"], tmp, cache)
+            row.update(bin=peregrine, base=None)
+        if args.baseline:
+            rows = [r for row in rows for r in (row, dict(row, label="  baseline", bin=os.path.abspath(args.baseline),
+                                                          base=row))]
+        for row in rows:
             row.update(cpu=[], load_wall=[], load_cpu=[], rss=0, skip=False)
 
         def argv(row, inp):
-            return [peregrine, "-c", CONFIG, "-r", row["rules"], "-e", inp, "--threads", "1"]
+            return [row["bin"], "-c", CONFIG, "-r", row["rules"], "-e", inp, "--threads", "1"]
 
         # one untimed run per row: the alerts, and a check that it runs
         for i, row in enumerate(rows):
@@ -112,7 +122,7 @@ def main():
                     errors.append(f"{row['label']}: exit {u.rc}: {f.read().strip()[-500:]}")
                 row["skip"] = True
                 continue
-            _, row["alerts"], _ = alert_digest(out)
+            row["digest"], row["alerts"], _ = alert_digest(out)
             os.unlink(out)
         for _ in range(rounds):
             for row in rows:
@@ -138,7 +148,7 @@ def main():
           f"{'RSS MiB':>8} {'alerts/100k':>11}"
     print(hdr)
     print("-" * len(hdr))
-    base = None
+    first = {}  # the first generated row of each build: the ratio's base
     for row in rows:
         if row["skip"] or not row["cpu"]:
             print(f"{row['label']:<24} {row['events']:>8,} {'failed':>10}")
@@ -148,8 +158,10 @@ def main():
         row["eps"] = row["events"] / min(evals)
         med = row["events"] / statistics.median(evals)
         row["load_ms"] = 1000 * min(row["load_wall"])
-        if base is None and row["size"] is not None:
-            base = row
+        which = row["base"] is not None  # the baseline's rows have their own base
+        if which not in first and row["size"] is not None:
+            first[which] = row
+        base = first.get(which)
         ratio = row["eps"] / base["eps"] if base else float("nan")
         per100k = 1e5 * row["alerts"] / max(row["events"], 1)
         print(f"{row['label']:<24} {row['events']:>8,} {row['eps']:>10,.0f} {'(' + format(med, ',.0f') + ')':>10} "
@@ -157,8 +169,20 @@ def main():
     print("-" * len(hdr))
     print(f"load average (1/5/15 min) before: {load_before}, after: {load_after}; other processes share the CPUs")
 
+    for row in rows:
+        b = row["base"]
+        if b is None or "eps" not in row or "eps" not in b:
+            continue
+        x = b["eps"] / row["eps"]
+        same = "alerts byte-identical" if b["digest"] == row["digest"] else "alerts DIFFERENT"
+        need = f"  (required >= 0.98)  {'ok' if x >= 0.98 else 'NOT MET'}" if b["size"] is None else ""
+        print(f"{b['label'].strip()}: this build / baseline, ev/CPU-s: {x:.3f}; load {b['load_ms'] / row['load_ms']:.2f}x; "
+              f"RSS {b['rss'] / max(row['rss'], 1):.2f}x; {same}{need}")
+        if b["digest"] != row["digest"]:
+            errors.append(f"{b['label'].strip()}: the baseline writes other alerts")
+
     def find(n):
-        return next((r for r in rows if r["size"] == n and "eps" in r), None)
+        return next((r for r in rows if r["size"] == n and "eps" in r and r["base"] is None), None)
 
     def verdict(ok):
         return "ok" if ok else "NOT MET"
