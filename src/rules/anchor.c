@@ -23,6 +23,9 @@
 /* An anchor must at least halve the events the rule is tried on: one
  * that fires nearly as often costs a scan on top of the same tries. */
 #define ANCHOR_MIN_GAIN 2.0
+/* A second set must fire on less than this share of events to be worth
+ * its field and its bookkeeping. */
+#define ANCHOR_SECOND_P 0.3
 
 bool anchor_usable(const cnode *n)
 {
@@ -130,20 +133,55 @@ static anchor_set best(const cnode *n, const anchor_ctx *cx, int key)
     return none();
 }
 
-anchor_set anchor_choose(const cnode *cond, const anchor_ctx *cx)
+static bool keys_only(const anchor_set *a)
 {
-    anchor_set a = best(cond, cx, -1);
+    for (size_t i = 0; i < a->n; i++)
+        if (!cost_is_key_field(a->checks[i]->lhs))
+            return false;
+    return true;
+}
+
+/* The two best sets among the operands of the top-level `and` (through
+ * nested ones), lowest p first: each operand must be true, so each set
+ * must fire. */
+static void conjuncts(const cnode *n, const anchor_ctx *cx, anchor_set two[2])
+{
+    if (n->kind == CN_AND) {
+        for (size_t i = 0; i < n->n; i++)
+            conjuncts(n->kids[i], cx, two);
+        return;
+    }
+    anchor_set a = best(n, cx, -1);
     if (a.none)
-        return a;
+        return;
+    if (two[0].none || a.p < two[0].p) {
+        two[1] = two[0];
+        two[0] = a;
+    } else if (two[1].none || a.p < two[1].p) {
+        two[1] = a;
+    }
+}
+
+anchor_plan anchor_choose(const cnode *cond, const anchor_ctx *cx)
+{
+    anchor_plan none_plan = {.nsets = 0, .p = 1};
+    anchor_set two[2] = {none(), none()};
+    conjuncts(cond, cx, two);
+    if (two[0].none || (keys_only(&two[0]) && two[0].n))
+        return none_plan;
+    anchor_plan plan = {.set = {two[0]}, .nsets = 1, .p = two[0].p};
+    /* a second set, when it filters: the rule is tried only when both fire */
+    if (two[0].n && !two[1].none && two[1].n && two[1].p <= ANCHOR_SECOND_P) {
+        plan.set[1] = two[1];
+        plan.nsets = 2;
+        plan.p *= two[1].p;
+    }
     /* What the rule index already gives: the chance that ka.verb and
-     * ka.target.resource both take an allowed value.  An anchor no
-     * more selective, or made of those checks only, stays there. */
+     * ka.target.resource both take an allowed value.  An anchor that
+     * does not halve it leaves the rule there. */
     anchor_set v = best(cond, cx, 0), r = best(cond, cx, 1);
     double p_index = (v.none ? 1 : v.p) * (r.none ? 1 : r.p);
-    bool keys_only = true;
-    for (size_t i = 0; i < a.n; i++)
-        keys_only &= cost_is_key_field(a.checks[i]->lhs);
-    if ((keys_only && a.n) || a.p * ANCHOR_MIN_GAIN > p_index)
-        return none();
-    return a;
+    if (plan.p * ANCHOR_MIN_GAIN > p_index)
+        return none_plan;
+    return plan;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define NO_ID UINT32_MAX
+#define SORT_MAX 64             /* candidates sorted by insertion; more: by bitmap */
 
 /* An exact literal: the anchors whose check it satisfies (a chain). */
 typedef struct pf_lit {
@@ -36,15 +37,19 @@ typedef struct pf_field {
     pf_link *link;
     size_t nlink;
     hs_database_t *db;          /* substring and regex checks, or NULL */
-    uint32_t *pat_anchor;       /* pattern id -> anchor */
+    uint32_t *pat_head;         /* pattern id -> its anchors (a chain in plink) */
+    pf_link *plink;
     size_t npat;
 } pf_field;
 
 struct prefilter {
     pf_field *fields;
     size_t nfields;
-    uint32_t *act_off;          /* anchor a's rules: act[act_off[a] .. act_off[a+1]] */
+    /* anchor a fires sets of rules: act[act_off[a] .. act_off[a+1]],
+     * each rule << 1 | its set (0 or 1) */
+    uint32_t *act_off;
     uint32_t *act;
+    uint8_t *need;              /* per rule: the sets that must fire (1 or 3; 0: not anchored) */
     size_t nanchors;
     size_t nrules;              /* anchored */
     uint32_t *rf_off;           /* rule r's fields: rf[rf_off[r] .. rf_off[r+1]] */
@@ -63,7 +68,9 @@ struct pf_scratch {
     hs_scratch_t *hs;
     uint32_t gen;
     uint32_t *anchor_gen;
-    uint32_t *rule_gen;
+    uint32_t *rule_gen;         /* rule_fired is this event's when rule_gen == gen */
+    uint8_t *rule_fired;        /* the rule's sets fired so far */
+    uint64_t *bits;             /* candidates, when too many to sort */
     uint32_t *cand;
     size_t ncand;
     size_t nrules;              /* of the ruleset: rule_gen's size */
@@ -76,7 +83,7 @@ typedef struct builder {
     ruleset *rs;
     const uint32_t *uses;
     arena scratch;
-    anchor_set *sets;           /* per rule */
+    anchor_plan *plans;         /* per rule */
     uint32_t *anchor_of;        /* check number -> anchor */
     const cnode **anchors;
     size_t nanchors;
@@ -99,40 +106,72 @@ static int choose(builder *b, bool *anchored)
     b->nanchors = 0;
     for (size_t r = 0; r < rs->nrules; r++) {
         anchored[r] = false;
-        b->sets[r] = (anchor_set){.none = true};
+        b->plans[r] = (anchor_plan){.nsets = 0};
         if (!rs->rules[r].active)
             continue;
-        anchor_set a = anchor_choose(rs->rules[r].cond, &cx);
-        if (a.none)
+        anchor_plan a = anchor_choose(rs->rules[r].cond, &cx);
+        if (!a.nsets)
             continue;
         anchored[r] = true;
-        b->sets[r] = a;
-        for (size_t k = 0; k < a.n; k++) {
-            uint32_t m = a.checks[k]->memo;
-            if (b->anchor_of[m] == NO_ID) {
-                b->anchor_of[m] = (uint32_t)b->nanchors;
-                b->anchors[b->nanchors++] = a.checks[k];
+        b->plans[r] = a;
+        for (int k = 0; k < a.nsets; k++)
+            for (size_t j = 0; j < a.set[k].n; j++) {
+                uint32_t m = a.set[k].checks[j]->memo;
+                if (b->anchor_of[m] == NO_ID) {
+                    b->anchor_of[m] = (uint32_t)b->nanchors;
+                    b->anchors[b->nanchors++] = a.set[k].checks[j];
+                }
             }
-        }
     }
     return 0;
 }
 
-/* anchor -> rules, in rule order. */
+/* Each rule's fields, each once. */
+static int rule_fields(builder *b, size_t total)
+{
+    prefilter *pf = b->pf;
+    ruleset *rs = b->rs;
+    pf->rf_off = pg_calloc(rs->nrules + 1, sizeof *pf->rf_off);
+    pf->rf = pg_malloc((total ? total : 1) * sizeof *pf->rf);
+    if (!pf->rf_off || !pf->rf)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        pf->rf_off[r] = (uint32_t)k;
+        for (int s = 0; s < b->plans[r].nsets; s++)
+            for (size_t j = 0; j < b->plans[r].set[s].n; j++) {
+                uint32_t f = b->field_of[b->plans[r].set[s].checks[j]->lhs->slot];
+                size_t i = pf->rf_off[r];
+                while (i < k && pf->rf[i] != f)
+                    i++;
+                if (i == k)
+                    pf->rf[k++] = f;
+            }
+    }
+    pf->rf_off[rs->nrules] = (uint32_t)k;
+    return 0;
+}
+
+/* anchor -> (rule, set) entries, in rule order; each rule's sets needed. */
 static int activations(builder *b, const bool *anchored)
 {
     prefilter *pf = b->pf;
     ruleset *rs = b->rs;
     pf->nanchors = b->nanchors;
+    pf->nrules_all = rs->nrules;
     pf->act_off = pg_calloc(b->nanchors + 1, sizeof *pf->act_off);
-    if (!pf->act_off)
+    pf->need = pg_calloc(rs->nrules ? rs->nrules : 1, 1);
+    if (!pf->act_off || !pf->need)
         return -ENOMEM;
     size_t total = 0;
     for (size_t r = 0; r < rs->nrules; r++) {
         pf->nrules += anchored[r];
-        for (size_t k = 0; k < b->sets[r].n; k++)
-            pf->act_off[b->anchor_of[b->sets[r].checks[k]->memo] + 1]++;
-        total += b->sets[r].n;
+        pf->need[r] = (uint8_t)((1u << b->plans[r].nsets) - 1);
+        for (int s = 0; s < b->plans[r].nsets; s++) {
+            for (size_t k = 0; k < b->plans[r].set[s].n; k++)
+                pf->act_off[b->anchor_of[b->plans[r].set[s].checks[k]->memo] + 1]++;
+            total += b->plans[r].set[s].n;
+        }
     }
     for (size_t a = 0; a < b->nanchors; a++)
         pf->act_off[a + 1] += pf->act_off[a];
@@ -143,31 +182,13 @@ static int activations(builder *b, const bool *anchored)
         return -ENOMEM;
     }
     for (size_t r = 0; r < rs->nrules; r++)
-        for (size_t k = 0; k < b->sets[r].n; k++) {
-            uint32_t a = b->anchor_of[b->sets[r].checks[k]->memo];
-            pf->act[pf->act_off[a] + fill[a]++] = (uint32_t)r;
-        }
+        for (int s = 0; s < b->plans[r].nsets; s++)
+            for (size_t k = 0; k < b->plans[r].set[s].n; k++) {
+                uint32_t a = b->anchor_of[b->plans[r].set[s].checks[k]->memo];
+                pf->act[pf->act_off[a] + fill[a]++] = (uint32_t)r << 1 | (uint32_t)s;
+            }
     pg_free(fill);
-    /* each rule's fields, each once */
-    pf->nrules_all = rs->nrules;
-    pf->rf_off = pg_calloc(rs->nrules + 1, sizeof *pf->rf_off);
-    pf->rf = pg_malloc((total ? total : 1) * sizeof *pf->rf);
-    if (!pf->rf_off || !pf->rf)
-        return -ENOMEM;
-    size_t k = 0;
-    for (size_t r = 0; r < rs->nrules; r++) {
-        pf->rf_off[r] = (uint32_t)k;
-        for (size_t j = 0; j < b->sets[r].n; j++) {
-            uint32_t f = b->field_of[b->sets[r].checks[j]->lhs->slot];
-            size_t i = pf->rf_off[r];
-            while (i < k && pf->rf[i] != f)
-                i++;
-            if (i == k)
-                pf->rf[k++] = f;
-        }
-    }
-    pf->rf_off[rs->nrules] = (uint32_t)k;
-    return 0;
+    return rule_fields(b, total);
 }
 
 static size_t literal_count(const cnode *n)
@@ -249,8 +270,28 @@ static fval wait_literal(const cnode *c, size_t i, char *buf)
     return literal_at(c, i);
 }
 
+/* A distinct pattern of a field while its database is built. */
+typedef struct pat_slot {
+    const char *s;              /* NULL: empty */
+    size_t len;
+    bool caseless;
+    uint32_t id;
+} pat_slot;
+
+/* The id of pattern (lit, caseless) among pats, added if new. */
+static uint32_t pattern_id(pat_slot *tab, size_t mask, const fval *lit, bool caseless, uint32_t *npat)
+{
+    size_t i = (hash_bytes(lit->s, lit->len) ^ caseless) & mask;
+    for (; tab[i].s; i = (i + 1) & mask)
+        if (tab[i].caseless == caseless && tab[i].len == lit->len && memeq(tab[i].s, lit->s, lit->len))
+            return tab[i].id;
+    tab[i] = (pat_slot){lit->s, lit->len, caseless, *npat};
+    return (*npat)++;
+}
+
 /* One field's database of literals (Vectorscan's literal mode: no
- * pattern syntax, compiled in linear time).  0, -ENOMEM or -EINVAL
+ * pattern syntax, compiled in linear time), each distinct literal once
+ * with the anchors waiting for it chained.  0, -ENOMEM or -EINVAL
  * (refused; the prefilter is then not used at all). */
 static int field_database(builder *b, pf_field *f)
 {
@@ -260,43 +301,55 @@ static int field_database(builder *b, pf_field *f)
             n += b->anchors[a]->op == OP_REGEX ? 1 : literal_count(b->anchors[a]);
     if (!n)
         return 0;
-    char **pats = pg_calloc(n, sizeof *pats);
-    size_t *lens = pg_malloc(n * sizeof *lens);
-    unsigned *flags = pg_malloc(n * sizeof *flags), *ids = pg_malloc(n * sizeof *ids);
-    f->pat_anchor = pg_malloc(n * sizeof *f->pat_anchor);
-    int rc = pats && lens && flags && ids && f->pat_anchor ? 0 : -ENOMEM;
+    size_t cap = 8;
+    while (cap < 2 * n)
+        cap *= 2;
+    pat_slot *tab = pg_calloc(cap, sizeof *tab);
+    char *rlits = pg_malloc(n * REGEX_LITERAL_MAX); /* regexes' literals, alive until compiled */
+    f->pat_head = pg_malloc(n * sizeof *f->pat_head);
+    f->plink = pg_malloc(n * sizeof *f->plink);
+    int rc = tab && rlits && f->pat_head && f->plink ? 0 : -ENOMEM;
+    uint32_t npat = 0;
     size_t k = 0;
-    char buf[REGEX_LITERAL_MAX];
     for (size_t a = 0; a < b->nanchors && !rc; a++) {
         const cnode *c = b->anchors[a];
         if (is_exact(c) || c->lhs->slot != f->expr->slot)
             continue;
         size_t nl = c->op == OP_REGEX ? 1 : literal_count(c);
-        for (size_t j = 0; j < nl && !rc; j++, k++) {
-            fval lit = wait_literal(c, j, buf);
-            pats[k] = pg_malloc(lit.len + 1);
-            if (!pats[k]) {
-                rc = -ENOMEM;
-                break;
+        for (size_t j = 0; j < nl; j++, k++) {
+            fval lit = wait_literal(c, j, rlits + k * REGEX_LITERAL_MAX);
+            uint32_t id = pattern_id(tab, cap - 1, &lit, c->op == OP_ICONTAINS, &npat);
+            if (id == npat - 1 && f->npat < npat) {
+                f->pat_head[id] = NO_ID;
+                f->npat = npat;
             }
-            memcpy(pats[k], lit.s, lit.len);
-            pats[k][lit.len] = 0;
-            lens[k] = lit.len;
-            flags[k] = HS_FLAG_SINGLEMATCH | (c->op == OP_ICONTAINS ? HS_FLAG_CASELESS : 0);
-            ids[k] = (unsigned)k;
-            f->pat_anchor[k] = (uint32_t)a;
+            f->plink[k] = (pf_link){(uint32_t)a, f->pat_head[id]};
+            f->pat_head[id] = (uint32_t)k;
         }
+    }
+    char **pats = rc ? NULL : pg_calloc(npat, sizeof *pats);
+    size_t *lens = rc ? NULL : pg_malloc(npat * sizeof *lens);
+    unsigned *flags = rc ? NULL : pg_malloc(npat * sizeof *flags), *ids = rc ? NULL : pg_malloc(npat * sizeof *ids);
+    if (!rc && (!pats || !lens || !flags || !ids))
+        rc = -ENOMEM;
+    for (size_t i = 0; i < cap && !rc; i++) {
+        if (!tab[i].s)
+            continue;
+        uint32_t id = tab[i].id;
+        pats[id] = (char *)tab[i].s; /* literal mode reads lens[], no NUL needed */
+        lens[id] = tab[i].len;
+        flags[id] = HS_FLAG_SINGLEMATCH | (tab[i].caseless ? HS_FLAG_CASELESS : 0);
+        ids[id] = id;
     }
     if (!rc) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_lit_multi((const char *const *)pats, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
-                                 &f->db, &ce) != HS_SUCCESS)
+        if (hs_compile_lit_multi((const char *const *)pats, flags, ids, lens, npat, HS_MODE_BLOCK, NULL, &f->db,
+                                 &ce) != HS_SUCCESS)
             rc = -EINVAL;
         hs_free_compile_error(ce);
     }
-    f->npat = n;
-    for (size_t i = 0; pats && i < n; i++)
-        pg_free(pats[i]);
+    pg_free(tab);
+    pg_free(rlits);
     pg_free(pats);
     pg_free(lens);
     pg_free(flags);
@@ -309,7 +362,8 @@ static void fields_free(prefilter *pf)
     for (size_t i = 0; i < pf->nfields; i++) {
         pg_free(pf->fields[i].lits);
         pg_free(pf->fields[i].link);
-        pg_free(pf->fields[i].pat_anchor);
+        pg_free(pf->fields[i].pat_head);
+        pg_free(pf->fields[i].plink);
         hs_free_database(pf->fields[i].db);
     }
     pf->nfields = 0;
@@ -317,6 +371,8 @@ static void fields_free(prefilter *pf)
     pg_free(pf->act);
     pg_free(pf->rf_off);
     pg_free(pf->rf);
+    pg_free(pf->need);
+    pf->need = NULL;
     pf->act_off = pf->act = pf->rf_off = pf->rf = NULL;
     pf->nrules = 0;
 }
@@ -344,12 +400,12 @@ prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, co
     builder b = {.rs = rs, .uses = uses};
     arena_init(&b.scratch, 64 * 1024);
     b.pf = pg_calloc(1, sizeof *b.pf);
-    b.sets = pg_calloc(rs->nrules ? rs->nrules : 1, sizeof *b.sets);
+    b.plans = pg_calloc(rs->nrules ? rs->nrules : 1, sizeof *b.plans);
     b.anchor_of = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchor_of);
     b.anchors = pg_malloc((rs->nmemo ? rs->nmemo : 1) * sizeof *b.anchors);
     b.field_of = pg_malloc((rs->nslots ? rs->nslots : 1) * sizeof *b.field_of);
     int rc = -ENOMEM;
-    if (b.pf && b.sets && b.anchor_of && b.anchors && b.field_of &&
+    if (b.pf && b.plans && b.anchor_of && b.anchors && b.field_of &&
         (b.pf->fields = pg_calloc(rs->nslots ? rs->nslots : 1, sizeof *b.pf->fields)))
         rc = build(&b, anchored);
     prefilter *pf = b.pf;
@@ -363,7 +419,7 @@ prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, co
         pf = NULL;
     }
     arena_free(&b.scratch);
-    pg_free(b.sets);
+    pg_free(b.plans);
     pg_free(b.anchor_of);
     pg_free(b.anchors);
     pg_free(b.field_of);
@@ -480,7 +536,9 @@ pf_scratch *pf_scratch_new(const prefilter *pf, size_t nrules)
     s->anchor_gen = pg_calloc(pf->nanchors ? pf->nanchors : 1, sizeof *s->anchor_gen);
     s->rule_gen = pg_calloc(nrules ? nrules : 1, sizeof *s->rule_gen);
     s->cand = pg_malloc((nrules ? nrules : 1) * sizeof *s->cand);
-    bool ok = s->anchor_gen && s->rule_gen && s->cand;
+    s->rule_fired = pg_calloc(nrules ? nrules : 1, 1);
+    s->bits = pg_calloc(nrules / 64 + 1, sizeof *s->bits);
+    bool ok = s->anchor_gen && s->rule_gen && s->cand && s->rule_fired && s->bits;
     for (size_t i = 0; ok && i < pf->nfields; i++)
         if (pf->fields[i].db && hs_alloc_scratch(pf->fields[i].db, &s->hs) != HS_SUCCESS)
             ok = false;
@@ -498,6 +556,8 @@ void pf_scratch_free(pf_scratch *s)
     hs_free_scratch(s->hs);
     pg_free(s->anchor_gen);
     pg_free(s->rule_gen);
+    pg_free(s->rule_fired);
+    pg_free(s->bits);
     pg_free(s->cand);
     pg_free(s);
 }
@@ -509,10 +569,20 @@ static void fire(pf_scratch *s, uint32_t a)
     s->anchor_gen[a] = s->gen;
     const prefilter *pf = s->pf;
     for (uint32_t i = pf->act_off[a]; i < pf->act_off[a + 1]; i++) {
-        uint32_t r = pf->act[i];
+        uint32_t r = pf->act[i] >> 1;
+        uint8_t set = (uint8_t)(1u << (pf->act[i] & 1));
         if (s->rule_gen[r] != s->gen) {
             s->rule_gen[r] = s->gen;
-            s->cand[s->ncand++] = r;
+            s->rule_fired[r] = 0;
+        }
+        if (s->rule_fired[r] & set)
+            continue;
+        s->rule_fired[r] |= set;
+        if (s->rule_fired[r] == pf->need[r]) { /* every set fired: a candidate */
+            if (s->ncand < SORT_MAX)
+                s->cand[s->ncand] = r;
+            s->ncand++;
+            s->bits[r / 64] |= 1ull << (r % 64);
         }
     }
 }
@@ -526,7 +596,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
     (void)from, (void)to, (void)flags;
     scan_ctx *c = ctx;
-    fire(c->s, c->f->pat_anchor[id]);
+    for (uint32_t k = c->f->pat_head[id]; k != NO_ID; k = c->f->plink[k].next)
+        fire(c->s, c->f->plink[k].anchor);
     return 0;
 }
 
@@ -541,12 +612,6 @@ static void exact(pf_scratch *s, const pf_field *f, const fval *v)
             return;
         }
     }
-}
-
-static int by_rule(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 size_t prefilter_run(const prefilter *pf, pf_scratch *s, const uint32_t *fields, size_t nf, const fvals *const *vals,
@@ -573,17 +638,21 @@ size_t prefilter_run(const prefilter *pf, pf_scratch *s, const uint32_t *fields,
             hs_scan(f->db, v->v[0].s ? v->v[0].s : "", (unsigned)v->v[0].len, 0, s->hs, on_match, &c);
         }
     }
-    if (s->ncand > 1) {
-        if (s->ncand <= 64) { /* insertion sort: the usual few dozen */
-            for (size_t i = 1; i < s->ncand; i++) {
-                uint32_t x = s->cand[i];
-                size_t j = i;
-                for (; j > 0 && s->cand[j - 1] > x; j--)
-                    s->cand[j] = s->cand[j - 1];
-                s->cand[j] = x;
-            }
-        } else {
-            qsort(s->cand, s->ncand, sizeof *s->cand, by_rule);
+    if (s->ncand <= SORT_MAX) { /* the usual few dozen: insertion sort */
+        for (size_t i = 0; i < s->ncand; i++) {
+            uint32_t x = s->cand[i];
+            s->bits[x / 64] = 0;
+            size_t j = i;
+            for (; j > 0 && s->cand[j - 1] > x; j--)
+                s->cand[j] = s->cand[j - 1];
+            s->cand[j] = x;
+        }
+    } else { /* many: read them off the bitmap, in order */
+        size_t n = 0;
+        for (size_t w = 0; w <= s->nrules / 64; w++) {
+            for (uint64_t m = s->bits[w]; m; m &= m - 1)
+                s->cand[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+            s->bits[w] = 0;
         }
     }
     *out = s->cand;
