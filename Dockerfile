@@ -25,9 +25,10 @@ RUN make -j"$(nproc)" \
 # (so a new library dependency needs no change here), plus those it loads
 # when a feature needs them (dlopen: the webhook and admin server's
 # libmicrohttpd and GnuTLS, src/util/mhd_api.c; the http output's libcurl,
-# src/output/channel_http.c), which ldd does not list.  dpkg may know a
+# src/output/channel_http.c; Vectorscan for large rule sets,
+# src/util/hs_api.c), which ldd does not list.  dpkg may know a
 # library under /lib rather than /usr/lib (merged /usr).
-RUN dl="libmicrohttpd.so.12 libgnutls.so.30 libcurl.so.4" \
+RUN dl="libmicrohttpd.so.12 libgnutls.so.30 libcurl.so.4 libhs.so.5" \
  && for p in $( { ldd /out/usr/bin/peregrine | awk '$3 ~ /^\// { print $3 }'; \
                   for so in $dl; do ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'; done; } \
                 | xargs -r realpath); do \

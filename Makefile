@@ -3,12 +3,13 @@
 # bench, install, uninstall, clean.  CC=clang works too.
 
 CC      ?= cc
-PKGS    := yaml-0.1 libpcre2-8 zlib hiredis libhs
+PKGS    := yaml-0.1 libpcre2-8 zlib hiredis
 # headers at build time, loaded at run time (dlopen, src/util/dlsyms.h) by
 # what needs them, so runs without it do not pay their start-up cost:
 # libcurl by the http output, libmicrohttpd and GnuTLS by the webhook and
-# the admin server (src/util/mhd_api.c)
-DLPKGS  := libcurl libmicrohttpd gnutls
+# the admin server (src/util/mhd_api.c), Vectorscan by the rules' prefilter
+# when a rule set is large enough to use it (src/util/hs_api.c)
+DLPKGS  := libcurl libmicrohttpd gnutls libhs
 OPT     ?= -O2
 # Warnings are errors for developers and CI (make check, .ci/run set
 # WERROR=-Werror), not for a user's build with another compiler.

@@ -228,10 +228,14 @@ static int finish_ruleset(compiler *c, int failed)
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
         failed = -1;
     }
-    const char *pferr = NULL;
-    if (!failed && !rs->reference && !(rs->prefilter = prefilter_build(rs, c->memo_uses, anchored, &pferr)) && pferr) {
-        load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "%s", pferr);
-        failed = -1;
+    char pferr[300];
+    if (!failed && !rs->reference &&
+        !(rs->prefilter = prefilter_build(rs, c->memo_uses, anchored, pferr, sizeof pferr)) && pferr[0]) {
+        bool oom = strstr(pferr, "out of memory") != NULL;
+        where w = {0};
+        load_msg_add(c->res, oom, oom ? NULL : &w, oom ? "LOAD_ERR_VALIDATE" : "LOAD_NO_PREFILTER", NULL,
+                     "%s%s", pferr, oom ? "" : "; every rule is tried through the rule index (slower, same alerts)");
+        failed = oom ? -1 : failed;
     }
     if (!failed && (!(rs->index = index_build(rs, anchored, rs->prefilter ? prefilter_note_cell : NULL, rs->prefilter)) ||
                     (rs->prefilter && prefilter_cells_done(rs->prefilter, index_cells(rs->index))))) {

@@ -8,15 +8,20 @@
 #include "rules/regex_literal.h"
 #include "util/alloc.h"
 #include "util/hash.h"
+#include "util/hs_api.h"
 #include "util/memeq.h"
 
 #include <errno.h>
-#include <hs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NO_ID UINT32_MAX
 #define SORT_MAX 64             /* candidates sorted by insertion; more: by bitmap */
+/* Below this many active rules the index and the shared checks leave
+ * little to save (the 0.18.0 rules, ~60, are parse-bound), and loading
+ * Vectorscan would cost more resident memory than the rules themselves. */
+#define PREFILTER_MIN_RULES 200
 
 /* An exact literal: the anchors whose check it satisfies (a chain). */
 typedef struct pf_lit {
@@ -343,10 +348,10 @@ static int field_database(builder *b, pf_field *f)
     }
     if (!rc) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_lit_multi((const char *const *)pats, flags, ids, lens, npat, HS_MODE_BLOCK, NULL, &f->db,
+        if (hsl.compile_lit_multi((const char *const *)pats, flags, ids, lens, npat, HS_MODE_BLOCK, NULL, &f->db,
                                  &ce) != HS_SUCCESS)
             rc = -EINVAL;
-        hs_free_compile_error(ce);
+        hsl.free_compile_error(ce);
     }
     pg_free(tab);
     pg_free(rlits);
@@ -364,7 +369,8 @@ static void fields_free(prefilter *pf)
         pg_free(pf->fields[i].link);
         pg_free(pf->fields[i].pat_head);
         pg_free(pf->fields[i].plink);
-        hs_free_database(pf->fields[i].db);
+        if (pf->fields[i].db)
+            hsl.free_database(pf->fields[i].db);
     }
     pf->nfields = 0;
     pg_free(pf->act_off);
@@ -393,10 +399,17 @@ static int build(builder *b, bool *anchored)
     return rc;
 }
 
-prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, const char **err)
+prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, char *err, size_t errlen)
 {
-    *err = NULL;
+    *err = 0;
     memset(anchored, 0, rs->nrules * sizeof *anchored);
+    size_t active = 0;
+    for (size_t r = 0; r < rs->nrules; r++)
+        active += rs->rules[r].active;
+    if (active < PREFILTER_MIN_RULES)
+        return NULL;
+    if (hs_api_load(err, errlen))
+        return NULL; /* the rule index takes every rule: slower, same verdicts */
     builder b = {.rs = rs, .uses = uses};
     arena_init(&b.scratch, 64 * 1024);
     b.pf = pg_calloc(1, sizeof *b.pf);
@@ -413,7 +426,7 @@ prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, co
         /* a literal Vectorscan refuses: every rule goes to the index,
          * slower but the same verdicts */
         if (rc == -ENOMEM)
-            *err = "out of memory building the prefilter";
+            snprintf(err, errlen, "out of memory building the prefilter");
         memset(anchored, 0, rs->nrules * sizeof *anchored);
         prefilter_free(pf);
         pf = NULL;
@@ -540,7 +553,7 @@ pf_scratch *pf_scratch_new(const prefilter *pf, size_t nrules)
     s->bits = pg_calloc(nrules / 64 + 1, sizeof *s->bits);
     bool ok = s->anchor_gen && s->rule_gen && s->cand && s->rule_fired && s->bits;
     for (size_t i = 0; ok && i < pf->nfields; i++)
-        if (pf->fields[i].db && hs_alloc_scratch(pf->fields[i].db, &s->hs) != HS_SUCCESS)
+        if (pf->fields[i].db && hsl.alloc_scratch(pf->fields[i].db, &s->hs) != HS_SUCCESS)
             ok = false;
     if (!ok) {
         pf_scratch_free(s);
@@ -553,7 +566,8 @@ void pf_scratch_free(pf_scratch *s)
 {
     if (!s)
         return;
-    hs_free_scratch(s->hs);
+    if (s->hs)
+        hsl.free_scratch(s->hs);
     pg_free(s->anchor_gen);
     pg_free(s->rule_gen);
     pg_free(s->rule_fired);
@@ -635,7 +649,7 @@ size_t prefilter_run(const prefilter *pf, pf_scratch *s, const uint32_t *fields,
             scan_ctx c = {s, f};
             /* a value over 4 GiB cannot reach here (payload limits); the
              * scan reads the first value, as the operators do */
-            hs_scan(f->db, v->v[0].s ? v->v[0].s : "", (unsigned)v->v[0].len, 0, s->hs, on_match, &c);
+            hsl.scan(f->db, v->v[0].s ? v->v[0].s : "", (unsigned)v->v[0].len, 0, s->hs, on_match, &c);
         }
     }
     if (s->ncand <= SORT_MAX) { /* the usual few dozen: insertion sort */

@@ -41,9 +41,11 @@ typedef struct pf_scratch pf_scratch;
 /* Build the prefilter of rs's active rules; *anchored (nrules flags,
  * caller-owned) tells which rules it covers (the rule index takes the
  * others).  uses (or NULL): per check number, how many conditions contain
- * it.  NULL when no rule is worth anchoring (anchored all false) or on
- * -ENOMEM (*err set to a message). */
-prefilter *prefilter_build(struct ruleset *rs, const uint32_t *uses, bool *anchored, const char **err);
+ * it.  NULL (anchored all false) when the rule set is too small to gain
+ * from it or no rule is worth anchoring (err ""), when Vectorscan cannot
+ * be loaded (the reason in err: a warning, verdicts are the same), or out
+ * of memory (err says so: a load error). */
+prefilter *prefilter_build(struct ruleset *rs, const uint32_t *uses, bool *anchored, char *err, size_t errlen);
 void prefilter_free(prefilter *pf);
 
 /* The fields whose values the prefilter reads, in its order. */
