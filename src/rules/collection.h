@@ -106,6 +106,10 @@ l_rule *coll_find_rule(collection *c, const char *name);
 void load_msg_add(load_result *r, bool error, const where *at, const char *code, const char *item,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Drop the messages after the first n, the counts back to errors and
+ * warnings (load_result.c). */
+void load_result_truncate(load_result *r, size_t n, size_t errors, size_t warnings);
+
 /* Release one exception's strings (exceptions.c). */
 void free_exception(l_exception *e);
 /* Free what a rule owns but its name (the slot stays, emptied). */
@@ -124,7 +128,8 @@ char *lists_substitute(collection *c, const char *text);
  * pg_malloc'd, NULL when out of memory. */
 char *rule_condition_text(const l_rule *r);
 
-/* Compile the collection into a ruleset (collection_compile.c). */
+/* Compile the collection into a ruleset (collection_compile.c); the
+ * collection is released (emptied) on the way, success or not. */
 ruleset *collection_compile(collection *c, const loader_opts *opts, load_result *res);
 
 #endif

@@ -73,7 +73,8 @@ static int rule_info_fill(compiler *c, l_rule *r, crule *cr)
 {
     cr->info.name = cstrdup(c, r->name, strlen(r->name));
     cr->info.desc = cstrdup(c, r->desc, strlen(r->desc));
-    cr->info.output = cstrdup(c, r->output, strlen(r->output));
+    /* a plain rule's template holds the output text already */
+    cr->info.output = !r->corr && cr->out.text ? cr->out.text : cstrdup(c, r->output, strlen(r->output));
     cr->info.prio = (priority)r->prio;
     cr->info.enabled = r->enabled;
     if (r->tags.n)
@@ -210,6 +211,7 @@ static int finish_ruleset(compiler *c, int failed)
     }
     pg_free(c->slots);
     pg_free(c->slot_hash);
+    pg_free(c->fmt_scratch);
     rs->nmemo = c->nmemo;
     if (!failed && plan_programs(c)) {
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");
@@ -263,6 +265,10 @@ ruleset *collection_compile(collection *coll, const loader_opts *opts, load_resu
     int failed = lists_expand(coll, res) || parse_macros(&c, &macro_ast) || check_macro_refs(&c) ||
                  compile_rules(&c, opts);
     arena_free(&macro_ast);
+    /* The items are not needed any more: released before the rule index
+     * is built, which can then reuse their memory (the peak of loading a
+     * large rules file is here). */
+    collection_free(coll);
     if (finish_ruleset(&c, failed)) {
         ruleset_free(rs);
         return NULL;

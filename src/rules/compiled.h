@@ -108,6 +108,7 @@ typedef struct fmt_seg {
 typedef struct fmt_template {
     fmt_seg *segs;
     size_t n;
+    const char *text;       /* the template as written; literal segments point into it */
 } fmt_template;
 
 /* Index of candidate rules per (verb, resource) class (see index.c). */

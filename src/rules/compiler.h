@@ -45,6 +45,8 @@ struct compiler {
     unsigned depth;
     size_t nodes;
     bool allow_corr;        /* compiling a correlation's output: %corr.* allowed */
+    fmt_seg *fmt_scratch;   /* output template segments being gathered */
+    size_t fmt_cap;
 };
 
 /* Nesting after macro expansion: well above the parser's own limit for one

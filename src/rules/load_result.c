@@ -50,6 +50,18 @@ void load_msg_add(load_result *r, bool error, const where *at, const char *code,
         r->warnings++;
 }
 
+void load_result_truncate(load_result *r, size_t n, size_t errors, size_t warnings)
+{
+    while (r->n > n) {
+        load_msg *m = &r->msgs[--r->n];
+        pg_free(m->file);
+        pg_free(m->item);
+        pg_free(m->text);
+    }
+    r->errors = errors;
+    r->warnings = warnings;
+}
+
 void load_result_free(load_result *r)
 {
     for (size_t i = 0; i < r->n; i++) {

@@ -4,6 +4,7 @@
  */
 #include "rules/compiler.h"
 #include "rules/correlation.h"
+#include "util/alloc.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -72,22 +73,38 @@ static cexpr *fmt_field(compiler *c, const char *p, size_t *consumed, char *err,
     return NULL;
 }
 
+/* Room for two more segments in the compiler's scratch array (reused by
+ * every template).  0 or -1. */
+static int fmt_reserve(compiler *c, size_t n)
+{
+    if (n + 2 <= c->fmt_cap)
+        return 0;
+    size_t cap = c->fmt_cap ? c->fmt_cap * 2 : 16;
+    fmt_seg *g = pg_realloc(c->fmt_scratch, cap * sizeof *g);
+    if (!g)
+        return -1;
+    c->fmt_scratch = g;
+    c->fmt_cap = cap;
+    return 0;
+}
+
+/* The segments are gathered in the compiler's scratch array and copied
+ * into the ruleset at their exact number; literal segments point into the
+ * template's own copy of the text (out->text), which also serves as the
+ * rule's output text. */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen)
 {
-    size_t cap = 8, n = 0;
-    fmt_seg *segs = cnew(c, cap * sizeof *segs);
-    const char *p = text;
+    size_t n = 0;
+    const char *own = cstrdup(c, text, strlen(text));
+    if (!own)
+        return cerr(err, errlen, "out of memory");
+    const char *p = own;
     if (*p == '*')
         p++;
-    while (segs && *p) {
-        if (n + 2 > cap) {
-            fmt_seg *g = cnew(c, cap * 2 * sizeof *g);
-            if (!g)
-                return cerr(err, errlen, "out of memory");
-            memcpy(g, segs, n * sizeof *segs);
-            segs = g;
-            cap *= 2;
-        }
+    while (*p) {
+        if (fmt_reserve(c, n))
+            return cerr(err, errlen, "out of memory");
+        fmt_seg *segs = c->fmt_scratch;
         const char *pct = strchr(p, '%');
         if (pct != p) {
             size_t l = pct ? (size_t)(pct - p) : strlen(p);
@@ -120,13 +137,13 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
         segs[n++] = (fmt_seg){.expr = e, .width = width};
         p += used;
     }
+    fmt_seg *segs = cnew(c, (n ? n : 1) * sizeof *segs);
     if (!segs)
         return cerr(err, errlen, "out of memory");
-    /* literal pieces point into `text`: copy them into the arena */
-    for (size_t i = 0; i < n; i++)
-        if (segs[i].lit && !(segs[i].lit = cstrdup(c, segs[i].lit, segs[i].litlen)))
-            return cerr(err, errlen, "out of memory");
+    if (n)
+        memcpy(segs, c->fmt_scratch, n * sizeof *segs);
     out->segs = segs;
     out->n = n;
+    out->text = own;
     return 0;
 }

@@ -4,7 +4,8 @@
  *
  *   rule_loader *l = loader_new(&opts);
  *   loader_add_file(l, "a.yaml", &res);      // any number, in order
- *   ruleset *rs = loader_compile(l, &res);   // NULL on error (see res)
+ *   ruleset *rs = loader_compile(l, &res);   // NULL on error (see res);
+ *                                            // the loaded items are released
  *   loader_free(l);                          // rs stays valid
  *   ... ruleset_free(rs);
  *
@@ -72,7 +73,8 @@ void loader_free(rule_loader *l);
 int loader_add_file(rule_loader *l, const char *path, load_result *res);
 /* Same, with the text given (path used for messages only). */
 int loader_add_text(rule_loader *l, const char *path, const char *text, size_t len, load_result *res);
-/* Compile all loaded items. */
+/* Compile all loaded items; they are released as compilation ends (call
+ * once per loader). */
 ruleset *loader_compile(rule_loader *l, load_result *res);
 
 /* ---- the compiled rule set ---- */

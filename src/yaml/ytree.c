@@ -57,14 +57,20 @@ static int add_anchor(builder *b, const yaml_char_t *name, ynode *node)
     if (b->nanchors == b->capanchors) {
         size_t cap = b->capanchors ? b->capanchors * 2 : 16;
         anchor *p = pg_realloc(b->anchors, cap * sizeof *p);
-        if (!p)
+        if (!p) {
+            snprintf(b->err, b->errlen, "out of memory");
+            b->failed = 1;
             return -1;
+        }
         b->anchors = p;
         b->capanchors = cap;
     }
     char *s = arena_strndup(b->a, (const char *)name, strlen((const char *)name));
-    if (!s)
+    if (!s) {
+        snprintf(b->err, b->errlen, "out of memory");
+        b->failed = 1;
         return -1;
+    }
     b->anchors[b->nanchors++] = (anchor){s, node};
     return 0;
 }
@@ -283,4 +289,110 @@ int yscalar_bool(const ynode *n, bool *out)
         }
     }
     return -1;
+}
+
+/* ---- one item at a time (ytree_each_item) ---- */
+
+typedef struct streamer {
+    builder b;
+    arena doc;              /* document roots (a sequence without its items) */
+    arena item;             /* the current item; reset after it */
+    arena *kept;            /* item arenas kept for the anchors they hold */
+    size_t nkept;
+    ytree_item_fn fn;
+    void *ctx;
+    int stopped;            /* fn's first non-zero return */
+} streamer;
+
+/* Hand item to fn (until fn has failed once), then release its nodes
+ * unless an anchor of this document lives there (an alias may follow). */
+static int stream_item(streamer *s, ynode *doc, ynode *item)
+{
+    if (!s->stopped)
+        s->stopped = s->fn(s->ctx, doc, item);
+    if (!s->b.nanchors) {
+        arena_reset(&s->item);
+        return 0;
+    }
+    arena *k = pg_realloc(s->kept, (s->nkept + 1) * sizeof *k);
+    if (!k) {
+        snprintf(s->b.err, s->b.errlen, "out of memory");
+        s->b.failed = 1;
+        return -1;
+    }
+    s->kept = k;
+    s->kept[s->nkept++] = s->item;
+    arena_init(&s->item, 16384);
+    return 0;
+}
+
+/* One document: a sequence item by item, anything else whole. */
+static int stream_doc(streamer *s)
+{
+    builder *b = &s->b;
+    yaml_event_t ev;
+    if (next_event(b, &ev))
+        return -1;
+    if (ev.type != YAML_SEQUENCE_START_EVENT) {
+        b->a = &s->doc;
+        ynode *root = build_node(b, &ev, 0);
+        yaml_event_delete(&ev);
+        if (!root)
+            return -1;
+        if (!s->stopped)
+            s->stopped = s->fn(s->ctx, root, NULL);
+        return 0;
+    }
+    b->a = &s->doc;
+    ynode *seq = new_node(b, Y_SEQ, &ev.start_mark);
+    int rc = !seq || add_anchor(b, ev.data.sequence_start.anchor, seq) ? -1 : 0;
+    yaml_event_delete(&ev);
+    while (!rc) {
+        if (next_event(b, &ev))
+            return -1;
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        b->a = &s->item;
+        ynode *item = build_node(b, &ev, 1);
+        yaml_event_delete(&ev);
+        rc = item ? stream_item(s, seq, item) : -1;
+    }
+    return rc;
+}
+
+int ytree_each_item(const char *text, size_t len, ytree_item_fn fn, void *ctx, char *err, size_t errlen)
+{
+    streamer s = {.b = {.err = err, .errlen = errlen}, .fn = fn, .ctx = ctx};
+    arena_init(&s.doc, 16384);
+    arena_init(&s.item, 16384);
+    if (!yaml_parser_initialize(&s.b.parser)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_string(&s.b.parser, (const unsigned char *)text, len);
+    for (;;) {
+        yaml_event_t ev;
+        if (next_event(&s.b, &ev))
+            break;
+        yaml_event_type_t type = ev.type;
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+        if (type != YAML_DOCUMENT_START_EVENT)
+            continue;
+        s.b.nanchors = 0; /* anchors are per document */
+        if (stream_doc(&s) || next_event(&s.b, &ev)) /* DOCUMENT_END */
+            break;
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&s.b.parser);
+    pg_free(s.b.anchors);
+    arena_free(&s.doc);
+    arena_free(&s.item);
+    for (size_t i = 0; i < s.nkept; i++)
+        arena_free(&s.kept[i]);
+    pg_free(s.kept);
+    return s.b.failed ? -1 : s.stopped;
 }

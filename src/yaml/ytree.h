@@ -40,6 +40,19 @@ typedef struct ytree {
 ytree *ytree_load(const char *text, size_t len, char *err, size_t errlen);
 void ytree_free(ytree *t);
 
+/* The same parse, one top-level item at a time, so that a large file
+ * never has all its nodes in memory: for each document whose root is a
+ * sequence, fn(ctx, root, item) for each item, the root given without
+ * its items (n == 0); for any other document, fn(ctx, root, NULL).  The
+ * item's nodes (and those of a non-sequence root) are released when fn
+ * returns, unless the document has anchors.  After fn returns non-zero it
+ * is not called again, but the rest of the text is still parsed, so that
+ * a YAML error anywhere in it is found as ytree_load finds it.  Returns
+ * -1 with "line:col: message" in err on a YAML error, else fn's first
+ * non-zero return, else 0. */
+typedef int (*ytree_item_fn)(void *ctx, const ynode *doc, const ynode *item);
+int ytree_each_item(const char *text, size_t len, ytree_item_fn fn, void *ctx, char *err, size_t errlen);
+
 /* Map lookup (first match); NULL if absent or m is not a map. */
 ynode *ymap_get(const ynode *m, const char *key);
 /* Scalar helpers. */

@@ -111,3 +111,45 @@ TEST(rules_load_many_items_by_name)
     }
     ruleset_free(rs);
 }
+
+/* Items are loaded as the parser reaches them, but a YAML error later in
+ * the file is still the file's only message (no earlier item's error or
+ * warning), as when the whole file was parsed first. */
+TEST(rules_load_yaml_error_after_items_is_the_only_message)
+{
+    char msg[1024];
+    ruleset *rs = load("- list: l\n  items: [a]\n  bogus: 1\n" /* a warning */
+                       "- rule: R\n  desc: d\n" /* an error: no condition */
+                       "- list: m\n  items: [a, b\n",
+                       msg, sizeof msg);
+    CHECK(rs == NULL);
+    CHECK(strstr(msg, "LOAD_ERR_YAML_PARSE") != NULL);
+    CHECK(strstr(msg, "LOAD_UNKNOWN_KEY") == NULL);
+    CHECK(strstr(msg, "rule 'R'") == NULL);
+    /* without the YAML error, the item's error stops loading */
+    rs = load("- list: l\n  items: [a]\n  bogus: 1\n- rule: R\n  desc: d\n- list: m\n  items: [a, b]\n", msg,
+              sizeof msg);
+    CHECK(rs == NULL);
+    CHECK(strstr(msg, "LOAD_UNKNOWN_KEY") != NULL);
+    CHECK(strstr(msg, "rule 'R': Item has no mapping for key 'condition'") != NULL);
+    /* a document that is not a sequence, after one that is */
+    rs = load("- list: l\n  items: [a]\n---\nfoo: 1\n", msg, sizeof msg);
+    CHECK(rs == NULL);
+    CHECK(strstr(msg, "t.yaml:4:1: error (LOAD_ERR_YAML_VALIDATE): Rules content is not yaml array of objects") !=
+          NULL);
+}
+
+/* An alias may name an anchor of an earlier item: items holding anchors
+ * are kept while their document is read. */
+TEST(rules_load_alias_to_earlier_item)
+{
+    char msg[1024];
+    ruleset *rs = load("- list: l\n  items: &verbs [create, update]\n- list: other\n  items: [x]\n"
+                       "- list: m\n  items: *verbs\n" RULE("A", "ka.verb in (m)"),
+                       msg, sizeof msg);
+    CHECK(rs != NULL);
+    if (rs) {
+        CHECK(rs->rules[0].cond->set && rs->rules[0].cond->set->n == 2);
+        ruleset_free(rs);
+    }
+}
