@@ -79,6 +79,10 @@ def time_ordered_copy(corpus, tmp):
         f.write(b"\n".join(lines) + b"\n")
     return path
 CONFIG = os.path.join(HERE, "bench.yaml")
+BIG_CONFIG = os.path.join(HERE, "bench_big.yaml")   # maxEventSize 16 MiB
+WEBHOOK_LABEL = "webhook, 0.18.0 rules, 400-event EventLists"
+BIG_LABEL = "big events (gen_big, 1-6 MB each), 0.18.0"
+WEBHOOK_MAX_RATIO = 1.5
 WEBHOOK = os.path.join(HERE, "webhook_bench")
 RSS_LIMIT_MIB = 32.0
 REDIS_LABEL = "our rules/, state in Redis"
@@ -152,8 +156,8 @@ def has_threads_flag(peregrine):
     return "--threads" in out
 
 
-def e2e_argv(peregrine, rules, corpus, threads, flag, extra=()):
-    argv = [peregrine, "-c", CONFIG]
+def e2e_argv(peregrine, rules, corpus, threads, flag, extra=(), config=None):
+    argv = [peregrine, "-c", config or CONFIG]
     for r in (rules if isinstance(rules, (list, tuple)) else [rules]):
         argv += ["-r", r]
     argv += ["-e", corpus, *extra]
@@ -242,14 +246,16 @@ def parse_json_bench(out):
     return rows
 
 
-def run_webhook(args, threads, flag):
+def run_webhook(args, threads):
+    """One bench/webhook_bench run (ROUNDS=1): its key=value pairs, or None
+    and why."""
     if not os.access(WEBHOOK, os.X_OK):
         return None, "bench/webhook_bench not present"
-    env_rounds = os.environ.copy()
-    env_rounds["ROUNDS"] = str(args.rounds)
+    env = os.environ.copy()
+    env["ROUNDS"] = "1"
     try:
         r = subprocess.run([WEBHOOK, args.peregrine, args.corpus, CONFIG, RULES_0180, str(threads)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_rounds, timeout=1800)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, f"webhook_bench failed: {e}"
     kv = None
@@ -271,6 +277,7 @@ def loadavg():
 
 
 def cmd_table(args):
+    webhook_only = args.mode == "webhook"
     load_before = loadavg()
     peregrine = os.path.abspath(args.peregrine)
     events, nbytes = corpus_stats(args.corpus)
@@ -287,6 +294,8 @@ def cmd_table(args):
     parse_order = []
 
     def parse_round():
+        if not args.json_bench:
+            return False
         rc, out = capture([args.json_bench, args.corpus, str(PARSE_PASSES), "0"])
         rows = parse_json_bench(out)
         if rc not in (0, 1) or len(rows) != 2:
@@ -310,16 +319,34 @@ def cmd_table(args):
     # then 0.18.0 with and without twenty correlations on the time-ordered
     # corpus; the last rows: our rules with the correlation state in Redis
     # (correlations.store), a local redis-server emptied before each run
-    for label, rules, corpus, redis in (("0.18.0 rules", RULES_0180, args.corpus, False),
-                                        ("our rules/", RULES_OURS, args.corpus, False),
-                                        ("0.18.0, time-ordered", RULES_0180, ordered, False),
-                                        ("0.18.0 + 20 correlations, time-ordered", [RULES_0180, CORRELATIONS],
-                                         ordered, False),
-                                        (REDIS_LABEL, RULES_OURS, args.corpus, True),
-                                        (REDIS_CORR_LABEL, [RULES_0180, CORRELATIONS], ordered, True)):
+    rows = (("0.18.0 rules", RULES_0180, args.corpus, False),
+            ("our rules/", RULES_OURS, args.corpus, False),
+            ("0.18.0, time-ordered", RULES_0180, ordered, False),
+            ("0.18.0 + 20 correlations, time-ordered", [RULES_0180, CORRELATIONS], ordered, False),
+            (REDIS_LABEL, RULES_OURS, args.corpus, True),
+            (REDIS_CORR_LABEL, [RULES_0180, CORRELATIONS], ordered, True))
+    if webhook_only:
+        rows = rows[:1]
+    big = None
+    if args.big_corpus:
+        big = corpus_stats(args.big_corpus)
+        rows += ((BIG_LABEL, RULES_0180, args.big_corpus, False),)
+    for label, rules, corpus, redis in rows:
+        ev, nb = big if corpus == args.big_corpus and big else (events, nbytes)
         for t in thread_counts:
             configs.append({"label": label, "rules": rules, "corpus": corpus, "threads": t, "redis": redis,
+                            "config": BIG_CONFIG if label == BIG_LABEL else CONFIG, "events": ev, "mb": nb / 1e6,
                             "skip": t > 1 and not flag, "walls": [], "rss": 0, "cpu": 0.0, "min_cpu": None})
+    # the start-up's CPU (0.18.0 rules, empty input), taken off the file
+    # run's when compared with the webhook's, whose CPU is counted from
+    # the moment it listens
+    empty = os.path.join(sorted_tmp.name, "empty.jsonl")
+    open(empty, "w").close()
+    configs.append({"label": "start-up only (empty input), 0.18.0", "rules": RULES_0180, "corpus": empty,
+                    "threads": 1, "redis": False, "config": CONFIG, "events": 0, "mb": 0.0, "skip": False,
+                    "walls": [], "rss": 0, "cpu": 0.0, "min_cpu": None, "startup": True})
+    # webhook runs: one per round and thread count, between the file runs
+    hooks = [{"threads": t, "runs": [], "note": None} for t in thread_counts if t == 1 or flag]
     with tempfile.TemporaryDirectory(prefix="pg-bench-") as tmp:
         rds = Redis(tmp)
 
@@ -327,7 +354,7 @@ def cmd_table(args):
             extra = ["-o", "correlations.store=" + rds.url()] if c["redis"] else []
             if c["redis"]:
                 rds.flush()
-            return e2e_argv(peregrine, c["rules"], c["corpus"], c["threads"], flag, extra)
+            return e2e_argv(peregrine, c["rules"], c["corpus"], c["threads"], flag, extra, c["config"])
         for c in configs:
             if c["redis"] and not rds.proc:
                 c["skip"] = True
@@ -342,13 +369,16 @@ def cmd_table(args):
                 c["skip"] = True
                 continue
             c["digest"], c["alerts"], c["detected"] = alert_digest(out_path)
+            if c.get("startup"):
+                c["detected"] = c["alerts"] = 0
             if c["detected"] is not None and c["detected"] != c["alerts"]:
                 errors.append(f"{c['label']} threads {c['threads']}: {c['alerts']} alert lines but "
                               f"'Events detected: {c['detected']}'")
             os.unlink(out_path)
         rounds = 0
         parse_ok = True
-        while any(not c["skip"] and (rounds < args.rounds or sum(c["walls"]) < args.min_seconds)
+        while any(not c["skip"] and (rounds < args.rounds or (sum(c["walls"]) < args.min_seconds
+                                                               and not c.get("startup")))
                   for c in configs) and rounds < 1000:
             rounds += 1
             if parse_ok:
@@ -366,9 +396,14 @@ def cmd_table(args):
                     c["cpu"] = u.cpu
                 if c["min_cpu"] is None or u.cpu < c["min_cpu"]:
                     c["min_cpu"] = u.cpu
+            for h in hooks:
+                if h["note"]:
+                    continue
+                kv, h["note"] = run_webhook(args, h["threads"])
+                if kv:
+                    h["runs"].append(kv)
 
         rds.stop()
-    webhook, webhook_note = run_webhook(args, n, flag)
     load_after = loadavg()
 
     # the table
@@ -376,6 +411,9 @@ def cmd_table(args):
           f"(mean {nbytes / max(events, 1):.0f} B/event)")
     print(f"{n} CPUs ({cpu_model()}); {rounds} rounds (>= {args.rounds}, and >= {args.min_seconds:g} s of each "
           f"end-to-end configuration), each round one run of everything;")
+    if big:
+        print(f"big events: {args.big_corpus}: {big[0]} events, {big[1] / 1e6:.1f} MB (bench_big.yaml: maxEventSize "
+              f"16 MiB); webhook: bench/webhook_bench, server CPU from listening to the last answer")
     print(f"rates: best round, median in brackets (parse-only: best of {PARSE_PASSES} passes per round); "
           f"MB = 10^6 bytes of JSON text; RSS = peak, MiB")
     hdr = f"{'measurement':<52} {'thr':>3} {'events/s':>10} {'(median)':>11} {'MB/s':>8} {'wall s':>7} " \
@@ -399,25 +437,38 @@ def cmd_table(args):
             print(f"{name:<52} {thr:>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>10} {'':>7}  {why}")
             continue
         best, med = min(c["walls"]), statistics.median(c["walls"])
-        c["best_eps"] = events / best
-        c["cpu_eps"] = events / c["min_cpu"]
-        print(f"{name:<52} {thr:>3} {events / best:>10,.0f} {'(' + format(events / med, ',.0f') + ')':>11} "
-              f"{mb / best:>8.1f} {best:>7.3f} {c['cpu']:>6.2f} {c['cpu_eps']:>10,.0f} {c['rss'] / 1024:>7.1f}  "
+        ev, cmb = c["events"], c["mb"]
+        c["best_eps"] = ev / best
+        c["cpu_eps"] = ev / c["min_cpu"] if c["min_cpu"] else 0
+        if c.get("startup"):
+            print(f"{c['label']:<52} {thr:>3} {'-':>10} {'':>11} {'-':>8} {best:>7.3f} {c['min_cpu']:>6.3f} "
+                  f"{'-':>10} {c['rss'] / 1024:>7.1f}  min CPU")
+            continue
+        print(f"{name:<52} {thr:>3} {ev / best:>10,.0f} {'(' + format(ev / med, ',.0f') + ')':>11} "
+              f"{cmb / best:>8.1f} {best:>7.3f} {c['cpu']:>6.2f} {c['cpu_eps']:>10,.0f} {c['rss'] / 1024:>7.1f}  "
               f"{c['alerts']} alerts")
-    name = "webhook ingestion, 400-event EventLists"
-    if webhook:
-        def num(k):
+    for h in hooks:
+        if not h["runs"]:
+            print(f"{WEBHOOK_LABEL:<52} {h['threads']:>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>10} "
+                  f"{'':>7}  {h['note'] or 'no run'}")
+            continue
+
+        def num(kv, k):
             try:
-                return float(webhook[k])
+                return float(kv[k])
             except (KeyError, ValueError):
-                return None
-        eps, wmb, rss = num("events_per_s"), num("mb_per_s"), num("rss_mib")
-        print(f"{name:<52} {n:>3} {fmt_rate(eps):>10} {'':>11} "
-              f"{('n/a' if wmb is None else format(wmb, '.1f')):>8} {'':>7} {'':>6} {'':>10} "
-              f"{('-' if rss is None else format(rss, '.1f')):>7}  "
-              f"p50 {webhook.get('p50_ms', '?')} ms, p99 {webhook.get('p99_ms', '?')} ms")
-    else:
-        print(f"{name:<52} {'':>3} {'n/a':>10} {'':>11} {'n/a':>8} {'':>7} {'':>6} {'':>10} {'':>7}  {webhook_note}")
+                return 0.0
+        rates = [num(kv, "events_per_s") for kv in h["runs"]]
+        fastest = max(h["runs"], key=lambda kv: num(kv, "events_per_s"))
+        cheapest = min(h["runs"], key=lambda kv: num(kv, "cpu_s"))
+        h["cpu"] = num(cheapest, "cpu_s")
+        h["events"] = num(cheapest, "events")
+        wall = h["events"] / max(rates) if max(rates) else 0
+        print(f"{WEBHOOK_LABEL:<52} {h['threads']:>3} {max(rates):>10,.0f} "
+              f"{'(' + format(statistics.median(rates), ',.0f') + ')':>11} {num(fastest, 'mb_per_s'):>8.1f} "
+              f"{wall:>7.3f} {h['cpu']:>6.3f} {h['events'] / h['cpu'] if h['cpu'] else 0:>10,.0f} "
+              f"{max(num(kv, 'rss_mib') for kv in h['runs']):>7.1f}  "
+              f"p50 {fastest.get('p50_ms', '?')} ms, p99 {fastest.get('p99_ms', '?')} ms")
     print("-" * len(hdr))
     if not flag:
         print("1* = no --threads flag in this build: the default pipeline, which is single-threaded")
@@ -440,6 +491,8 @@ def cmd_table(args):
               f"{verdict(r >= 0.5)}; by CPU time {c1['cpu_eps'] / simd_cpu:.3f}")
     for label in ("0.18.0 rules", "our rules/"):
         a, b = find(label, 1), find(label, n)
+        if webhook_only and label != "0.18.0 rules":
+            continue
         if n > 1 and a and b:
             r = b["best_eps"] / a["best_eps"]
             ident = b["digest"] == a["digest"]
@@ -468,8 +521,32 @@ def cmd_table(args):
             r, rc = b["best_eps"] / a["best_eps"], b["cpu_eps"] / a["cpu_eps"]
             print(f"end-to-end 0.18.0 + 20 correlations / 0.18.0, threads {t}: {r:.3f} by wall time, "
                   f"{rc:.3f} by CPU time  (required >= 0.9)  {verdict(min(r, rc) >= 0.9)}")
+    # the webhook's CPU per event against the file run's (same rules, same
+    # events, same threads, this run), the file run's start-up taken off
+    st = next((c for c in configs if c.get("startup") and c["min_cpu"] is not None), None)
+    for h in hooks:
+        f = find("0.18.0 rules", h["threads"])
+        if not (h.get("cpu") and f and f["min_cpu"]):
+            print(f"webhook CPU per event / file input's, threads {h['threads']}: n/a  "
+                  f"(required <= {WEBHOOK_MAX_RATIO})")
+            continue
+        file_cpu = f["min_cpu"] - (st["min_cpu"] if st else 0.0)
+        w_us, f_us = 1e6 * h["cpu"] / h["events"], 1e6 * file_cpu / f["events"]
+        r = w_us / f_us
+        print(f"webhook CPU per event / file input's, threads {h['threads']}: {r:.2f}  ({w_us:.3f} / {f_us:.3f} "
+              f"us; required <= {WEBHOOK_MAX_RATIO})  {verdict(r <= WEBHOOK_MAX_RATIO)}; "
+              f"{h['cpu'] / h['events'] * 1e5:.3f} cores per 100k events/s")
+    # multi-megabyte events: threads n at least as fast as threads 1
+    a, b = find(BIG_LABEL, 1), find(BIG_LABEL, n)
+    if n > 1 and a and b:
+        r, rc = b["best_eps"] / a["best_eps"], a["min_cpu"] / b["min_cpu"]
+        ident = a["digest"] == b["digest"]
+        print(f"big events threads {n} / threads 1: {r:.3f} by wall time  (required >= 1.0)  {verdict(r >= 1.0)}; "
+              f"CPU per event threads 1 / threads {n}: {rc:.3f}; alerts {'byte-identical' if ident else 'DIFFERENT'}")
+        if not ident:
+            errors.append(f"big events: alerts of threads {n} differ from threads 1")
     sorted_tmp.cleanup()
-    rss = [c["rss"] / 1024 for c in configs if c["walls"]]
+    rss = [c["rss"] / 1024 for c in configs if c["walls"] and c["label"] != BIG_LABEL]
     if rss:
         print(f"peak RSS, end to end: max {max(rss):.1f} MiB  (required <= {RSS_LIMIT_MIB:.0f})  "
               f"{verdict(max(rss) <= RSS_LIMIT_MIB)}")
@@ -594,11 +671,12 @@ def cmd_callgrind(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=("table", "rss", "callgrind"))
+    ap.add_argument("mode", choices=("table", "webhook", "rss", "callgrind"))
     ap.add_argument("--peregrine", required=True)
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--json-bench")
     ap.add_argument("--extra-corpus", action="append", help="rss: more inputs to check")
+    ap.add_argument("--big-corpus", help="table, webhook: multi-megabyte events (gen_big) for the big-events rows")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "7")))
     ap.add_argument("--min-seconds", type=float, default=float(os.environ.get("MIN_SECONDS", "3")),
                     help="table: keep running end-to-end rounds until each configuration has run this long")
@@ -609,6 +687,8 @@ def main():
     if args.mode == "table":
         if not args.json_bench:
             ap.error("table needs --json-bench")
+        return cmd_table(args)
+    if args.mode == "webhook":
         return cmd_table(args)
     if args.mode == "rss":
         return cmd_rss(args)

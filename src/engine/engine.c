@@ -83,6 +83,11 @@ engine *engine_new(const engine_opts *o)
     }
     pipeline_opts po = {
         .nworkers = nworkers,
+        /* big chunk buffers (lines and bodies over 1 MiB) kept between
+         * uses: a file run keeps what its chunks in flight held anyway; a
+         * serving run at most 1/32 of the webhook's in-flight budget, on
+         * top of that budget */
+        .retain_bytes = o->concurrent_sources && o->cfg ? o->cfg->webhook_max_inflight / 32 : SIZE_MAX,
         .wo = {
             .cfg = o->cfg,
             .rs = o->rs,
@@ -187,9 +192,17 @@ engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, c
     buf_puts(&c->origin, origin);
     if (cluster && *cluster)
         buf_puts(&c->cluster, cluster);
-    buf_reserve(&c->data, len + 1);
-    buf_put(&c->data, body, len);
-    buf_putc(&c->data, '\0');
+    /* Acknowledged once written (webhookAck: written), the caller waits
+     * until the chunk is emitted: its body outlives every use of the chunk,
+     * so it is parsed where it is.  Else the chunk keeps a copy. */
+    bool in_place = !e->o.cfg->webhook_ack_queued;
+    const char *text = body;
+    if (!in_place) {
+        buf_reserve(&c->data, len + 1);
+        buf_put(&c->data, body, len);
+        buf_putc(&c->data, '\0');
+        text = c->data.data;
+    }
     if (c->data.oom || c->origin.oom) {
         pipeline_chunk_put(e->pipe, c);
         snprintf(err, errlen, "out of memory");
@@ -203,7 +216,7 @@ engine_submit_rc engine_submit_events(engine *e, const char *body, size_t len, c
         c->res.counts.bytes = len;
     }
     engine_submit_rc rc = ENGINE_QUEUED;
-    int prc = json_parse(&c->doc, c->data.data, len);
+    int prc = json_parse(&c->doc, text ? text : "", len);
     if (prc == -ENOMEM) {
         pipeline_chunk_put(e->pipe, c);
         snprintf(err, errlen, "out of memory");

@@ -20,19 +20,36 @@
 #include <time.h>
 
 /* Buffers above this are released when a chunk is recycled, so one huge
- * body or line does not pin its memory in the pool for ever. */
+ * body or line does not pin its memory in the pool for ever — unless the
+ * pipeline may retain them (opts.retain_bytes): a buffer that size is
+ * mmap'ed, and a fresh one costs a page fault per 4 KiB written, more than
+ * parsing the bytes (multi-megabyte lines and request bodies). */
 #define KEEP_BYTES (1u << 20)
 
-static void chunk_release_memory(chunk *c)
+/* Recycle c's memory (lock held): small buffers stay; big ones stay while
+ * the chunks' retained bytes fit opts.retain_bytes, else are freed. */
+static void chunk_release_memory(pipeline *p, chunk *c)
 {
-    if (c->data.cap > KEEP_BYTES)
-        buf_free(&c->data);
+    p->retained -= c->retained;
+    c->retained = 0;
+    size_t nodes = (size_t)c->doc.cap * sizeof(json_node);
+    if (c->data.cap > KEEP_BYTES) {
+        if (p->retained + c->data.cap <= p->o.retain_bytes)
+            c->retained += c->data.cap;
+        else
+            buf_free(&c->data);
+    }
+    if (nodes > KEEP_BYTES) {
+        if (p->retained + c->retained + nodes <= p->o.retain_bytes) {
+            c->retained += nodes;
+        } else {
+            json_doc_free(&c->doc);
+            json_doc_init(&c->doc);
+        }
+    }
+    p->retained += c->retained;
     if (c->res.text.cap > KEEP_BYTES)
         buf_free(&c->res.text);
-    if ((size_t)c->doc.cap * sizeof(json_node) > KEEP_BYTES) {
-        json_doc_free(&c->doc);
-        json_doc_init(&c->doc);
-    }
 }
 
 static void chunk_free(chunk *c)
@@ -167,7 +184,7 @@ static void emit(pipeline *p, chunk *c)
 
 static void recycle_locked(pipeline *p, chunk *c)
 {
-    chunk_release_memory(c);
+    chunk_release_memory(p, c);
     c->next = p->free_list;
     p->free_list = c;
     pthread_cond_signal(&p->cv_free);

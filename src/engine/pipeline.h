@@ -75,6 +75,7 @@ struct chunk {
     pipeline_ack *ack;          /* set by pipeline_submit_acked */
     chunk *next;
     struct rs_gen *gen;         /* the ruleset it is evaluated with (set on submit) */
+    size_t retained;            /* bytes of its buffers over 1 MiB kept while free */
 };
 
 /* The ruleset a chunk was evaluated with (valid during emit). */
@@ -91,6 +92,7 @@ typedef void (*pipeline_idle_fn)(void *ctx);
 typedef struct pipeline_opts {
     int nworkers;               /* 0 = inline, no threads */
     size_t nchunks;             /* pool size; 0 = 4 per worker + 2 */
+    size_t retain_bytes;        /* buffers over 1 MiB kept across recycles, in all (0: none) */
     worker_opts wo;
     pipeline_emit_fn emit;
     pipeline_idle_fn idle;      /* optional */

@@ -69,6 +69,7 @@ struct pipeline {
     run_counts totals;
     dedupe *dedupe;             /* envelope events: recent (auditID, stage) keys */
     histogram eval_time;        /* seconds per chunk evaluated */
+    size_t retained;            /* big chunk buffers kept (chunk.retained), <= o.retain_bytes */
 };
 
 /* Append one line to a CHUNK_LINES chunk (copied).  0 or -ENOMEM. */

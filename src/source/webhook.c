@@ -18,6 +18,7 @@
 #include "source/webhook_routes.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/bufpool.h"
 #include "util/histogram.h"
 #include "util/log.h"
 #include "util/mhd_api.h"
@@ -39,6 +40,11 @@
 /* A body must arrive within this many idle timeouts (a client trickling a
  * byte now and then never trips the idle timeout alone). */
 #define REQUEST_DEADLINE_FACTOR 3
+
+/* Capacity reserved for a body before its first byte: its Content-Length
+ * up to this much (more grows as bytes arrive, so a client that claims a
+ * large body and sends little holds little). */
+#define BODY_RESERVE_MAX (1u << 20)
 
 const int webhook_status_code[WH__COUNT] = {200, 400, 401, 404, 405, 413, 415, 500, 503};
 
@@ -72,6 +78,12 @@ struct webhook {
     ingest *ingest;             /* /ingest/... routes (webhook_routes.c) */
     uint16_t port;
     _Atomic size_t inflight;    /* body bytes held by requests in progress */
+    /* Body buffers kept between requests: a fresh buffer grown as a body
+     * arrives costs a copy per doubling and a page fault per 4 KiB,
+     * several times what parsing the body costs.  At most 1/32 of
+     * webhookMaxInflightBytes (not charged to that budget: a small part
+     * on top of it). */
+    bufpool bodies;
     _Atomic int active;         /* requests between begin and completion */
     _Atomic uint64_t status[WH__COUNT];
     histogram latency;          /* request start → response queued */
@@ -90,69 +102,6 @@ typedef struct request {
     bool gzip;                  /* Content-Encoding: gzip */
     struct timespec start;
 } request;
-
-/* ------------------------------------------------------------ URL */
-
-bool webhook_is_url(const char *s)
-{
-    return s && (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8));
-}
-
-int webhook_parse_url(const char *s, webhook_url *u, char *err, size_t errlen)
-{
-    memset(u, 0, sizeof *u);
-    const char *p;
-    if (!strncasecmp(s, "https://", 8)) {
-        u->tls = true;
-        p = s + 8;
-    } else if (!strncasecmp(s, "http://", 7)) {
-        p = s + 7;
-    } else {
-        snprintf(err, errlen, "open_params '%s': not an http:// or https:// URL", s);
-        return -1;
-    }
-    const char *hend;
-    if (*p == '[') {                /* [v6]:port */
-        hend = strchr(p, ']');
-        if (!hend) {
-            snprintf(err, errlen, "open_params '%s': unterminated IPv6 address", s);
-            return -1;
-        }
-        snprintf(u->host, sizeof u->host, "%.*s", (int)(hend - p - 1), p + 1);
-        p = hend + 1;
-    } else {
-        hend = p + strcspn(p, ":/");
-        if ((size_t)(hend - p) >= sizeof u->host) {
-            snprintf(err, errlen, "open_params '%s': host name too long", s);
-            return -1;
-        }
-        snprintf(u->host, sizeof u->host, "%.*s", (int)(hend - p), p);
-        p = hend;
-    }
-    if (*p != ':') {
-        snprintf(err, errlen, "open_params '%s': a port is required (e.g. http://:9765/k8s-audit)", s);
-        return -1;
-    }
-    p++;
-    char *end;
-    long port = strtol(p, &end, 10);
-    if (end == p || port < 0 || port > 65535 || (*end && *end != '/')) {
-        snprintf(err, errlen, "open_params '%s': invalid port", s);
-        return -1;
-    }
-    u->port = (uint16_t)port;
-    const char *path = *end ? end : "/";
-    if (strlen(path) >= sizeof u->path || strpbrk(path, "?#")) {
-        snprintf(err, errlen, "open_params '%s': invalid path", s);
-        return -1;
-    }
-    snprintf(u->path, sizeof u->path, "%s", path);
-    /* "/k8s-audit/" serves "/k8s-audit" */
-    size_t n = strlen(u->path);
-    while (n > 1 && u->path[n - 1] == '/')
-        u->path[--n] = 0;
-    return 0;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -349,7 +298,7 @@ static void release(webhook *w, request *rq)
         atomic_fetch_sub(&w->inflight, rq->charged);
         rq->charged = 0;
     }
-    buf_free(&rq->body);
+    bufpool_put(&w->bodies, &rq->body);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -400,11 +349,13 @@ static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *u
     if (enc < 0)
         return refuse(w, c, rt, WH_415, "unsupported Content-Encoding: send gzip or none\n");
     const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > w->cfg->webhook_max_batch)
+    unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
+    if (clen > w->cfg->webhook_max_batch)
         return refuse(w, c, rt, WH_413, "body larger than webhookMaxBatchSize\n");
     request *rq = pg_calloc(1, sizeof *rq);
     if (!rq)
         return respond(w, c, WH_503, "out of memory\n");
+    rq->body = bufpool_get(&w->bodies, clen < BODY_RESERVE_MAX ? (size_t)clen : BODY_RESERVE_MAX);
     rq->refuse = -1;
     rq->route = rt;
     rq->gzip = enc == 1;
@@ -467,10 +418,10 @@ static enum MHD_Result finish(webhook *w, struct MHD_Connection *c, request *rq)
  * and the in-flight budget.  -1 with the refusal in rq when refused. */
 static int inflate_body(webhook *w, request *rq)
 {
-    buf out = BUF_INIT;
+    buf out = bufpool_get(&w->bodies, BODY_RESERVE_MAX);
     int zr = ingest_inflate(rq->body.data ? rq->body.data : "", rq->body.len, w->cfg->webhook_max_batch, &out);
     if (zr) {
-        buf_free(&out);
+        bufpool_put(&w->bodies, &out);
         rq->refuse = zr == -EFBIG ? WH_413 : zr == -ENOMEM ? WH_503 : WH_400;
         rq->reason = zr == -EFBIG   ? "decompressed body larger than webhookMaxBatchSize\n"
                      : zr == -ENOMEM ? "out of memory; retry\n"
@@ -480,12 +431,12 @@ static int inflate_body(webhook *w, request *rq)
     size_t now = atomic_fetch_add(&w->inflight, out.len) + out.len;
     rq->charged += out.len;
     if (now > w->cfg->webhook_max_inflight) {
-        buf_free(&out);
+        bufpool_put(&w->bodies, &out);
         rq->refuse = WH_503;
         rq->reason = "too many bodies in flight; retry\n";
         return -1;
     }
-    buf_free(&rq->body);
+    bufpool_put(&w->bodies, &rq->body);
     rq->body = out;
     return 0;
 }
@@ -637,6 +588,7 @@ int webhook_start(const config *cfg, webhook_submit_fn submit, void *ctx, int th
     w->submit = submit;
     w->submit_ctx = ctx;
     pthread_mutex_init(&w->conns_mu, NULL);
+    bufpool_init(&w->bodies, cfg->webhook_max_inflight / 32);
     if (webhook_parse_url(cfg->open_params, &w->url, err, errlen) || mhd_api_load(err, errlen))
         goto fail;
     w->pathlen = strlen(w->url.path);
@@ -765,6 +717,7 @@ void webhook_stop(webhook *w)
         return;
     webhook_stop_accepting(w);
     pthread_mutex_destroy(&w->conns_mu);
+    bufpool_free(&w->bodies);
     pg_free(w->cert_pem);
     pg_free(w->ca_pem);
     strvec_free(&w->tokens);

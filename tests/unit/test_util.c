@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "util/buf.h"
+#include "util/bufpool.h"
 #include "util/memeq.h"
 
 /* fmt_u64 (two digits per step) against printf, with and without width */
@@ -57,4 +58,30 @@ TEST(memeq_matches_memcmp)
         free(a);
         free(b);
     }
+}
+
+/* bufpool: a kept buffer comes back for a body it holds (the smallest
+ * such), else the largest grows; what exceeds the byte bound is freed. */
+TEST(bufpool_reuses_within_bound)
+{
+    bufpool p;
+    bufpool_init(&p, 3000);
+    buf a = bufpool_get(&p, 1000), b = bufpool_get(&p, 2000), c = bufpool_get(&p, 100);
+    CHECK(a.cap > 1000 && b.cap > 2000 && c.cap > 100 && !a.oom);
+    buf_puts(&a, "x");
+    char *ad = a.data;
+    size_t acap = a.cap;
+    bufpool_put(&p, &a);            /* kept: 1024 */
+    bufpool_put(&p, &b);            /* 1024 + 2048 > 3000: freed */
+    bufpool_put(&p, &c);            /* kept: 256 */
+    CHECK(!a.data && !b.data && !c.data);
+    CHECK(bufpool_bytes(&p) == acap + 256);
+    buf x = bufpool_get(&p, 500);   /* the smallest that holds 500: a's */
+    CHECK(x.data == ad && x.len == 0 && x.cap == acap);
+    buf y = bufpool_get(&p, 5000);  /* none holds it: the largest left (c's), grown */
+    CHECK(y.cap > 5000 && bufpool_bytes(&p) == 0);
+    bufpool_put(&p, &x);
+    bufpool_put(&p, &y);            /* over the bound: freed */
+    CHECK(bufpool_bytes(&p) == acap);
+    bufpool_free(&p);
 }
