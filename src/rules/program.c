@@ -70,17 +70,20 @@ static uint32_t renumber(uint32_t target, uint32_t nsteps)
 int cprog_build(const cnode *cond, arena *a, cprog *out)
 {
     uint32_t n = count_checks(cond);
-    cstep *gen_order = n ? arena_alloc(a, n * sizeof *gen_order) : NULL;
     cstep *steps = n ? arena_alloc(a, n * sizeof *steps) : NULL;
-    if (n && (!gen_order || !steps))
+    if (n && !steps)
         return -ENOMEM;
     uint32_t used = 0;
-    uint32_t entry = gen(gen_order, &used, cond, CPROG_TRUE, CPROG_FALSE);
+    uint32_t entry = gen(steps, &used, cond, CPROG_TRUE, CPROG_FALSE);
+    /* generation order reversed in place (no second array in the arena) */
     for (uint32_t i = 0; i < n; i++) {
-        cstep s = gen_order[i];
-        s.on_true = renumber(s.on_true, n);
-        s.on_false = renumber(s.on_false, n);
-        steps[n - 1 - i] = s;
+        steps[i].on_true = renumber(steps[i].on_true, n);
+        steps[i].on_false = renumber(steps[i].on_false, n);
+    }
+    for (uint32_t i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+        cstep t = steps[i];
+        steps[i] = steps[j];
+        steps[j] = t;
     }
     out->steps = steps;
     out->nsteps = n;
