@@ -95,13 +95,14 @@ typedef struct cprog {
  * Returns 0, or -ENOMEM. */
 int cprog_build(const cnode *cond, arena *a, cprog *out);
 
-/* Output template: literal text and field segments. */
+/* Output template: literal text and field segments (24 bytes: one per
+ * literal or field of every rule's output). */
 typedef struct fmt_seg {
     const char *lit;        /* literal text (not NUL-terminated) or NULL */
-    size_t litlen;
     cexpr *expr;            /* field segment */
-    int width;              /* %Nfield: pad/truncate to N bytes; 0 = none */
-    int corr;               /* a %corr.* field of a correlation's output
+    uint32_t litlen;
+    uint16_t width;         /* %Nfield: pad/truncate to N bytes (<= 65535); 0 = none */
+    uint8_t corr;           /* a %corr.* field of a correlation's output
                              * (corr_field, rules/correlation.h); expr NULL */
 } fmt_seg;
 
@@ -158,7 +159,7 @@ struct ruleset {
 /* Compile a value expression from its AST (shared with the formatter). */
 typedef struct compiler compiler;
 cexpr *compile_expr(compiler *c, const ast_value *v, char *err, size_t errlen);
-/* Compile an output template. */
+/* Compile an output template (its literals point into its copy of text). */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
 
 /* Build the rule index once all rules are compiled, over the active

@@ -108,7 +108,9 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
         const char *pct = strchr(p, '%');
         if (pct != p) {
             size_t l = pct ? (size_t)(pct - p) : strlen(p);
-            segs[n++] = (fmt_seg){.lit = p, .litlen = l};
+            if (l > UINT32_MAX)
+                l = UINT32_MAX; /* the rest is the next segment */
+            segs[n++] = (fmt_seg){.lit = p, .litlen = (uint32_t)l};
             p += l;
             continue;
         }
@@ -126,7 +128,7 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
             corr_field f = corr_field_lookup(p + 5, nl);
             if (!f)
                 return cerr(err, errlen, "unknown correlation field %%corr.%.*s", (int)nl, p + 5);
-            segs[n++] = (fmt_seg){.corr = f, .width = width};
+            segs[n++] = (fmt_seg){.corr = (uint8_t)f, .width = (uint16_t)width};
             p += 5 + nl;
             continue;
         }
@@ -134,7 +136,7 @@ int compile_format(compiler *c, const char *text, fmt_template *out, char *err, 
         cexpr *e = fmt_field(c, p, &used, err, errlen);
         if (!e)
             return -1;
-        segs[n++] = (fmt_seg){.expr = e, .width = width};
+        segs[n++] = (fmt_seg){.expr = e, .width = (uint16_t)width};
         p += used;
     }
     fmt_seg *segs = cnew(c, (n ? n : 1) * sizeof *segs);
