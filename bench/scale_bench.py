@@ -26,6 +26,9 @@ rounds) so that noise from other processes spreads over all rows.
 the same rounds; its rows follow, and the end compares P with P0 per rule set
 (ev/CPU-s ratio; the 0.18.0 row must stay >= 0.98) and checks that both
 write the same alerts.
+--instructions E adds the same rows counted in instructions under callgrind
+over E events (load left out the same way), which the machine's load does
+not move: the steady figure on a shared machine.
 Exit status 1 when a run fails; targets are reported, not enforced.
 """
 import argparse
@@ -60,6 +63,55 @@ def prefix(corpus, n, tmp, cache):
     return cache[n]
 
 
+def callgrind(argv):
+    """Instructions of one run under callgrind (its "Collected" line), or None."""
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in r.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].replace(",", "").strip())
+    return None
+
+
+def instructions_table(rows, find, errors):
+    """The same rows counted in instructions (deterministic on any load)."""
+    print()
+    print("Instructions (callgrind, one run each): per event = (run - empty run) / events; load = the empty run")
+    hdr = f"{'rules':<24} {'events':>8} {'instr/event':>12} {'ratio':>6} {'load Minstr':>12}"
+    print(hdr)
+    print("-" * len(hdr))
+    first = {}
+    for row in rows:
+        if row.get("ir_run") is None or row.get("ir_load") is None:
+            if "ir_events" in row:
+                errors.append(f"{row['label']}: callgrind gave no count")
+            continue
+        row["ipe"] = (row["ir_run"] - row["ir_load"]) / max(row["ir_events"], 1)
+        which = row["base"] is not None
+        if which not in first and row["size"] is not None:
+            first[which] = row
+        base = first.get(which)
+        ratio = base["ipe"] / row["ipe"] if base else float("nan")
+        print(f"{row['label']:<24} {row['ir_events']:>8,} {row['ipe']:>12,.0f} {ratio:>6.3f} "
+              f"{row['ir_load'] / 1e6:>12,.1f}")
+    print("-" * len(hdr))
+    for row in rows:
+        b = row["base"]  # on a baseline row: this build's row
+        if b is not None and "ipe" in row and "ipe" in b and b["size"] is None:
+            x = row["ipe"] / b["ipe"]  # speed: the baseline's instructions per event over this build's
+            print(f"0.18.0 upstream rules: this build / baseline, by instructions per event: {x:.3f}  "
+                  f"(required >= 0.98)  {'ok' if x >= 0.98 else 'NOT MET'}")
+    r50, r1k, r2k, r10k = find(50), find(1000), find(2000), find(10000)
+    if r50 and r2k and "ipe" in r50 and "ipe" in r2k:
+        x = r50["ipe"] / r2k["ipe"]
+        print(f"2,000 rules / 50 rules, by instructions per event: {x:.3f}  (required >= 0.4)  "
+              f"{'ok' if x >= 0.4 else 'NOT MET'}")
+    if r1k and r10k and r1k.get("ir_load") and r10k.get("ir_load"):
+        x = r10k["ir_load"] / r1k["ir_load"]
+        print(f"10,000-rule load / 1,000-rule load, by instructions: {x:.1f}x  (required <= 10)  "
+              f"{'ok' if x <= 10 else 'NOT MET'}")
+
+
 def parse_events(spec):
     out = dict(DEFAULT_EVENTS)
     for part in filter(None, (spec or "").split(",")):
@@ -78,6 +130,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "7")))
     ap.add_argument("--events", help="events per row, e.g. 50=200000,10000=10000,0.18.0=200000")
     ap.add_argument("--baseline", help="another peregrine binary to measure in the same rounds")
+    ap.add_argument("--instructions", type=int, default=0, metavar="E",
+                    help="also count instructions (callgrind) over the first E events of every row: "
+                         "a figure load and noise do not move")
     args = ap.parse_args()
     rounds = max(1, args.rounds)
     peregrine = os.path.abspath(args.peregrine)
@@ -137,6 +192,13 @@ def main():
                 row["load_cpu"].append(u.cpu)
                 row["cpu"].append(e.cpu)
                 row["rss"] = max(row["rss"], e.maxrss_kb)
+        if args.instructions:
+            inp, ev = prefix(args.corpus, args.instructions, tmp, cache)
+            for row in rows:
+                if not row["skip"]:
+                    row["ir_load"] = callgrind(argv(row, empty))
+                    row["ir_run"] = callgrind(argv(row, inp))
+                    row["ir_events"] = ev
     load_after = loadavg()
 
     print(f"Rules at scale: {os.path.basename(args.corpus)} prefixes, one thread (--threads 1), first match, "
@@ -197,6 +259,8 @@ def main():
     if r10k:
         mib = r10k["rss"] / 1024
         print(f"10,000 rules peak RSS: {mib:.1f} MiB  (required <= 32)  {verdict(mib <= 32)}")
+    if args.instructions:
+        instructions_table(rows, find, errors)
     for e in errors:
         print("error: " + e, file=sys.stderr)
     return 1 if errors else 0
