@@ -87,7 +87,7 @@ static int rule_info_fill(compiler *c, l_rule *r, crule *cr)
     const char **tags = cnew(c, (r->tags.n ? r->tags.n : 1) * sizeof *tags);
     bool ok = tags && cr->info.name && cr->info.desc && cr->info.output;
     for (size_t k = 0; tags && k < r->tags.n; k++)
-        ok &= (tags[k] = cstrdup(c, r->tags.v[k], strlen(r->tags.v[k]))) != NULL;
+        ok &= (tags[k] = ctag(c, r->tags.v[k])) != NULL;
     cr->info.tags = tags;
     cr->info.ntags = r->tags.n;
     return ok ? 0 : -ENOMEM;
@@ -217,6 +217,10 @@ static int finish_ruleset(compiler *c, int failed)
     pg_free(c->slots);
     pg_free(c->slot_hash);
     pg_free(c->fmt_scratch);
+    pg_free(c->fmts);
+    name_index_free(&c->fmt_ix);
+    pg_free(c->tags);
+    name_index_free(&c->tag_ix);
     rs->nmemo = c->nmemo;
     if (!failed && plan_programs(c)) {
         load_msg_add(c->res, true, NULL, "LOAD_ERR_VALIDATE", NULL, "out of memory");

@@ -47,6 +47,17 @@ struct compiler {
     bool allow_corr;        /* compiling a correlation's output: %corr.* allowed */
     fmt_seg *fmt_scratch;   /* output template segments being gathered */
     size_t fmt_cap;
+    /* Compiled output templates by text (rules generated from templates
+     * repeat their outputs), and rule tags by text: each kept once. */
+    struct fmt_ent {
+        const char *text;   /* in the ruleset's arena */
+        fmt_template t;
+    } *fmts;
+    size_t nfmts, capfmts;
+    name_index fmt_ix;
+    const char **tags;      /* in the ruleset's arena */
+    size_t ntags, captags;
+    name_index tag_ix;
 };
 
 /* Nesting after macro expansion: well above the parser's own limit for one
@@ -65,6 +76,8 @@ typedef struct rule_scope {
 } rule_scope;
 
 int cerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The ruleset's one copy of a tag (NULL when out of memory). */
+const char *ctag(compiler *c, const char *tag);
 /* Zeroed memory in the ruleset's arena (NULL when out of memory). */
 void *cnew(compiler *c, size_t n);
 const char *cstrdup(compiler *c, const char *s, size_t n);

@@ -92,7 +92,58 @@ static int fmt_reserve(compiler *c, size_t n)
  * into the ruleset at their exact number; literal segments point into the
  * template's own copy of the text (out->text), which also serves as the
  * rule's output text. */
+static int compile_format_new(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen);
+
+/* Append v to the array *arr of *n elements of elem bytes (doubling
+ * *cap), indexed by the name it begins with.  0 or -1. */
+static int kept_add(name_index *ix, void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
+{
+    if (name_index_reserve(ix, *arr, elem))
+        return -1;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        void *g = pg_realloc(*arr, nc * elem);
+        if (!g)
+            return -1;
+        *arr = g;
+        *cap = nc;
+    }
+    memcpy((char *)*arr + *n * elem, v, elem);
+    name_index_add(ix, *arr, elem, (*n)++);
+    return 0;
+}
+
+/* A template compiled before from the same text is the same: shared.
+ * Not for correlation outputs (%corr.* fields depend on the context). */
 int compile_format(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen)
+{
+    if (c->allow_corr)
+        return compile_format_new(c, text, out, err, errlen);
+    long at = name_index_find(&c->fmt_ix, c->fmts, sizeof *c->fmts, text, strlen(text));
+    if (at >= 0) {
+        *out = c->fmts[at].t;
+        return 0;
+    }
+    if (compile_format_new(c, text, out, err, errlen))
+        return -1;
+    struct fmt_ent e = {out->text, *out};
+    if (kept_add(&c->fmt_ix, (void **)&c->fmts, &c->nfmts, &c->capfmts, sizeof e, &e))
+        return cerr(err, errlen, "out of memory");
+    return 0;
+}
+
+const char *ctag(compiler *c, const char *tag)
+{
+    long at = name_index_find(&c->tag_ix, c->tags, sizeof *c->tags, tag, strlen(tag));
+    if (at >= 0)
+        return c->tags[at];
+    const char *t = cstrdup(c, tag, strlen(tag));
+    if (!t || kept_add(&c->tag_ix, (void **)&c->tags, &c->ntags, &c->captags, sizeof t, &t))
+        return NULL;
+    return t;
+}
+
+static int compile_format_new(compiler *c, const char *text, fmt_template *out, char *err, size_t errlen)
 {
     size_t n = 0;
     const char *own = cstrdup(c, text, strlen(text));

@@ -153,3 +153,28 @@ TEST(rules_load_alias_to_earlier_item)
         ruleset_free(rs);
     }
 }
+
+/* Rules generated from templates repeat outputs and tags: each is
+ * compiled or copied once and shared, and renders as before. */
+TEST(rules_load_repeated_output_and_tags_shared)
+{
+    char msg[1024];
+    ruleset *rs = load("- rule: A\n  desc: d\n  output: user %ka.user.name did %ka.verb\n  priority: NOTICE\n"
+                       "  source: k8s_audit\n  condition: ka.verb = get\n  tags: [k8s, x]\n"
+                       "- rule: B\n  desc: d\n  output: user %ka.user.name did %ka.verb\n  priority: NOTICE\n"
+                       "  source: k8s_audit\n  condition: ka.verb = list\n  tags: [x, k8s]\n"
+                       "- rule: C\n  desc: d\n  output: user %ka.user.name did %ka.verb!\n  priority: NOTICE\n"
+                       "  source: k8s_audit\n  condition: ka.verb = list\n  tags: [y]\n",
+                       msg, sizeof msg);
+    CHECK(rs != NULL);
+    if (!rs)
+        return;
+    CHECK(rs->rules[0].out.segs == rs->rules[1].out.segs && rs->rules[0].out.n == 4);
+    CHECK(rs->rules[0].info.output == rs->rules[1].info.output);
+    CHECK_STR(rs->rules[1].info.output, "user %ka.user.name did %ka.verb");
+    CHECK(rs->rules[2].out.segs != rs->rules[0].out.segs && rs->rules[2].out.n == 5);
+    CHECK_STR(rs->rules[0].info.tags[0], "k8s");
+    CHECK(rs->rules[0].info.tags[0] == rs->rules[1].info.tags[0]);
+    CHECK(rs->rules[0].info.tags[1] == rs->rules[1].info.tags[1]);
+    ruleset_free(rs);
+}
