@@ -26,6 +26,7 @@
 #include "util/alloc.h"
 #include "util/memeq.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const char *const key_fields[2] = {"ka.verb", "ka.target.resource"};
@@ -152,6 +153,49 @@ static void drop_dim(key_dim *d, cons *rc, size_t nrules)
         rc[r] = (cons){.all = true};
 }
 
+/* Every cell's candidates: the active rules whose constraints allow the
+ * cell's classes, listed in a scratch array then copied at their size (a
+ * list sized for every rule in every cell was most of the index's peak). */
+static int fill_cells(rule_index *ix, const ruleset *rs, cons *const rc[2], const bool *skip, index_visit skipped,
+                      void *ctx)
+{
+    ix->nres1 = ix->dim[1].nlits + 1;
+    size_t cells = (ix->dim[0].nlits + 1) * ix->nres1;
+    ix->cand = pg_calloc(cells, sizeof *ix->cand);
+    ix->ncand = pg_calloc(cells, sizeof *ix->ncand);
+    uint32_t *tmp = pg_malloc((rs->nrules ? rs->nrules : 1) * sizeof *tmp);
+    int rc_ = ix->cand && ix->ncand && tmp ? 0 : -ENOMEM;
+    for (size_t v = 0; !rc_ && v <= ix->dim[0].nlits; v++) {
+        for (size_t r = 0; !rc_ && r < ix->nres1; r++) {
+            size_t cell = v * ix->nres1 + r, n = 0;
+            for (size_t i = 0; i < rs->nrules && !rc_; i++) {
+                if (!rs->rules[i].active)
+                    continue;
+                const cons *cv = &rc[0][i], *cr = &rc[1][i];
+                if (!cv->all && (v == 0 || !cons_has(cv, &ix->dim[0].lits[v - 1])))
+                    continue;
+                if (!cr->all && (r == 0 || !cons_has(cr, &ix->dim[1].lits[r - 1])))
+                    continue;
+                if (skip && skip[i]) {
+                    if (skipped && skipped(ctx, cell, (uint32_t)i))
+                        rc_ = -ENOMEM;
+                    continue;
+                }
+                tmp[n++] = (uint32_t)i;
+            }
+            ix->cand[cell] = pg_malloc((n ? n : 1) * sizeof(uint32_t));
+            if (!ix->cand[cell]) {
+                rc_ = -ENOMEM;
+                break;
+            }
+            memcpy(ix->cand[cell], tmp, n * sizeof(uint32_t));
+            ix->ncand[cell] = n;
+        }
+    }
+    pg_free(tmp);
+    return rc_;
+}
+
 rule_index *index_build(ruleset *rs, const bool *skip, index_visit skipped, void *ctx)
 {
     rule_index *ix = pg_calloc(1, sizeof *ix);
@@ -204,38 +248,8 @@ rule_index *index_build(ruleset *rs, const bool *skip, index_visit skipped, void
         int k = ix->dim[0].nlits >= ix->dim[1].nlits ? 0 : 1;
         drop_dim(&ix->dim[k], rc[k], rs->nrules);
     }
-    if (ok) {
-        ix->nres1 = ix->dim[1].nlits + 1;
-        size_t cells = (ix->dim[0].nlits + 1) * ix->nres1;
-        ix->cand = pg_calloc(cells, sizeof *ix->cand);
-        ix->ncand = pg_calloc(cells, sizeof *ix->ncand);
-        ok = ix->cand && ix->ncand;
-        for (size_t v = 0; ok && v <= ix->dim[0].nlits; v++) {
-            for (size_t r = 0; ok && r < ix->nres1; r++) {
-                size_t cell = v * ix->nres1 + r;
-                ix->cand[cell] = pg_malloc((rs->nrules ? rs->nrules : 1) * sizeof(uint32_t));
-                if (!ix->cand[cell]) {
-                    ok = false;
-                    break;
-                }
-                for (size_t i = 0; i < rs->nrules; i++) {
-                    if (!rs->rules[i].active)
-                        continue;
-                    const cons *cv = &rc[0][i], *cr = &rc[1][i];
-                    if (!cv->all && (v == 0 || !cons_has(cv, &ix->dim[0].lits[v - 1])))
-                        continue;
-                    if (!cr->all && (r == 0 || !cons_has(cr, &ix->dim[1].lits[r - 1])))
-                        continue;
-                    if (skip && skip[i]) {
-                        if (skipped && skipped(ctx, cell, (uint32_t)i))
-                            ok = false;
-                        continue;
-                    }
-                    ix->cand[cell][ix->ncand[cell]++] = (uint32_t)i;
-                }
-            }
-        }
-    }
+    if (ok)
+        ok = fill_cells(ix, rs, rc, skip, skipped, ctx) == 0;
     pg_free(rc[0]);
     pg_free(rc[1]);
     arena_free(&scratch);
