@@ -88,6 +88,9 @@ engine *engine_new(const engine_opts *o)
          * serving run at most 1/32 of the webhook's in-flight budget, on
          * top of that budget */
         .retain_bytes = o->concurrent_sources && o->cfg ? o->cfg->webhook_max_inflight / 32 : SIZE_MAX,
+        /* webhook requests acknowledged once written: their threads
+         * evaluate their own bodies (as many at once as workers) */
+        .guests = o->concurrent_sources ? nworkers : 0,
         .wo = {
             .cfg = o->cfg,
             .rs = o->rs,

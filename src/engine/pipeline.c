@@ -259,6 +259,13 @@ static void emit_and_flush_locked(pipeline *p)
     }
 }
 
+/* An evaluator lent to a submitter (pipeline_impl.h: guests). */
+typedef struct guest {
+    worker *w;
+    rs_gen *gen;                /* the generation w's evaluator is for */
+    struct guest *next;
+} guest;
+
 typedef struct worker_arg {
     pipeline *p;
     worker *w;
@@ -404,6 +411,18 @@ pipeline *pipeline_new(const pipeline_opts *o)
     for (int i = 0; i < p->o.nworkers; i++)
         if (!(p->workers[i] = worker_new(&p->o.wo)))
             goto fail;
+    if (p->o.guests > 0 && !(p->guest_mem = pg_calloc((size_t)p->o.guests, sizeof *p->guest_mem)))
+        goto fail;
+    for (int i = 0; i < p->o.guests; i++) {
+        guest *g = &p->guest_mem[i];
+        if (!(g->w = worker_new(&p->o.wo)))
+            goto fail;
+        g->gen = p->gen;
+        p->gen->refs++;
+        g->next = p->guests;
+        p->guests = g;
+        p->nguests++;
+    }
     for (int i = 0; i < p->o.nworkers; i++) {
         worker_arg *a = pg_malloc(sizeof *a);
         if (!a)
@@ -442,6 +461,11 @@ void pipeline_free(pipeline *p)
     for (int i = 0; p->workers && i < p->o.nworkers; i++)
         worker_free(p->workers[i]);
     worker_free(p->inline_worker);
+    for (int i = 0; i < p->nguests; i++) {
+        worker_free(p->guest_mem[i].w);
+        gen_unref_locked(p, p->guest_mem[i].gen);
+    }
+    pg_free(p->guest_mem);
     for (size_t i = 0; p->chunks && i < p->o.nchunks; i++)
         chunk_free(&p->chunks[i]);
     dedupe_free(p->dedupe);
@@ -525,10 +549,32 @@ void pipeline_submit_acked(pipeline *p, chunk *c)
 {
     pipeline_ack ack = {0};
     c->ack = &ack;
-    pipeline_submit(p, c);
-    if (!p->o.nworkers)
-        return;
+    guest *g = NULL;
+    if (p->o.nworkers) {
+        pthread_mutex_lock(&p->mu);
+        if ((g = p->guests)) {
+            /* in the emission ring, not in the work queue: evaluated here */
+            p->guests = g->next;
+            enqueue_locked(p, c);
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (!g) {
+        pipeline_submit(p, c);
+        if (!p->o.nworkers)
+            return;
+    } else {
+        follow_generation(p, g->w, &g->gen, c->gen);
+        timed_process(p, g->w, c);
+    }
     pthread_mutex_lock(&p->mu);
+    if (g) {
+        g->next = p->guests;
+        p->guests = g;
+        c->done = true;
+        if (c->seq == p->next_emit && !p->emitting)
+            emit_and_flush_locked(p);
+    }
     while (!ack.done)
         pthread_cond_wait(&p->cv_emitted, &p->mu);
     pthread_mutex_unlock(&p->mu);

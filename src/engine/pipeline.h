@@ -93,6 +93,7 @@ typedef struct pipeline_opts {
     int nworkers;               /* 0 = inline, no threads */
     size_t nchunks;             /* pool size; 0 = 4 per worker + 2 */
     size_t retain_bytes;        /* buffers over 1 MiB kept across recycles, in all (0: none) */
+    int guests;                 /* evaluators for pipeline_submit_acked's callers (0: none) */
     worker_opts wo;
     pipeline_emit_fn emit;
     pipeline_idle_fn idle;      /* optional */
@@ -119,7 +120,9 @@ void pipeline_chunk_put(pipeline *p, chunk *c);
 void pipeline_submit(pipeline *p, chunk *c);
 /* The same, returning once c has been emitted and the output flushed (its
  * alerts written to stdout, or handed to the queued channels): what the
- * webhook acknowledges then survives a crash. */
+ * webhook acknowledges then survives a crash.  While one of opts.guests
+ * is free the caller evaluates c itself (it would wait meanwhile anyway):
+ * no worker woken, no second core reading what this one just parsed. */
 void pipeline_submit_acked(pipeline *p, chunk *c);
 /*
  * Line input (JSONL), one source at a time, the same calls whatever the

@@ -61,6 +61,12 @@ struct pipeline {
     int pull_rc;
     pthread_cond_t cv_pulled;   /* the pull source is exhausted */
     worker *inline_worker;      /* no worker threads: evaluation on the caller's thread */
+    /* Evaluators lent to submitters that wait for their chunk anyway
+     * (pipeline_submit_acked): they evaluate it themselves, on the core
+     * that parsed it, instead of waking a worker and sleeping. */
+    struct guest *guests;       /* free ones */
+    struct guest *guest_mem;
+    int nguests;
     rs_gen *inline_gen;
     /* line input (pipeline_lines.c) */
     chunk *cur;                 /* being filled with lines, not yet submitted */

@@ -6,6 +6,9 @@
 #include "engine/pipeline.h"
 #include "util/buf.h"
 
+#include <pthread.h>
+#include <stdint.h>
+
 /* A chunk's data buffer over 1 MiB survives its recycling while the
  * chunks' kept bytes fit retain_bytes; past that it is freed, and with no
  * retention every big buffer is. */
@@ -50,5 +53,59 @@ TEST(pipeline_retains_big_buffers_within_bound)
         pipeline_chunk_put(p, x);
         pipeline_free(p);
     }
+    config_free(&cfg);
+}
+
+typedef struct acked_run {
+    pipeline *p;
+    pthread_mutex_t mu;
+    uint64_t emitted[400];
+    size_t nemitted;
+} acked_run;
+
+static void acked_emit(void *ctx, const chunk *c)
+{
+    acked_run *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    if (r->nemitted < 400)
+        r->emitted[r->nemitted++] = c->seq;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void *acked_submitter(void *arg)
+{
+    acked_run *r = arg;
+    for (int i = 0; i < 100; i++) {
+        chunk *c = pipeline_chunk_get(r->p, CHUNK_LINES, true);
+        buf_puts(&c->origin, "t");
+        pipeline_submit_acked(r->p, c);
+        /* c is recycled by now; its emission was recorded before */
+    }
+    return NULL;
+}
+
+/* Submitters that wait for their chunks (the webhook's) evaluate them
+ * themselves while guests are free, the others hand them to the worker:
+ * every chunk is emitted once, in submission order, before its submitter
+ * returns. */
+TEST(pipeline_acked_submitters_evaluate_in_order)
+{
+    config cfg;
+    config_defaults(&cfg);
+    acked_run r = {.nemitted = 0};
+    pthread_mutex_init(&r.mu, NULL);
+    pipeline_opts po = {.nworkers = 1, .guests = 2, .wo = {.cfg = &cfg}, .emit = acked_emit, .ctx = &r};
+    r.p = pipeline_new(&po);
+    CHECK(r.p != NULL);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, acked_submitter, &r);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    CHECK(r.nemitted == 400);
+    for (size_t i = 0; i < r.nemitted; i++)
+        CHECK(r.emitted[i] == i);
+    pipeline_free(r.p);
+    pthread_mutex_destroy(&r.mu);
     config_free(&cfg);
 }
