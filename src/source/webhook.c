@@ -3,8 +3,9 @@
  *
  * Request flow (MHD calls on_request several times per request):
  *   1st call   route, method, authentication, Content-Type and
- *              Content-Length are checked; a refusal is answered at once,
- *              before any body byte is read.
+ *              Content-Length are checked; a refusal is answered once the
+ *              body has been read and dropped (up to the payload limit; a
+ *              body declared over it gets 413 at once).
  *   body calls bytes are appended to the request's buffer, charged to a
  *              global in-flight budget (webhookMaxInflightBytes) so many
  *              large concurrent bodies cannot exhaust memory: over budget
@@ -96,6 +97,7 @@ typedef struct request {
     size_t charged;             /* bytes counted in w->inflight */
     int refuse;                 /* WH_* to answer once the body is over, or -1 */
     const char *reason;
+    size_t dropped;             /* body bytes read and dropped after a refusal */
     char cluster[64];
     char origin[96];
     ingest_route route;
@@ -328,6 +330,43 @@ static void client_label(struct MHD_Connection *c, char *out, size_t n)
     snprintf(out, n, "request from %s", host);
 }
 
+static request *new_request(webhook *w, struct MHD_Connection *c, ingest_route rt, const char *cluster,
+                            void **con_cls)
+{
+    request *rq = pg_calloc(1, sizeof *rq);
+    if (!rq)
+        return NULL;
+    rq->refuse = -1;
+    rq->route = rt;
+    snprintf(rq->cluster, sizeof rq->cluster, "%s", cluster);
+    client_label(c, rq->origin, sizeof rq->origin);
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    atomic_fetch_add(&w->active, 1);
+    *con_cls = rq;
+    return rq;
+}
+
+/* A refusal decided from the headers.  While a body is on its way it is
+ * answered once the body has been read and dropped: answering at once
+ * closes the connection with unread data, which resets it, and a client
+ * still sending can lose the answer (curl then sees no status at all).
+ * A body declared over the payload limit is not read: 413 at once. */
+static enum MHD_Result refuse_headers(webhook *w, struct MHD_Connection *c, ingest_route rt, int which,
+                                      const char *text, void **con_cls)
+{
+    const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    request *rq = NULL;
+    if (which != WH_413 && (len || te) && len <= w->cfg->webhook_max_batch)
+        rq = new_request(w, c, rt, "", con_cls);
+    if (!rq)
+        return refuse(w, c, rt, which, text);
+    rq->refuse = which;
+    rq->reason = text;
+    return MHD_YES;
+}
+
 /* The first call of a request: everything decidable from the headers. */
 static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *url, const char *method,
                              void **con_cls)
@@ -337,33 +376,26 @@ static enum MHD_Result begin(webhook *w, struct MHD_Connection *c, const char *u
         return respond(w, c, WH_200, "ok\n");
     ingest_route rt = ingest_match(url, cluster, sizeof cluster);
     if (rt == ROUTE_AUDIT && !route(w, url, cluster, sizeof cluster))
-        return respond(w, c, WH_404, "not found: POST audit events to the webhook path\n");
+        return refuse_headers(w, c, rt, WH_404, "not found: POST audit events to the webhook path\n", con_cls);
     if (strcmp(method, "POST"))
-        return refuse(w, c, rt, WH_405, "method not allowed: use POST\n");
+        return refuse_headers(w, c, rt, WH_405, "method not allowed: use POST\n", con_cls);
     bool server_ok = bearer_ok(w, c);
     if (!client_cert_ok(w, c) || !(rt == ROUTE_AUDIT ? server_ok : ingest_auth(w->ingest, rt, c, server_ok)))
-        return refuse(w, c, rt, WH_401, "unauthorized\n");
+        return refuse_headers(w, c, rt, WH_401, "unauthorized\n", con_cls);
     if (rt == ROUTE_AUDIT && !json_content_type(c))
-        return respond(w, c, WH_415, "unsupported Content-Type: send application/json\n");
+        return refuse_headers(w, c, rt, WH_415, "unsupported Content-Type: send application/json\n", con_cls);
     int enc = ingest_encoding(c);
     if (enc < 0)
-        return refuse(w, c, rt, WH_415, "unsupported Content-Encoding: send gzip or none\n");
+        return refuse_headers(w, c, rt, WH_415, "unsupported Content-Encoding: send gzip or none\n", con_cls);
     const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
     if (clen > w->cfg->webhook_max_batch)
-        return refuse(w, c, rt, WH_413, "body larger than webhookMaxBatchSize\n");
-    request *rq = pg_calloc(1, sizeof *rq);
+        return refuse_headers(w, c, rt, WH_413, "body larger than webhookMaxBatchSize\n", con_cls);
+    request *rq = new_request(w, c, rt, cluster, con_cls);
     if (!rq)
         return respond(w, c, WH_503, "out of memory\n");
     rq->body = bufpool_get(&w->bodies, clen < BODY_RESERVE_MAX ? (size_t)clen : BODY_RESERVE_MAX);
-    rq->refuse = -1;
-    rq->route = rt;
     rq->gzip = enc == 1;
-    snprintf(rq->cluster, sizeof rq->cluster, "%s", cluster);
-    client_label(c, rq->origin, sizeof rq->origin);
-    clock_gettime(CLOCK_MONOTONIC, &rq->start);
-    atomic_fetch_add(&w->active, 1);
-    *con_cls = rq;
     return MHD_YES;
 }
 
@@ -372,12 +404,14 @@ static enum MHD_Result body(webhook *w, struct MHD_Connection *c, request *rq, c
 {
     size_t n = *size;
     *size = 0;
-    if (rq->refuse >= 0)
-        return MHD_YES;                 /* discarding what is left */
     if (elapsed_s(&rq->start) > (double)w->cfg->webhook_timeout_s * REQUEST_DEADLINE_FACTOR) {
         log_msg("webhook: %s took longer than %zu s to send its body; connection closed", rq->origin,
                 w->cfg->webhook_timeout_s * REQUEST_DEADLINE_FACTOR);
         return MHD_NO;
+    }
+    if (rq->refuse >= 0) {              /* refused: what is left is dropped, up to the payload limit */
+        rq->dropped += n;
+        return rq->dropped > w->cfg->webhook_max_batch ? MHD_NO : MHD_YES;
     }
     if (rq->body.len + n > w->cfg->webhook_max_batch) {
         rq->refuse = WH_413;
