@@ -18,10 +18,6 @@
 
 #define NO_ID UINT32_MAX
 #define SORT_MAX 64             /* candidates sorted by insertion; more: by bitmap */
-/* Below this many active rules the index and the shared checks leave
- * little to save (the 0.18.0 rules, ~60, are parse-bound), and loading
- * Vectorscan would cost more resident memory than the rules themselves. */
-#define PREFILTER_MIN_RULES 200
 
 /* An exact literal: the anchors whose check it satisfies (a chain). */
 typedef struct pf_lit {
@@ -406,7 +402,7 @@ prefilter *prefilter_build(ruleset *rs, const uint32_t *uses, bool *anchored, ch
     size_t active = 0;
     for (size_t r = 0; r < rs->nrules; r++)
         active += rs->rules[r].active;
-    if (active < PREFILTER_MIN_RULES)
+    if (active < RULES_AT_SCALE)
         return NULL;
     if (hs_api_load(err, errlen))
         return NULL; /* the rule index takes every rule: slower, same verdicts */

@@ -33,6 +33,14 @@
 
 #include "fields/fields.h"
 
+/* The fast path (this prefilter, and the cheap-first order of plan.c)
+ * starts at this many active rules.  Below it the index and the shared
+ * checks leave little to save (the 0.18.0 rules, ~60, are parse-bound),
+ * loading Vectorscan would cost more resident memory than the rules
+ * themselves, and the load-time estimates lose to the order the authors
+ * of a hand-written rule set chose (docs/rules-at-scale.md). */
+#define RULES_AT_SCALE 200
+
 struct ruleset;
 struct cexpr;
 typedef struct prefilter prefilter;
