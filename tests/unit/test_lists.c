@@ -217,3 +217,28 @@ TEST(lists_substitute_random_against_reference)
         collection_free(&c);
     }
 }
+
+/* name_index: a name given by length (a word inside a longer text) finds
+ * only the item of exactly that name; the table grows past many items. */
+TEST(name_index_finds_by_length_and_grows)
+{
+    collection c = {0};
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "l%d", i);
+        add_list(&c, name, NULL, 0);
+    }
+    add_list(&c, "ab", NULL, 0);
+    add_list(&c, "abc", NULL, 0);
+    const char *text = "abcd";
+    CHECK(name_index_find(&c.list_ix, c.lists, sizeof *c.lists, text, 2) == 5000);
+    CHECK(name_index_find(&c.list_ix, c.lists, sizeof *c.lists, text, 3) == 5001);
+    CHECK(name_index_find(&c.list_ix, c.lists, sizeof *c.lists, text, 4) == -1);
+    CHECK(name_index_find(&c.list_ix, c.lists, sizeof *c.lists, text, 1) == -1);
+    for (int i = 0; i < 5000; i += 97) {
+        snprintf(name, sizeof name, "l%d", i);
+        CHECK(coll_find_list(&c, name) == &c.lists[i]);
+    }
+    CHECK(coll_find_list(&c, "l5000") == NULL);
+    collection_free(&c);
+}
