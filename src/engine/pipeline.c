@@ -308,6 +308,11 @@ static chunk *pull_locked(pipeline *p)
      * one more each waiting for its turn to be emitted, is enough to keep
      * every worker busy, and bounds the memory of blocks read ahead. */
     size_t max_inflight = 2 * (size_t)p->o.nworkers + 1;
+    /* Blocks of multi-megabyte lines: one per worker and the one being
+     * read; each chunk in rotation keeps a buffer that size, whose first
+     * use costs a page fault per 4 KiB. */
+    if (p->pull_big)
+        max_inflight = (size_t)p->o.nworkers + 1;
     while ((!p->free_list || p->next_seq - p->next_emit >= max_inflight) && !p->stopping)
         pthread_cond_wait(&p->cv_free, &p->mu);
     chunk *c = p->free_list;
@@ -328,6 +333,7 @@ static chunk *pull_locked(pipeline *p)
         pthread_cond_broadcast(&p->cv_pulled);
         return NULL;
     }
+    p->pull_big = c->data.len > KEEP_BYTES;
     enqueue_locked(p, c);
     pthread_cond_signal(&p->cv_work); /* the next block can be read meanwhile */
     return c;

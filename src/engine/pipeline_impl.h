@@ -57,6 +57,7 @@ struct pipeline {
     pipeline_pull_fn pull;
     void *pull_ctx;
     bool pulling;               /* a worker is in pull() */
+    bool pull_big;              /* the last block pulled was over 1 MiB */
     bool emitting;              /* a worker is emitting (one at a time) */
     int pull_rc;
     pthread_cond_t cv_pulled;   /* the pull source is exhausted */
