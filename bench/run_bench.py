@@ -42,12 +42,24 @@ shared machine), once over the corpus and once over an empty input, and prints
 instructions per event (with and without start-up), the parse-only counts of
 both parsers (with --json-bench) and the top functions.
 
-WEBHOOK: bench/webhook_bench, if present and executable, is run as
+WEBHOOK: bench/webhook_bench, if present and executable, is run once per
+round and thread count (ROUNDS=1) as
   webhook_bench PEREGRINE CORPUS CONFIG RULES THREADS
-with ROUNDS in the environment; its stdout must hold a line of key=value
-pairs with events_per_s, mb_per_s, p50_ms, p99_ms and optionally rss_mib,
-e.g. "events_per_s=812345 mb_per_s=1254.1 p50_ms=0.41 p99_ms=1.9 rss_mib=12.3"
-(400-event EventList batches POSTed over loopback).
+with the 0.18.0 rules; its stdout holds a line of key=value pairs:
+events_per_s, mb_per_s, p50_ms, p99_ms, rss_mib, cpu_s (the server's CPU from
+listening to the last answer), events (400-event EventLists POSTed over
+loopback by bench/build/webhook_post, libcurl).  The table's webhook rows show
+the best rate, the least CPU and its events/CPU-s; the check compares the
+webhook's CPU per event with the file run's (same rules, events, threads, same
+rounds), the start-up's CPU (the "start-up only" row, an empty input) taken
+off the file run's: required <= 1.5.
+
+BIG EVENTS (--big-corpus, bench/gen_big: events of 1 to 6 MB, bench_big.yaml
+raises maxEventSize to 16 MiB): threads 1 and N, required: threads N at least
+as fast as threads 1, alerts byte-identical.
+
+`webhook` (make -C bench webhook): the table's 0.18.0 file rows, start-up,
+big-events and webhook rows alone, with their checks.
 """
 import argparse
 import hashlib
