@@ -164,6 +164,20 @@ stop load_http
 check "HTTP load: events acknowledged" "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/lh.json")" 3000
 check "HTTP load: JSON alerts = real Falco's" "$(grep -c '^{"hostname"' "$T/load_http.out")" "$EXPECTED"
 
+# the same load acknowledged once queued (webhookAck: queued: the chunk keeps
+# a copy of each body, which is answered before it is evaluated) and with one
+# thread (one worker, and the requests' own threads evaluating as guests)
+for mode in queued:2 written:1; do
+    start load_${mode%:*} -o webserver.enabled=false --threads ${mode#*:} \
+        -o "plugins[0].init_config={\"webhookAck\":\"${mode%:*}\"}"
+    $POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 400 --clients 4 > "$T/lq.json"
+    stop load_${mode%:*}
+    check "load, webhookAck ${mode%:*}, threads ${mode#*:}: events acknowledged" \
+        "$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["events_acked"])' "$T/lq.json")" 3000
+    check "load, webhookAck ${mode%:*}, threads ${mode#*:}: the alerts of the first load" \
+        "$(grep '^{"hostname"' "$T/load_${mode%:*}.out" | sort | md5sum)" "$(grep '^{"hostname"' "$T/load_http.out" | sort | md5sum)"
+done
+
 TLS='{"sslCertificate":"'$T'/server.pem","clientCA":"'$T'/ca.pem","bearerTokens":["t0ken"]}'
 start load_https -o 'plugins[0].open_params=https://127.0.0.1:0/k8s-audit' -o "plugins[0].init_config=$TLS"
 U=https://127.0.0.1:$PORT
