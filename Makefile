@@ -50,6 +50,7 @@ $(BUILD)/unit_tests: $(TEST_OBJ) $(BUILD)/libperegrine.a
 test: $(BUILD)/peregrine $(BUILD)/unit_tests $(BUILD)/scale/gen_rules $(BUILD)/scale/gen_corpus
 	$(BUILD)/unit_tests
 	tests/run_cases.sh $(BUILD)/peregrine
+	tests/big/run.sh $(BUILD)/peregrine
 	tests/webhook/run.sh $(BUILD)/peregrine
 	tests/cloud/run.sh $(BUILD)/peregrine
 	tests/cloud/gke.sh $(BUILD)/peregrine
