@@ -89,8 +89,11 @@ engine *engine_new(const engine_opts *o)
          * top of that budget */
         .retain_bytes = o->concurrent_sources && o->cfg ? o->cfg->webhook_max_inflight / 32 : SIZE_MAX,
         /* webhook requests acknowledged once written: their threads
-         * evaluate their own bodies (as many at once as workers) */
-        .guests = o->concurrent_sources ? nworkers : 0,
+         * evaluate their own bodies (as many at once as workers) — only
+         * where evaluation is parallel anyway: one thread evaluates
+         * chunks one after the other, in order (evt.num, rules that need
+         * input order, run on one) */
+        .guests = o->concurrent_sources && nworkers > 1 && o->rs && !ruleset_uses_order(o->rs) ? nworkers : 0,
         .wo = {
             .cfg = o->cfg,
             .rs = o->rs,

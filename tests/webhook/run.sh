@@ -178,6 +178,23 @@ for mode in queued:2 written:1; do
         "$(grep '^{"hostname"' "$T/load_${mode%:*}.out" | sort | md5sum)" "$(grep '^{"hostname"' "$T/load_http.out" | sort | md5sum)"
 done
 
+# rules that number events (evt.num) run on one thread: events are numbered
+# in the order they are emitted, whatever the concurrent requests
+cat > "$T/num.yaml" <<'YAML'
+- rule: Numbered
+  desc: every event with its number
+  condition: ka.verb exists
+  output: num=%evt.num
+  priority: INFO
+  source: k8s_audit
+YAML
+serve "$T/num" "$BIN" -c "$T/falco.yaml" -r "$T/num.yaml" -o json_output=false -o webserver.enabled=false \
+    --threads 2 || { echo "server num did not start: $(serve_why)"; exit 1; }
+$POST http://127.0.0.1:$PORT/k8s-audit "$DATA/corpus_sample.jsonl" --batch 20 --clients 4 --repeat 2 > "$T/num.json"
+stop num
+check "evt.num under 4 clients: numbered in output order" \
+    "$(grep -o 'num=[0-9]*' "$T/num.out" | cut -d= -f2 | awk '$1 != NR {bad++} END {print NR, bad + 0}')" "6000 0"
+
 TLS='{"sslCertificate":"'$T'/server.pem","clientCA":"'$T'/ca.pem","bearerTokens":["t0ken"]}'
 start load_https -o 'plugins[0].open_params=https://127.0.0.1:0/k8s-audit' -o "plugins[0].init_config=$TLS"
 U=https://127.0.0.1:$PORT
