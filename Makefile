@@ -63,7 +63,7 @@ test: $(BUILD)/peregrine $(BUILD)/unit_tests $(BUILD)/scale/gen_rules $(BUILD)/s
 	tests/scale/run.sh $(BUILD)
 
 # The generators of bench/ that tests/scale/run.sh uses (rule sets, corpus).
-$(BUILD)/scale/%: bench/%.c
+$(BUILD)/scale/%: bench/%.c bench/bench_rng.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -o $@ $<
 

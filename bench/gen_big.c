@@ -25,17 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng;
-
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static unsigned rn(unsigned n) { return (unsigned)(rnd64() % n); }
+#include "bench_rng.h"
 
 /* ------------------------------------------------------------ output buffer */
 

@@ -50,18 +50,7 @@
 
 /* ------------------------------------------------------------ randomness */
 
-static uint64_t rng;
-
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static unsigned rn(unsigned n) { return (unsigned)(rnd64() % n); }
-static int chance(unsigned percent) { return rn(1000) < percent * 10; }
+#include "bench_rng.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PICK(a) ((a)[rn(NELEM(a))])

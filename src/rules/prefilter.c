@@ -55,7 +55,6 @@ struct prefilter {
     size_t nrules;              /* anchored */
     uint32_t *rf_off;           /* rule r's fields: rf[rf_off[r] .. rf_off[r+1]] */
     uint32_t *rf;
-    size_t nrules_all;
     /* The fields worth reading in each rule-index cell: those of the
      * anchored rules that can match there (cf[cf_off[c] .. cf_off[c+1]]). */
     uint32_t *cf_off;
@@ -159,7 +158,6 @@ static int activations(builder *b, const bool *anchored)
     prefilter *pf = b->pf;
     ruleset *rs = b->rs;
     pf->nanchors = b->nanchors;
-    pf->nrules_all = rs->nrules;
     pf->act_off = pg_calloc(b->nanchors + 1, sizeof *pf->act_off);
     pf->need = pg_calloc(rs->nrules ? rs->nrules : 1, 1);
     if (!pf->act_off || !pf->need)
@@ -531,7 +529,6 @@ size_t prefilter_cell_fields(const prefilter *pf, size_t cell, const uint32_t **
 
 size_t prefilter_nfields(const prefilter *pf) { return pf->nfields; }
 const cexpr *prefilter_field(const prefilter *pf, size_t i) { return pf->fields[i].expr; }
-size_t prefilter_nrules(const prefilter *pf) { return pf->nrules; }
 
 /* ---- per event ---- */
 

@@ -59,8 +59,6 @@ void prefilter_free(prefilter *pf);
 /* The fields whose values the prefilter reads, in its order. */
 size_t prefilter_nfields(const prefilter *pf);
 const struct cexpr *prefilter_field(const prefilter *pf, size_t i);
-/* Anchored rules (number, for statistics and -L). */
-size_t prefilter_nrules(const prefilter *pf);
 
 /* While the rule index is built (index_build's visitor, ctx = pf): the
  * anchored rule can match in cell; then every cell is known.  0 or
